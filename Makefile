@@ -1,0 +1,48 @@
+# PaperPost — the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+SWIFT ?= swift
+DB ?= var/paperpost.sqlite
+DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev python3-venv
+VENV := .venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps test-deps build release demo test bench clean
+
+## Install the Debian packages the build needs, only those that are missing.
+deps:
+	@missing=""; \
+	for pkg in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## Python peers the tests talk to (a real SMTP server), in a private virtualenv.
+test-deps: deps
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	@$(VENV)/bin/python -c 'import aiosmtpd' 2>/dev/null || $(VENV)/bin/pip install -q -r Tests/requirements.txt
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## Run the daily job on the embedded defaults and say where to look.
+demo: build
+	@rm -f $(DB) $(DB)-wal $(DB)-shm
+	$(SWIFT) run paperpost subscribers import subscribers.sample.csv --db $(DB)
+	$(SWIFT) run paperpost subscribers stats --db $(DB)
+	@echo
+	@echo "The database is $(DB); try: swift run paperpost subscribers list --db $(DB)"
+
+test: test-deps
+	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test
+
+clean:
+	rm -rf .build var $(VENV)

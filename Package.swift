@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Swift 6 language mode everywhere, and `any` spelled out for existentials.
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "PaperPost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "paperpost", targets: ["paperpost"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+    ],
+    targets: [
+        // Domain values, the arXiv category table and configuration.
+        .target(
+            name: "PaperPostCore",
+            dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictness
+        ),
+        // SQLite: migrations, subscribers and their audit trail, papers, CSV import/export.
+        .target(
+            name: "PaperPostStore",
+            dependencies: [
+                "PaperPostCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ],
+            swiftSettings: strictness
+        ),
+        // The thin executable: argument parsing, one subcommand per file.
+        .executableTarget(
+            name: "paperpost",
+            dependencies: [
+                "PaperPostCore",
+                "PaperPostStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictness
+        ),
+
+        .target(
+            name: "TestSupport",
+            dependencies: ["PaperPostCore", "PaperPostStore"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "PaperPostStoreTests",
+            dependencies: ["PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "PaperPostCLITests",
+            dependencies: ["paperpost", "TestSupport"],
+            swiftSettings: strictness
+        ),
+    ]
+)

@@ -1,0 +1,89 @@
+/// A mailbox address that is safe to put in an SMTP envelope and a mail header.
+///
+/// The address is kept exactly as the person typed it (it is theirs), and compared through
+/// ``key``: the domain is case-insensitive by RFC 5321, and the local part is treated the same
+/// way by default because almost every real mailbox provider does.
+public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The address as given, trimmed of surrounding white space.
+    public let value: String
+    /// The form used for uniqueness and look-ups.
+    public let key: String
+
+    public var description: String { value }
+
+    public var localPart: Substring { value[..<value.lastIndex(of: "@")!] }
+    public var domain: Substring { value[value.index(after: value.lastIndex(of: "@")!)...] }
+
+    /// Validates an address.
+    ///
+    /// Only plain ASCII addresses (`local@domain.tld`) are accepted: no display names, comments,
+    /// quoted local parts or internationalised addresses, since these are where header injection
+    /// and delivery surprises come from.
+    ///
+    /// - Parameter caseSensitiveLocalPart: compare `Bob@x.org` and `bob@x.org` as different people.
+    /// - Throws: ``InputError/invalidAddress(_:reason:)`` naming the address and the problem.
+    public init(_ text: String, caseSensitiveLocalPart: Bool = false) throws(InputError) {
+        let address = text.trimmingSpaces()
+        func fail(_ reason: String) -> InputError { .invalidAddress(text, reason: reason) }
+
+        guard !address.isEmpty else { throw fail("it is empty") }
+        guard address.utf8.count <= 254 else { throw fail("longer than 254 characters") }
+        if let bad = address.unicodeScalars.first(where: { !$0.isASCII || $0.value < 0x21 || $0.value == 0x7F }) {
+            switch bad {
+            case " ", "\t": throw fail("contains a space")
+            case "\r", "\n": throw fail("contains a line break")
+            default:
+                throw fail(bad.isASCII ? "contains a control character" : "contains non-ASCII characters (use the punycode form of the domain)")
+            }
+        }
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw fail(parts.count == 1 ? "no '@'" : "more than one '@'")
+        }
+        let local = parts[0]
+        let domain = parts[1]
+
+        guard !local.isEmpty else { throw fail("nothing before the '@'") }
+        guard local.utf8.count <= 64 else { throw fail("the part before '@' is longer than 64 characters") }
+        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-.")
+        if let bad = local.first(where: { !atext.contains($0) }) {
+            throw fail("'\(bad)' is not allowed before the '@'")
+        }
+        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
+            throw fail("misplaced '.' before the '@'")
+        }
+
+        guard !domain.isEmpty else { throw fail("no domain after the '@'") }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { throw fail("the domain '\(domain)' has no dot") }
+        let labelCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+        for label in labels {
+            guard !label.isEmpty else { throw fail("the domain '\(domain)' has an empty label") }
+            guard label.count <= 63 else { throw fail("a domain label is longer than 63 characters") }
+            if let bad = label.first(where: { !labelCharacters.contains($0) }) {
+                throw fail("'\(bad)' is not allowed in the domain")
+            }
+            guard !label.hasPrefix("-"), !label.hasSuffix("-") else {
+                throw fail("a domain label starts or ends with '-'")
+            }
+        }
+        guard labels.last!.contains(where: \.isLetter) else {
+            throw fail("the domain '\(domain)' does not end in a name")
+        }
+
+        self.value = address
+        let normalisedLocal = caseSensitiveLocalPart ? String(local) : local.lowercased()
+        self.key = normalisedLocal + "@" + domain.lowercased()
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces, tabs and line breaks.
+    public func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }),
+            let last = lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(self[first...last])
+    }
+}

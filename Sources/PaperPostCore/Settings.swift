@@ -1,0 +1,105 @@
+import Configuration
+import SystemPackage
+import Foundation
+
+/// Everything PaperPost is configured with, as one value.
+///
+/// Libraries receive a `Settings` and never read the environment themselves, so that a test
+/// builds exactly the configuration it wants. The command line loads it with
+/// ``load(environment:configFile:)`` and then applies its flags, which win.
+public struct Settings: Sendable {
+    /// The SQLite database file (`PAPERPOST_DB`).
+    public var databasePath: String
+    /// Categories every fetch includes and a new subscriber gets when choosing none
+    /// (`PAPERPOST_DEFAULT_CATEGORIES`).
+    public var defaultCategories: [String]
+    /// The language of a new subscriber who names none (`PAPERPOST_DEFAULT_LANGUAGE`).
+    public var defaultLanguage: Language
+    /// Compare the part before `@` case-sensitively (`PAPERPOST_CASE_SENSITIVE_LOCAL_PART`).
+    /// Off by default, as almost every mailbox provider ignores case there.
+    public var caseSensitiveLocalPart: Bool
+
+    public init(
+        databasePath: String = "var/paperpost.sqlite",
+        defaultCategories: [String] = ArxivCategory.defaultCodes,
+        defaultLanguage: Language = .zh,
+        caseSensitiveLocalPart: Bool = false
+    ) {
+        self.databasePath = databasePath
+        self.defaultCategories = defaultCategories
+        self.defaultLanguage = defaultLanguage
+        self.caseSensitiveLocalPart = caseSensitiveLocalPart
+    }
+}
+
+/// A configuration value that cannot be used; names the variable so the operator can fix it.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+extension Settings {
+    /// Reads `PAPERPOST_*` variables from the environment, then from `configFile` (an
+    /// `.env`-style file of `PAPERPOST_…=value` lines, the same format systemd's
+    /// `EnvironmentFile=` reads). The environment wins over the file.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the variable or file that is wrong.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        configFile: String? = nil
+    ) async throws -> Settings {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment)
+        ]
+        if let configFile {
+            guard FileManager.default.fileExists(atPath: configFile) else {
+                throw ConfigurationError("configuration file '\(configFile)' does not exist")
+            }
+            do {
+                providers.append(try await EnvironmentVariablesProvider(environmentFilePath: FilePath(configFile)))
+            } catch {
+                throw ConfigurationError("configuration file '\(configFile)' cannot be read: \(error)")
+            }
+        }
+        let config = ConfigReader(providers: providers)
+        func value(_ name: String) -> String? {
+            let text = config.string(forKey: ConfigKey(["paperpost"] + name.split(separator: "_").map { $0.lowercased() }))
+            return text.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func invalid(_ name: String, _ error: some Error) -> ConfigurationError {
+            ConfigurationError("PAPERPOST_\(name): \(error)")
+        }
+
+        var settings = Settings()
+        if let path = value("DB") {
+            settings.databasePath = path
+        }
+        if let list = value("DEFAULT_CATEGORIES") {
+            do { settings.defaultCategories = try ArxivCategory.parseList(list) } catch { throw invalid("DEFAULT_CATEGORIES", error) }
+        }
+        if let language = value("DEFAULT_LANGUAGE") {
+            do { settings.defaultLanguage = try Language(parsing: language) } catch { throw invalid("DEFAULT_LANGUAGE", error) }
+        }
+        if let flag = value("CASE_SENSITIVE_LOCAL_PART") {
+            guard let on = Bool(parsingFlag: flag) else {
+                throw ConfigurationError("PAPERPOST_CASE_SENSITIVE_LOCAL_PART: '\(flag)' is not true or false")
+            }
+            settings.caseSensitiveLocalPart = on
+        }
+        return settings
+    }
+}
+
+extension Bool {
+    /// `true/false`, `yes/no`, `on/off`, `1/0`, as people write them in configuration files.
+    public init?(parsingFlag text: String) {
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": self = true
+        case "false", "no", "off", "0": self = false
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// A person on the list, as the store knows them.
+///
+/// A forgotten subscriber (`paperpost subscribers remove --forget`) keeps only a hash of their
+/// address, so ``email`` is `nil` for them: the row exists to keep them suppressed.
+public struct Subscriber: Sendable, Hashable, Identifiable {
+    public var id: Int64
+    public var email: String?
+    public var name: String?
+    public var language: Language
+    public var status: SubscriberStatus
+    /// arXiv category codes, in the order the subscriber chose them.
+    public var categories: [String]
+    public var bounceCount: Int
+    public var createdAt: Date
+    public var confirmedAt: Date?
+    public var unsubscribedAt: Date?
+
+    public init(
+        id: Int64, email: String?, name: String?, language: Language, status: SubscriberStatus,
+        categories: [String], bounceCount: Int, createdAt: Date, confirmedAt: Date?, unsubscribedAt: Date?
+    ) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.language = language
+        self.status = status
+        self.categories = categories
+        self.bounceCount = bounceCount
+        self.createdAt = createdAt
+        self.confirmedAt = confirmedAt
+        self.unsubscribedAt = unsubscribedAt
+    }
+
+    public var isForgotten: Bool { email == nil }
+}
+
+/// What happened to a subscriber, and who made it happen. The audit trail is what lets an
+/// operator answer "why did I get this?" and "why did I stop getting this?".
+public struct SubscriberEvent: Sendable, Hashable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case added, imported, confirmed, updated
+        case categoriesChanged = "categories_changed"
+        case statusChanged = "status_changed"
+        case unsubscribed, resubscribed, forgotten, bounced
+    }
+
+    public enum Source: String, Sendable, Codable, CaseIterable {
+        case cli, `import`, web, link, bounce
+    }
+
+    public var kind: Kind
+    public var source: Source
+    public var detail: String?
+    public var at: Date
+
+    public init(kind: Kind, source: Source, detail: String?, at: Date) {
+        self.kind = kind
+        self.source = source
+        self.detail = detail
+        self.at = at
+    }
+}
+
+extension Subscriber {
+    /// A display name as people may give it: trimmed, at most 100 characters, no line breaks
+    /// or control characters (it goes into mail headers). Empty means no name.
+    ///
+    /// - Throws: ``InputError/invalidValue(field:value:reason:)`` for the field `name`.
+    public static func validName(_ text: String) throws(InputError) -> String? {
+        let name = text.trimmingSpaces()
+        guard !name.isEmpty else { return nil }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+            throw .invalidValue(field: "name", value: text, reason: "contains a line break or control character")
+        }
+        guard name.count <= 100 else {
+            throw .invalidValue(field: "name", value: text, reason: "longer than 100 characters")
+        }
+        return name
+    }
+}

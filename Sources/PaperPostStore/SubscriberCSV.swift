@@ -1,0 +1,149 @@
+import CSV
+import Foundation
+import PaperPostCore
+
+/// A problem with one line of an import file, printed as `FILE:LINE: message`.
+public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var message: String
+
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// Why an import wrote nothing.
+public enum ImportError: Error, Sendable, CustomStringConvertible {
+    /// The file cannot be used at all (unreadable, not UTF-8, bad header, broken quoting).
+    case unusableFile(ImportProblem)
+    /// Some rows are invalid and `--skip-invalid` was not given.
+    case invalidRows([ImportProblem])
+
+    public var description: String {
+        switch self {
+        case .unusableFile(let problem):
+            "\(problem)"
+        case .invalidRows(let problems):
+            problems.map(\.description).joined(separator: "\n")
+                + "\n\(problems.count) invalid row\(problems.count == 1 ? "" : "s"); nothing was imported "
+                + "(fix them, or use --skip-invalid to import the valid rows)"
+        }
+    }
+}
+
+/// The columns of an import or export file. The header names them; their order is free.
+public enum SubscriberCSVColumn: String, CaseIterable, Sendable {
+    case email, name, categories, language, status
+}
+
+/// One valid data row of an import file, with the columns it actually had (a column absent
+/// from the file leaves that field of an existing subscriber alone).
+struct ImportRow: Sendable {
+    var line: Int
+    var email: EmailAddress
+    var name: String?
+    var categories: [String]?
+    var language: Language?
+    var status: SubscriberStatus?
+    var hasName: Bool
+}
+
+/// Reads subscriber CSV files with CSV.swift, keeping track of the line each record starts
+/// on (a quoted field may span lines), so that every problem names `FILE:LINE`.
+enum SubscriberCSVReader {
+    static func read(_ data: Data, file: String, caseSensitiveLocalPart: Bool) throws(ImportError) -> (rows: [ImportRow], problems: [ImportProblem]) {
+        func problem(_ line: Int, _ message: String) -> ImportProblem {
+            ImportProblem(file: file, line: line, message: message)
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw .unusableFile(problem(1, "the file is not UTF-8 text"))
+        }
+        if text.hasPrefix("\u{FEFF}") {
+            text.removeFirst()
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(string: text, hasHeaderRow: false)
+        } catch {
+            throw .unusableFile(problem(1, "not a CSV file: \(error)"))
+        }
+
+        guard let header = reader.next(), header != [""] else {
+            throw .unusableFile(problem(1, "the file is empty; it needs a header line such as 'email,name,categories,language,status'"))
+        }
+        var columns: [SubscriberCSVColumn: Int] = [:]
+        var unknown: [String] = []
+        for (index, rawName) in header.enumerated() {
+            let name = rawName.trimmingSpaces().lowercased()
+            guard let column = SubscriberCSVColumn(rawValue: name) else {
+                unknown.append(rawName)
+                continue
+            }
+            guard columns[column] == nil else {
+                throw .unusableFile(problem(1, "the column '\(name)' appears twice in the header"))
+            }
+            columns[column] = index
+        }
+        guard unknown.isEmpty else {
+            let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
+            let expected = SubscriberCSVColumn.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .unusableFile(problem(1, "unknown column\(unknown.count == 1 ? "" : "s") \(names) in the header (the columns are \(expected))"))
+        }
+        guard columns[.email] != nil else {
+            throw .unusableFile(problem(1, "the header has no 'email' column"))
+        }
+
+        var rows: [ImportRow] = []
+        var problems: [ImportProblem] = []
+        var firstLineOfKey: [String: Int] = [:]
+        var line = 1 + header.joined().lineBreakCount + 1
+        while let fields = reader.next() {
+            let recordLine = line
+            line += fields.joined().lineBreakCount + 1
+            if fields.allSatisfy({ $0.trimmingSpaces().isEmpty }) {
+                continue
+            }
+            guard fields.count <= header.count else {
+                problems.append(problem(recordLine, "\(fields.count) fields, but the header has \(header.count)"))
+                continue
+            }
+            func field(_ column: SubscriberCSVColumn) -> String? {
+                guard let index = columns[column], index < fields.count else { return nil }
+                let value = fields[index].trimmingSpaces()
+                return value.isEmpty ? nil : value
+            }
+            do {
+                guard let emailText = field(.email) else {
+                    throw InputError.invalidAddress("", reason: "the email field is empty")
+                }
+                let email = try EmailAddress(emailText, caseSensitiveLocalPart: caseSensitiveLocalPart)
+                if let first = firstLineOfKey[email.key] {
+                    problems.append(problem(recordLine, "'\(email)' is a duplicate of line \(first)"))
+                    continue
+                }
+                firstLineOfKey[email.key] = recordLine
+                rows.append(
+                    ImportRow(
+                        line: recordLine,
+                        email: email,
+                        name: try field(.name).flatMap(Subscriber.validName),
+                        categories: try field(.categories).map(ArxivCategory.parseList),
+                        language: try field(.language).map(Language.init(parsing:)),
+                        status: try field(.status).map(SubscriberStatus.init(parsing:)),
+                        hasName: columns[.name] != nil))
+            } catch {
+                problems.append(problem(recordLine, "\(error)"))
+            }
+        }
+        if let error = reader.error {
+            throw .unusableFile(problem(line, "the CSV is malformed here: \(error)"))
+        }
+        return (rows, problems)
+    }
+}
+
+extension String {
+    /// Line breaks inside a field; `\r\n` counts once (Swift treats it as one character).
+    fileprivate var lineBreakCount: Int {
+        reduce(0) { $1.isNewline ? $0 + 1 : $0 }
+    }
+}

@@ -1,0 +1,324 @@
+import Foundation
+import GRDB
+import PaperPostCore
+
+/// A subscriber to be added: already validated values.
+public struct NewSubscriber: Sendable, Hashable {
+    public var email: EmailAddress
+    public var name: String?
+    public var categories: [String]
+    public var language: Language
+    public var status: SubscriberStatus
+
+    public init(email: EmailAddress, name: String?, categories: [String], language: Language, status: SubscriberStatus) {
+        self.email = email
+        self.name = name
+        self.categories = categories
+        self.language = language
+        self.status = status
+    }
+}
+
+/// What to change about a subscriber; `nil` fields stay as they are. An empty `name` clears it.
+public struct SubscriberChange: Sendable, Hashable {
+    public var name: String?
+    public var categories: [String]?
+    public var addCategories: [String]
+    public var removeCategories: [String]
+    public var language: Language?
+    public var status: SubscriberStatus?
+
+    public init(
+        name: String? = nil, categories: [String]? = nil, addCategories: [String] = [],
+        removeCategories: [String] = [], language: Language? = nil, status: SubscriberStatus? = nil
+    ) {
+        self.name = name
+        self.categories = categories
+        self.addCategories = addCategories
+        self.removeCategories = removeCategories
+        self.language = language
+        self.status = status
+    }
+}
+
+/// Counts of subscribers by status (all of them), and by category and language (active ones:
+/// those are the people the next digest goes to).
+public struct SubscriberStats: Sendable {
+    public var byStatus: [(SubscriberStatus, Int)]
+    public var activeByCategory: [(String, Int)]
+    public var activeByLanguage: [(Language, Int)]
+}
+
+/// Subscribers and their audit trail. Every change is one transaction that also writes the
+/// event saying who made it, so the trail and the state never disagree.
+public struct SubscriberStore: Sendable {
+    let database: PaperPostDatabase
+    let settings: Settings
+
+    public init(database: PaperPostDatabase, settings: Settings) {
+        self.database = database
+        self.settings = settings
+    }
+
+    /// Parses an address with this installation's comparison rules.
+    public func address(_ text: String) throws(InputError) -> EmailAddress {
+        try EmailAddress(text, caseSensitiveLocalPart: settings.caseSensitiveLocalPart)
+    }
+
+    /// Adds a new subscriber.
+    ///
+    /// - Throws: ``StoreError/alreadyExists(email:status:)`` if the address is known, whatever
+    ///   its status: an unsubscribed person is never re-added by accident.
+    @discardableResult
+    public func add(_ new: NewSubscriber, source: SubscriberEvent.Source) async throws -> Subscriber {
+        try await database.write { db in
+            if let existing = try Self.record(db, for: new.email) {
+                throw StoreError.alreadyExists(email: new.email.value, status: existing.status)
+            }
+            return try Self.insert(db, new, source: source, kind: .added)
+        }
+    }
+
+    /// The subscriber with this address, including a forgotten one (whose `email` is `nil`).
+    public func find(_ address: EmailAddress) async throws -> Subscriber? {
+        try await database.read { db in
+            guard let record = try Self.record(db, for: address) else { return nil }
+            return record.subscriber(categories: try Self.categories(db, of: record.id!))
+        }
+    }
+
+    /// The subscriber with this address.
+    ///
+    /// - Throws: ``StoreError/notFound(email:)``.
+    public func get(_ address: EmailAddress) async throws -> Subscriber {
+        guard let subscriber = try await find(address) else {
+            throw StoreError.notFound(email: address.value)
+        }
+        return subscriber
+    }
+
+    /// Subscribers in the order they were added, optionally only those with a status or a category.
+    public func list(status: SubscriberStatus? = nil, category: String? = nil) async throws -> [Subscriber] {
+        try await database.read { db in
+            var request = SubscriberRecord.order(Column("id"))
+            if let status {
+                request = request.filter(Column("status") == status.rawValue)
+            }
+            if let category {
+                request = request.filter(
+                    sql: "id IN (SELECT subscriber_id FROM subscriber_category WHERE category = ?)",
+                    arguments: [category])
+            }
+            let records = try request.fetchAll(db)
+            let categories = try Self.allCategories(db)
+            return records.map { $0.subscriber(categories: categories[$0.id!] ?? []) }
+        }
+    }
+
+    /// The audit trail of one subscriber, oldest first.
+    public func events(of subscriber: Subscriber) async throws -> [SubscriberEvent] {
+        try await database.read { db in
+            try SubscriberEventRecord
+                .filter(Column("subscriber_id") == subscriber.id)
+                .order(Column("id"))
+                .fetchAll(db)
+                .map {
+                    SubscriberEvent(
+                        kind: SubscriberEvent.Kind(rawValue: $0.kind) ?? .updated,
+                        source: SubscriberEvent.Source(rawValue: $0.source) ?? .cli,
+                        detail: $0.detail, at: $0.createdAt)
+                }
+        }
+    }
+
+    /// Changes a subscriber.
+    ///
+    /// - Throws: ``StoreError/notFound(email:)``, or ``InputError`` when the change would
+    ///   leave the subscriber without categories.
+    @discardableResult
+    public func update(_ address: EmailAddress, _ change: SubscriberChange, source: SubscriberEvent.Source) async throws -> Subscriber {
+        try await database.write { db in
+            guard var record = try Self.record(db, for: address), record.email != nil else {
+                throw StoreError.notFound(email: address.value)
+            }
+            try Self.apply(change, to: &record, db, source: source)
+            return record.subscriber(categories: try Self.categories(db, of: record.id!))
+        }
+    }
+
+    /// Marks a subscriber unsubscribed and keeps the row, so that no later import re-adds them.
+    /// Unsubscribing twice changes nothing the second time.
+    ///
+    /// - Returns: whether the status changed.
+    @discardableResult
+    public func unsubscribe(_ address: EmailAddress, source: SubscriberEvent.Source) async throws -> Bool {
+        try await database.write { db in
+            guard var record = try Self.record(db, for: address) else {
+                throw StoreError.notFound(email: address.value)
+            }
+            guard record.status != SubscriberStatus.unsubscribed.rawValue else { return false }
+            try Self.apply(SubscriberChange(status: .unsubscribed), to: &record, db, source: source)
+            return true
+        }
+    }
+
+    /// Erases what identifies a person (address, name, categories, the details of their audit
+    /// trail) and keeps a SHA-256 of their address and their unsubscribed or bounced status,
+    /// which is what keeps them from being mailed again.
+    public func forget(_ address: EmailAddress, source: SubscriberEvent.Source) async throws {
+        try await database.write { db in
+            guard var record = try Self.record(db, for: address) else {
+                throw StoreError.notFound(email: address.value)
+            }
+            if record.email == nil { return }
+            if !(SubscriberStatus(rawValue: record.status)?.isSuppressed ?? false) {
+                try Self.apply(SubscriberChange(status: .unsubscribed), to: &record, db, source: source)
+            }
+            record.email = nil
+            record.name = nil
+            record.emailKey = SubscriberRecord.forgottenKey(for: address.key)
+            record.updatedAt = Date()
+            try record.update(db)
+            try db.execute(sql: "DELETE FROM subscriber_category WHERE subscriber_id = ?", arguments: [record.id])
+            try db.execute(sql: "UPDATE subscriber_event SET detail = NULL WHERE subscriber_id = ?", arguments: [record.id])
+            try Self.log(db, record.id!, .forgotten, source, detail: nil)
+        }
+    }
+
+    public func stats() async throws -> SubscriberStats {
+        try await database.read { db in
+            let statusCounts = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM subscriber GROUP BY status")
+                    .map { (row: Row) in (row["status"] as String, row["n"] as Int) })
+            let byCategory = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.category, COUNT(*) AS n FROM subscriber_category c
+                    JOIN subscriber s ON s.id = c.subscriber_id
+                    WHERE s.status = 'active' GROUP BY c.category ORDER BY n DESC, c.category
+                    """
+            ).map { (row: Row) in (row["category"] as String, row["n"] as Int) }
+            let languageCounts = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(
+                    db, sql: "SELECT language, COUNT(*) AS n FROM subscriber WHERE status = 'active' GROUP BY language"
+                ).map { (row: Row) in (row["language"] as String, row["n"] as Int) })
+            return SubscriberStats(
+                byStatus: SubscriberStatus.allCases.map { ($0, statusCounts[$0.rawValue] ?? 0) },
+                activeByCategory: byCategory,
+                activeByLanguage: Language.allCases.map { ($0, languageCounts[$0.rawValue] ?? 0) })
+        }
+    }
+}
+
+// MARK: - Operations inside a transaction, shared by the single-subscriber calls and the import
+
+extension SubscriberStore {
+    static func record(_ db: Database, for address: EmailAddress) throws -> SubscriberRecord? {
+        try SubscriberRecord
+            .filter([address.key, SubscriberRecord.forgottenKey(for: address.key)].contains(Column("email_key")))
+            .fetchOne(db)
+    }
+
+    static func insert(_ db: Database, _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind) throws -> Subscriber {
+        let now = Date()
+        var record = SubscriberRecord(
+            id: nil, email: new.email.value, emailKey: new.email.key, name: new.name,
+            language: new.language.rawValue, status: new.status.rawValue, secret: SubscriberRecord.newSecret(),
+            bounceCount: 0, createdAt: now,
+            confirmedAt: new.status == .active || new.status == .paused ? now : nil,
+            unsubscribedAt: new.status == .unsubscribed ? now : nil, updatedAt: now)
+        try record.insert(db)
+        try setCategories(db, of: record.id!, to: new.categories)
+        try log(db, record.id!, kind, source, detail: "status \(new.status.rawValue); categories \(new.categories.joined(separator: " "))")
+        return record.subscriber(categories: new.categories)
+    }
+
+    /// Applies a change and logs one event per kind of change. Returns whether anything changed.
+    @discardableResult
+    static func apply(_ change: SubscriberChange, to record: inout SubscriberRecord, _ db: Database, source: SubscriberEvent.Source) throws -> Bool {
+        let id = record.id!
+        let now = Date()
+        var changed = false
+
+        let oldCategories = try categories(db, of: id)
+        var newCategories = change.categories ?? oldCategories
+        for code in change.addCategories where !newCategories.contains(code) {
+            newCategories.append(code)
+        }
+        newCategories.removeAll { change.removeCategories.contains($0) }
+        if newCategories != oldCategories {
+            guard !newCategories.isEmpty else {
+                throw InputError.invalidValue(
+                    field: "categories", value: "", reason: "a subscriber needs at least one category")
+            }
+            try setCategories(db, of: id, to: newCategories)
+            try log(db, id, .categoriesChanged, source,
+                    detail: "\(oldCategories.joined(separator: " ")) → \(newCategories.joined(separator: " "))")
+            changed = true
+        }
+
+        if let name = change.name, (name.isEmpty ? nil : name) != record.name {
+            record.name = name.isEmpty ? nil : name
+            try log(db, id, .updated, source, detail: "name")
+            changed = true
+        }
+        if let language = change.language, language.rawValue != record.language {
+            try log(db, id, .updated, source, detail: "language \(record.language) → \(language.rawValue)")
+            record.language = language.rawValue
+            changed = true
+        }
+        if let status = change.status, status.rawValue != record.status {
+            let old = SubscriberStatus(rawValue: record.status) ?? .paused
+            let kind: SubscriberEvent.Kind =
+                switch (old, status) {
+                case (_, .unsubscribed): .unsubscribed
+                case (_, .bounced): .bounced
+                case (.pending, .active): .confirmed
+                case (let from, .active) where from.isSuppressed: .resubscribed
+                case (let from, .pending) where from.isSuppressed: .resubscribed
+                default: .statusChanged
+                }
+            try log(db, id, kind, source, detail: "\(old.rawValue) → \(status.rawValue)")
+            record.status = status.rawValue
+            switch status {
+            case .active: record.confirmedAt = record.confirmedAt ?? now
+            case .unsubscribed: record.unsubscribedAt = now
+            default: break
+            }
+            changed = true
+        }
+        if changed {
+            record.updatedAt = now
+            try record.update(db)
+        }
+        return changed
+    }
+
+    static func categories(_ db: Database, of id: Int64) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT category FROM subscriber_category WHERE subscriber_id = ? ORDER BY position", arguments: [id])
+    }
+
+    static func allCategories(_ db: Database) throws -> [Int64: [String]] {
+        var result: [Int64: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT subscriber_id, category FROM subscriber_category ORDER BY subscriber_id, position") {
+            result[row["subscriber_id"], default: []].append(row["category"])
+        }
+        return result
+    }
+
+    static func setCategories(_ db: Database, of id: Int64, to codes: [String]) throws {
+        try db.execute(sql: "DELETE FROM subscriber_category WHERE subscriber_id = ?", arguments: [id])
+        for (position, code) in codes.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO subscriber_category (subscriber_id, category, position) VALUES (?, ?, ?)",
+                arguments: [id, code, position])
+        }
+    }
+
+    static func log(_ db: Database, _ id: Int64, _ kind: SubscriberEvent.Kind, _ source: SubscriberEvent.Source, detail: String?) throws {
+        var event = SubscriberEventRecord(
+            id: nil, subscriberId: id, kind: kind.rawValue, source: source.rawValue, detail: detail, createdAt: Date())
+        try event.insert(db)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import PaperPostCore
+import PaperPostStore
+
+struct AddSubscriber: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add a subscriber (active by default: you vouch for their consent).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The email address.")
+    var email: String
+
+    @Option(help: "Their name, used in the greeting.")
+    var name: String?
+
+    @Option(help: "arXiv categories, e.g. cs.AI,cs.LG (default: PAPERPOST_DEFAULT_CATEGORIES or cs.AI,cs.CL,cs.LG).")
+    var categories: String?
+
+    @Option(help: "zh or en (default: PAPERPOST_DEFAULT_LANGUAGE or zh).")
+    var language: Language?
+
+    @Option(help: "active or pending.")
+    var status: SubscriberStatus = .active
+
+    func run() async throws {
+        guard status == .active || status == .pending else {
+            throw ValidationError("--status for a new subscriber is active or pending, not \(status.rawValue)")
+        }
+        let store = try await global.subscriberStore()
+        let settings = try await global.settings()
+        let subscriber = try await store.add(
+            NewSubscriber(
+                email: try store.address(email),
+                name: try name.flatMap(Subscriber.validName),
+                categories: try categories.map { try categoryList([$0]) } ?? settings.defaultCategories,
+                language: language ?? settings.defaultLanguage,
+                status: status),
+            source: .cli)
+        print("added \(subscriber.email ?? email) (\(subscriber.status.rawValue); \(subscriber.categories.joined(separator: ", ")); \(subscriber.language.rawValue))")
+    }
+}

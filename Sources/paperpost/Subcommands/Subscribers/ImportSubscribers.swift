@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import PaperPostStore
+
+struct ImportSubscribers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import subscribers from CSV in one transaction.",
+        discussion: """
+            Columns (header required, any order): email,name,categories,language,status.
+            Categories inside a field are separated by ';', ',' or spaces. Every invalid row is
+            reported as FILE:LINE: reason and nothing is written, unless --skip-invalid is given.
+            Unsubscribed or bounced addresses are never re-activated unless --resubscribe is given.
+            Exit code 3 when --skip-invalid left rows out.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The CSV file.")
+    var file: String
+
+    @Flag(help: "Check the file and say what would happen; write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Update name, categories, language and status of addresses already on the list.")
+    var updateExisting = false
+
+    @Flag(help: "Import the valid rows and list the invalid ones.")
+    var skipInvalid = false
+
+    @Flag(help: "Re-activate unsubscribed or bounced addresses (only for people who asked to come back).")
+    var resubscribe = false
+
+    func run() async throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ValidationError("cannot read '\(file)': \((error as NSError).localizedDescription)")
+        }
+        let store = try await global.subscriberStore()
+        let report = try await store.importCSV(
+            data, file: file,
+            options: ImportOptions(dryRun: dryRun, updateExisting: updateExisting, skipInvalid: skipInvalid, resubscribe: resubscribe))
+
+        for entry in report.suppressed + report.existing {
+            Terminal.error("\(file):\(entry.line): \(entry.email): \(entry.note ?? "")")
+        }
+        for problem in report.invalid {
+            Terminal.error("\(problem) (skipped)")
+        }
+        let verb = report.dryRun ? "would import" : "imported"
+        print(
+            "\(verb): \(report.added.count) added, \(report.updated.count) updated, \(report.resubscribed.count) resubscribed, "
+                + "\(report.unchanged.count + report.existing.count) unchanged, \(report.suppressed.count) suppressed, "
+                + "\(report.invalid.count) invalid")
+        if !report.invalid.isEmpty {
+            throw ExitCode.partial
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import PaperPostCore
+
+struct ListSubscribers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List subscribers.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only subscribers with this status.")
+    var status: SubscriberStatus?
+
+    @Option(help: "Only subscribers of this arXiv category.")
+    var category: String?
+
+    @Option(help: "table, csv or json.")
+    var format: OutputFormat = .table
+
+    func run() async throws {
+        let category = try category.map { code in
+            guard ArxivCategory.named(code) != nil else { throw InputError.unknownCategory(code) }
+            return code
+        }
+        let subscribers = try await global.subscriberStore().list(status: status, category: category)
+        Terminal.write(Listing(subscribers: subscribers).rendered(as: format))
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import PaperPostStore
+
+struct RemoveSubscriber: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Unsubscribe someone, keeping the record so no import re-adds them.",
+        discussion: """
+            --forget also erases their address, name, categories and the details of their history,
+            keeping only a SHA-256 of the address and the unsubscribed status: enough to recognise
+            and refuse the address if it is imported again.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The email address.")
+    var email: String
+
+    @Flag(help: "Erase what identifies the person (see above).")
+    var forget = false
+
+    @Flag(help: "Say what would happen, change nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        let store = try await global.subscriberStore()
+        let address = try store.address(email)
+        let subscriber = try await store.get(address)
+        if dryRun {
+            print("would \(forget ? "forget" : "unsubscribe") \(address) (now \(subscriber.status.rawValue))")
+            return
+        }
+        if forget {
+            try await store.forget(address, source: .cli)
+            print("forgot \(address): only a hash of the address and its unsubscribed status are kept")
+        } else if try await store.unsubscribe(address, source: .cli) {
+            print("unsubscribed \(address)")
+        } else {
+            print("\(address) was already unsubscribed")
+        }
+    }
+}

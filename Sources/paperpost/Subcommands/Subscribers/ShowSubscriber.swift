@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import PaperPostCore
+
+struct ShowSubscriber: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one subscriber and their history.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The email address.")
+    var email: String
+
+    @Option(help: "table or json.")
+    var format: OutputFormat = .table
+
+    func run() async throws {
+        let store = try await global.subscriberStore()
+        let subscriber = try await store.get(try store.address(email))
+        let events = try await store.events(of: subscriber)
+        var history = Listing(columns: ["at", "event", "source", "detail"])
+        for event in events {
+            history.append([.text(event.at.timestamp), .text(event.kind.rawValue), .text(event.source.rawValue), .text(event.detail)])
+        }
+        switch format {
+        case .table, .csv:
+            let details = Listing(subscribers: [subscriber])
+            for (column, value) in zip(details.columns, details.rows[0]) {
+                print("\(column.padding(toLength: 16, withPad: " ", startingAt: 0))\(value.cell)")
+            }
+            print("\nhistory:")
+            Terminal.write(history.rendered(as: format))
+        case .json:
+            var shown = Listing(subscribers: [subscriber])
+            shown.columns.append("events")
+            shown.rows[0].append(.records(history.objects))
+            Terminal.write(shown.rendered(as: .json))
+        }
+    }
+}

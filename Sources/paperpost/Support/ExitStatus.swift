@@ -1,0 +1,30 @@
+import ArgumentParser
+import PaperPostCore
+import PaperPostStore
+
+/// The exit codes scripts and operators rely on.
+enum ExitStatus: Int32 {
+    case success = 0
+    case badInput = 1
+    case failure = 2
+    case partial = 3
+
+    /// Input the operator can correct is 1; anything the system failed at is 2.
+    static func `for`(_ error: any Error) -> ExitStatus {
+        switch error {
+        case is InputError, is ImportError, is ConfigurationError, is ValidationError:
+            return .badInput
+        case let error as StoreError:
+            switch error {
+            case .notFound, .alreadyExists: return .badInput
+            case .cannotOpen, .database: return .failure
+            }
+        default:
+            return .failure
+        }
+    }
+}
+
+extension ExitCode {
+    static let partial = ExitCode(ExitStatus.partial.rawValue)
+}

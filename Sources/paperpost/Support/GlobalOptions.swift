@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import PaperPostCore
+import PaperPostStore
+
+/// Flags every command shares. They win over the environment and the configuration file.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file (PAPERPOST_DB).", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("A file of PAPERPOST_…=value lines (PAPERPOST_CONFIG).", valueName: "file"))
+    var config: String?
+
+    /// Environment, then configuration file, then these flags.
+    func settings() async throws -> Settings {
+        let environment = ProcessInfo.processInfo.environment
+        var settings = try await Settings.load(
+            environment: environment, configFile: config ?? environment["PAPERPOST_CONFIG"].flatMap { $0.isEmpty ? nil : $0 })
+        if let db {
+            settings.databasePath = db
+        }
+        return settings
+    }
+
+    func subscriberStore() async throws -> SubscriberStore {
+        let settings = try await settings()
+        return SubscriberStore(database: try PaperPostDatabase.open(path: settings.databasePath), settings: settings)
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+extension Language: ExpressibleByArgument {}
+extension SubscriberStatus: ExpressibleByArgument {}

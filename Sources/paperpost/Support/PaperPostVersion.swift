@@ -1,0 +1,3 @@
+enum PaperPostVersion {
+    static let current = "0.1.0"
+}

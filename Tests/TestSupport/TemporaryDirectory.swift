@@ -1,0 +1,25 @@
+import Foundation
+import PaperPostCore
+import PaperPostStore
+
+/// A fresh directory for one test, removed afterwards.
+public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("paperpost-test-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// A subscriber store over a new database file in a temporary directory.
+public func withTemporaryStore<T>(
+    settings: Settings = Settings(),
+    _ body: (SubscriberStore, URL) async throws -> T
+) async throws -> T {
+    try await withTemporaryDirectory { directory in
+        var settings = settings
+        settings.databasePath = directory.appendingPathComponent("test.sqlite").path
+        let database = try PaperPostDatabase.open(path: settings.databasePath)
+        return try await body(SubscriberStore(database: database, settings: settings), directory)
+    }
+}
