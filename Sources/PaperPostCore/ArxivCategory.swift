@@ -40,9 +40,8 @@ extension ArxivCategory {
     ///
     /// - Throws: ``InputError/unknownCategory(_:)`` naming the first code arXiv does not have.
     public static func parseList(_ text: String) throws(InputError) -> [String] {
-        let separators: Set<Character> = [",", ";", " ", "\t", "\n", "\r"]
         var codes: [String] = []
-        for piece in text.split(whereSeparator: { separators.contains($0) }) {
+        for piece in text.split(whereSeparator: { $0 == "," || $0 == ";" || $0.isWhitespace }) {
             let code = String(piece)
             guard named(code) != nil else {
                 throw .unknownCategory(code)

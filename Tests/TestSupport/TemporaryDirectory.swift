@@ -3,6 +3,7 @@ import PaperPostCore
 import PaperPostStore
 
 /// A fresh directory for one test, removed afterwards.
+@discardableResult
 public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
     let url = FileManager.default.temporaryDirectory
         .appendingPathComponent("paperpost-test-\(UUID().uuidString)", isDirectory: true)
@@ -12,6 +13,7 @@ public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async thr
 }
 
 /// A subscriber store over a new database file in a temporary directory.
+@discardableResult
 public func withTemporaryStore<T>(
     settings: Settings = Settings(),
     _ body: (SubscriberStore, URL) async throws -> T

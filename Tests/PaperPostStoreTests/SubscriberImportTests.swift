@@ -1,0 +1,212 @@
+import Foundation
+import PaperPostCore
+@testable import PaperPostStore
+import TestSupport
+import Testing
+
+@Suite("Subscriber CSV import and export")
+struct SubscriberImportTests {
+    func importing(_ csv: String, into store: SubscriberStore, _ options: ImportOptions = ImportOptions()) async throws -> ImportReport {
+        try await store.importCSV(Data(csv.utf8), file: "people.csv", options: options)
+    }
+
+    @Test("a good file imports every row with its fields")
+    func goodFile() async throws {
+        try await withTemporaryStore { store, _ in
+            let report = try await importing(
+                """
+                status,email,language,categories,name
+                active,li.wei@example.com,zh,cs.AI;cs.CL,李伟
+                paused,ada@example.org,en,"cs.LG, stat.ML",Ada Lovelace
+                ,bob@example.net,,,
+                """, into: store)
+            #expect(report.added.map(\.email) == ["li.wei@example.com", "ada@example.org", "bob@example.net"])
+            let all = try await store.list()
+            #expect(all.map(\.name) == ["李伟", "Ada Lovelace", nil])
+            #expect(all.map(\.categories) == [["cs.AI", "cs.CL"], ["cs.LG", "stat.ML"], ["cs.AI", "cs.CL", "cs.LG"]])
+            #expect(all.map(\.language) == [.zh, .en, .zh])
+            #expect(all.map(\.status) == [.active, .paused, .active])
+            #expect(try await store.events(of: all[0]).map(\.source) == [.import])
+        }
+    }
+
+    @Test("every kind of bad row is reported as FILE:LINE and nothing is written")
+    func badRows() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.add(
+                NewSubscriber(email: try EmailAddress("kept@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active),
+                source: .cli)
+            let csv = """
+                email,name,categories,language,status
+                good@example.com,Good,cs.AI,en,active
+                not-an-address,X,cs.AI,en,active
+                x@example.com,X,cs.XX,en,active
+                GOOD@example.com,Again,cs.AI,en,active
+                y@example.com,Y,cs.AI,en,sleeping
+                z@example.com,Z,cs.AI,fr,active
+                w@example.com,W,cs.AI,en,active,extra
+
+                """
+            await #expect {
+                try await importing(csv, into: store)
+            } throws: { error in
+                guard case ImportError.invalidRows(let problems) = error else { return false }
+                return problems.map(\.description) == [
+                    "people.csv:3: invalid email address 'not-an-address': no '@'",
+                    "people.csv:4: unknown arXiv category 'cs.XX' (see 'paperpost categories' for the list)",
+                    "people.csv:5: 'GOOD@example.com' is a duplicate of line 2",
+                    "people.csv:6: invalid status 'sleeping': use one of pending, active, paused, unsubscribed, bounced",
+                    "people.csv:7: invalid language 'fr': use zh or en",
+                    "people.csv:8: 6 fields, but the header has 5",
+                ]
+            }
+            #expect(try await store.list().map(\.email) == ["kept@example.com"])
+        }
+    }
+
+    @Test("with --skip-invalid the good rows go in and the bad ones are listed")
+    func skipInvalid() async throws {
+        try await withTemporaryStore { store, _ in
+            let report = try await importing(
+                """
+                email,categories
+                good@example.com,cs.AI
+                bad@,cs.AI
+                """, into: store, ImportOptions(skipInvalid: true))
+            #expect(report.added.map(\.email) == ["good@example.com"])
+            #expect(report.invalid.map(\.description) == ["people.csv:3: invalid email address 'bad@': no domain after the '@'"])
+            #expect(try await store.list().count == 1)
+        }
+    }
+
+    @Test("an unknown or missing column stops the import and names the columns")
+    func badHeader() async throws {
+        try await withTemporaryStore { store, _ in
+            await #expect {
+                try await importing("email,nickname,Phone\na@example.com,x,1\n", into: store)
+            } throws: { error in
+                "\(error)" == "people.csv:1: unknown columns 'nickname', 'Phone' in the header (the columns are email, name, categories, language, status)"
+            }
+            await #expect {
+                try await importing("name,language\nA,en\n", into: store)
+            } throws: { error in
+                "\(error)" == "people.csv:1: the header has no 'email' column"
+            }
+            await #expect {
+                try await importing("", into: store)
+            } throws: { error in
+                "\(error)".hasPrefix("people.csv:1: the file is empty")
+            }
+        }
+    }
+
+    @Test("BOM, CRLF, quoted commas, quotes and newlines, and Chinese names all work; line numbers follow the file")
+    func awkwardButValidCSV() async throws {
+        try await withTemporaryStore { store, _ in
+            let csv = "\u{FEFF}email,name,categories\r\n"
+                + "a@example.com,\"Hopper, Grace\",cs.AI\r\n"
+                + "b@example.com,\"She said \"\"hi\"\"\",cs.LG\r\n"
+                + "c@example.com,,\"cs.CL\r\ncs.LG\"\r\n"
+                + "d@example.com,王芳,cs.CV\r\n"
+                + "broken,王芳,cs.CV\r\n"
+            await #expect {
+                try await importing(csv, into: store)
+            } throws: { error in
+                "\(error)" == "people.csv:7: invalid email address 'broken': no '@'\n1 invalid row; nothing was imported (fix them, or use --skip-invalid to import the valid rows)"
+            }
+            let report = try await importing(csv, into: store, ImportOptions(skipInvalid: true))
+            #expect(report.added.map(\.line) == [2, 3, 4, 6])
+            let subscribers = try await store.list()
+            #expect(subscribers.map(\.name) == ["Hopper, Grace", "She said \"hi\"", nil, "王芳"])
+            #expect(subscribers[2].categories == ["cs.CL", "cs.LG"])
+        }
+    }
+
+    @Test("a name with a line break is refused: it would end up in a mail header")
+    func nameWithLineBreak() async throws {
+        try await withTemporaryStore { store, _ in
+            await #expect {
+                try await importing("email,name\na@example.com,\"Eve\nBcc: x@example.org\"\n", into: store)
+            } throws: { error in
+                "\(error)".contains("people.csv:2: invalid name")
+            }
+        }
+    }
+
+    @Test("export then import into an empty database gives the same export")
+    func roundTrip() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await importing(
+                """
+                email,name,categories,language,status
+                li.wei@example.com,李伟,cs.AI;cs.CL,zh,active
+                ada@example.org,"Lovelace, Ada",cs.LG,en,paused
+                quote@example.org,"A ""quoted"" name",cs.RO,en,pending
+                gone@example.com,Gone,cs.AI,en,unsubscribed
+                bounce@example.com,,stat.ML,zh,bounced
+                """, into: store)
+            let first = try await store.exportCSV()
+            try await withTemporaryStore { other, _ in
+                let report = try await other.importCSV(Data(first.utf8), file: "export.csv", options: ImportOptions())
+                #expect(report.added.count == 5)
+                #expect(try await other.exportCSV() == first)
+            }
+        }
+    }
+
+    @Test("an unsubscribed or bounced address is never re-activated by an import, unless --resubscribe")
+    func suppressionSurvivesImport() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await importing("email,status\ngone@example.com,unsubscribed\nbad@example.com,bounced\n", into: store)
+            let csv = "email,status\ngone@example.com,active\nbad@example.com,active\n"
+
+            let plain = try await importing(csv, into: store, ImportOptions(updateExisting: true))
+            #expect(plain.suppressed.map(\.email) == ["gone@example.com", "bad@example.com"])
+            #expect(try await store.list().map(\.status) == [.unsubscribed, .bounced])
+
+            let again = try await importing(csv, into: store, ImportOptions(resubscribe: true))
+            #expect(again.resubscribed.map(\.email) == ["gone@example.com", "bad@example.com"])
+            #expect(try await store.list().map(\.status) == [.active, .active])
+            let events = try await store.events(of: try await store.get(try EmailAddress("gone@example.com")))
+            #expect(events.last?.kind == .resubscribed)
+        }
+    }
+
+    @Test("a forgotten address is recognised on import and stays suppressed")
+    func forgottenStaysSuppressed() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await importing("email\nforget.me@example.com\n", into: store)
+            try await store.forget(try EmailAddress("forget.me@example.com"), source: .cli)
+            let report = try await importing("email\nForget.Me@example.com\n", into: store)
+            #expect(report.suppressed.map(\.email) == ["Forget.Me@example.com"])
+            #expect(try await store.list().count == 1)
+        }
+    }
+
+    @Test("known addresses are left alone unless --update-existing, which changes only the columns present")
+    func updateExisting() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await importing("email,name,categories,language\na@example.com,A,cs.AI,en\n", into: store)
+            let untouched = try await importing("email,categories\na@example.com,cs.LG\n", into: store)
+            #expect(untouched.existing.map(\.email) == ["a@example.com"])
+            #expect(try await store.list()[0].categories == ["cs.AI"])
+
+            let updated = try await importing("email,categories\na@example.com,cs.LG\n", into: store, ImportOptions(updateExisting: true))
+            #expect(updated.updated.map(\.email) == ["a@example.com"])
+            let subscriber = try await store.list()[0]
+            #expect(subscriber.categories == ["cs.LG"])
+            #expect(subscriber.name == "A")
+            #expect(subscriber.language == .en)
+        }
+    }
+
+    @Test("a dry run reports what it would do and writes nothing")
+    func dryRun() async throws {
+        try await withTemporaryStore { store, _ in
+            let report = try await importing("email\na@example.com\nb@example.com\n", into: store, ImportOptions(dryRun: true))
+            #expect(report.added.count == 2)
+            #expect(report.dryRun)
+            #expect(try await store.list().isEmpty)
+        }
+    }
+}
