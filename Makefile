@@ -36,10 +36,10 @@ release: deps
 ## Run the daily job on the embedded defaults and say where to look.
 demo: build
 	@rm -f $(DB) $(DB)-wal $(DB)-shm
-	$(SWIFT) run paperpost subscribers import subscribers.sample.csv --db $(DB)
-	$(SWIFT) run paperpost subscribers stats --db $(DB)
-	@echo
-	@echo "The database is $(DB); try: swift run paperpost subscribers list --db $(DB)"
+	@bin="$$($(SWIFT) build --show-bin-path)/paperpost"; \
+	"$$bin" subscribers import subscribers.sample.csv --db $(DB); \
+	echo; "$$bin" subscribers stats --db $(DB); \
+	echo; echo "Database: $(DB). Try: $$bin subscribers list --db $(DB)"
 
 test: test-deps
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test

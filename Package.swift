@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(
             name: "PaperPostCLITests",
             dependencies: ["paperpost", "TestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
     ]

@@ -26,17 +26,18 @@ struct RemoveSubscriber: AsyncParsableCommand {
         let store = try await global.subscriberStore()
         let address = try store.address(email)
         let subscriber = try await store.get(address)
+        let shown = subscriber.email ?? address.value
         if dryRun {
-            print("would \(forget ? "forget" : "unsubscribe") \(address) (now \(subscriber.status.rawValue))")
+            print("would \(forget ? "forget" : "unsubscribe") \(shown) (now \(subscriber.status.rawValue))")
             return
         }
         if forget {
             try await store.forget(address, source: .cli)
-            print("forgot \(address): only a hash of the address and its unsubscribed status are kept")
+            print("forgot \(shown): only a hash of the address and its \(subscriber.status == .bounced ? "bounced" : "unsubscribed") status are kept")
         } else if try await store.unsubscribe(address, source: .cli) {
-            print("unsubscribed \(address)")
+            print("unsubscribed \(shown)")
         } else {
-            print("\(address) was already unsubscribed")
+            print("\(shown) was already unsubscribed")
         }
     }
 }
