@@ -43,6 +43,12 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // arXiv's announcement feed and export API: parsing, and fetching over HTTP.
+        .target(
+            name: "ArxivSource",
+            dependencies: ["PaperPostCore"],
+            swiftSettings: strictness
+        ),
         // The thin executable: argument parsing, one subcommand per file.
         .executableTarget(
             name: "paperpost",
@@ -65,6 +71,12 @@ let package = Package(
         .testTarget(
             name: "PaperPostStoreTests",
             dependencies: ["PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "ArxivSourceTests",
+            dependencies: ["ArxivSource", "PaperPostCore"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -49,6 +49,52 @@ extension PaperPostDatabase {
             }
             try db.create(index: "subscriber_event_by_subscriber", on: "subscriber_event", columns: ["subscriber_id"])
         }
+
+        migrator.registerMigration("v2: papers and announcements") { db in
+            try db.create(table: "paper") { t in
+                // arXiv identifier without version: 2602.17547, astro-ph/0601001.
+                t.primaryKey("id", .text)
+                t.column("version", .integer).notNull()
+                t.column("title", .text).notNull()
+                t.column("abstract", .text).notNull()
+                // JSON array, in the paper's order: an ordered list nobody queries into.
+                t.column("authors", .text).notNull()
+                t.column("primary_category", .text).notNull()
+                t.column("published", .datetime)
+                t.column("updated", .datetime)
+                t.column("comment", .text)
+                t.column("journal_ref", .text)
+                t.column("doi", .text)
+                // Whether the arXiv API's details were merged in (false: the feed's data only).
+                t.column("enriched", .boolean).notNull()
+                t.column("first_seen_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "paper_category") { t in
+                t.column("paper_id", .text).notNull().references("paper", onDelete: .cascade)
+                t.column("category", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.primaryKey(["paper_id", "category"])
+            }
+            try db.create(index: "paper_category_by_category", on: "paper_category", columns: ["category"])
+
+            // One row per arXiv mailing day; an empty announcement is recorded as such.
+            try db.create(table: "announcement") { t in
+                t.primaryKey("day", .text)
+                // The categories asked for, space-separated, as a record of what was fetched.
+                t.column("categories", .text).notNull()
+                t.column("paper_count", .integer).notNull()
+                t.column("source", .text).notNull()
+                t.column("fetched_at", .datetime).notNull()
+            }
+            try db.create(table: "announcement_paper") { t in
+                t.column("day", .text).notNull().references("announcement", onDelete: .cascade)
+                t.column("paper_id", .text).notNull().references("paper")
+                t.column("announce_type", .text).notNull()
+                    .check { ["new", "cross", "replace", "replace-cross"].contains($0) }
+                t.primaryKey(["day", "paper_id"])
+            }
+        }
         return migrator
     }
 }

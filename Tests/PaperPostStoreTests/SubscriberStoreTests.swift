@@ -19,7 +19,10 @@ struct SubscriberStoreTests {
             let tables = try await first.writer.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
             }
-            #expect(tables == ["subscriber", "subscriber_category", "subscriber_event"])
+            #expect(tables == [
+                "announcement", "announcement_paper", "paper", "paper_category",
+                "subscriber", "subscriber_category", "subscriber_event",
+            ])
             let journal = try await first.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(journal == "wal")
             _ = try PaperPostDatabase.open(path: path)
