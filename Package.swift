@@ -22,6 +22,13 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
+        // C libraries, each behind one small Swift type.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
         // Domain values, the arXiv category table and configuration.
         .target(
             name: "PaperPostCore",
@@ -43,10 +50,16 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // libcurl easy handles: the HTTP client here, SMTP later.
+        .target(
+            name: "Curl",
+            dependencies: ["CCurl"],
+            swiftSettings: strictness
+        ),
         // arXiv's announcement feed and export API: parsing, and fetching over HTTP.
         .target(
             name: "ArxivSource",
-            dependencies: ["PaperPostCore"],
+            dependencies: ["PaperPostCore", "PaperPostStore", "Curl"],
             swiftSettings: strictness
         ),
         // The thin executable: argument parsing, one subcommand per file.
@@ -55,6 +68,7 @@ let package = Package(
             dependencies: [
                 "PaperPostCore",
                 "PaperPostStore",
+                "ArxivSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,8 +88,13 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "CurlTests",
+            dependencies: ["Curl", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "ArxivSourceTests",
-            dependencies: ["ArxivSource", "PaperPostCore"],
+            dependencies: ["ArxivSource", "PaperPostCore", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),

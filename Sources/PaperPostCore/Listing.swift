@@ -14,6 +14,7 @@ public struct Listing: Sendable {
         case text(String?)
         case number(Int)
         case decimal(Double)
+        case flag(Bool)
         case list([String])
         /// Nested rows, for JSON only (a subscriber's history inside `subscribers show`).
         indirect case records([[String: Value]])
@@ -25,6 +26,7 @@ public struct Listing: Sendable {
             case .text(nil): try container.encodeNil()
             case .number(let number): try container.encode(number)
             case .decimal(let number): try container.encode(number)
+            case .flag(let flag): try container.encode(flag)
             case .list(let items): try container.encode(items)
             case .records(let records): try container.encode(records)
             }
@@ -36,6 +38,7 @@ public struct Listing: Sendable {
             case .text(let text): text ?? ""
             case .number(let number): String(number)
             case .decimal(let number): String(number)
+            case .flag(let flag): flag ? "true" : "false"
             case .list(let items): items.joined(separator: ";")
             case .records(let records): "\(records.count)"
             }

@@ -18,17 +18,39 @@ public struct Settings: Sendable {
     /// Compare the part before `@` case-sensitively (`PAPERPOST_CASE_SENSITIVE_LOCAL_PART`).
     /// Off by default, as almost every mailbox provider ignores case there.
     public var caseSensitiveLocalPart: Bool
+    /// Where the web pages and the links in every email live (`PAPERPOST_BASE_URL`); also
+    /// named in the User-Agent so that arXiv knows whom to contact.
+    public var baseURL: String
+    /// arXiv's announcement feed, without the category path (`PAPERPOST_ARXIV_RSS_URL`).
+    public var arxivRSSURL: String
+    /// arXiv's export API query endpoint (`PAPERPOST_ARXIV_API_URL`).
+    public var arxivAPIURL: String
+    /// Include papers cross-listed into the categories (`PAPERPOST_ARXIV_CROSS_LISTS`).
+    public var arxivCrossLists: Bool
+    /// The pause between two requests to arXiv, at least 3 seconds by arXiv's terms
+    /// (`PAPERPOST_ARXIV_DELAY`, seconds; tests against a local server lower it).
+    public var arxivDelay: Duration
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
         defaultCategories: [String] = ArxivCategory.defaultCodes,
         defaultLanguage: Language = .zh,
-        caseSensitiveLocalPart: Bool = false
+        caseSensitiveLocalPart: Bool = false,
+        baseURL: String = "http://localhost:8080",
+        arxivRSSURL: String = "https://rss.arxiv.org/atom",
+        arxivAPIURL: String = "https://export.arxiv.org/api/query",
+        arxivCrossLists: Bool = true,
+        arxivDelay: Duration = .seconds(3)
     ) {
         self.databasePath = databasePath
         self.defaultCategories = defaultCategories
         self.defaultLanguage = defaultLanguage
         self.caseSensitiveLocalPart = caseSensitiveLocalPart
+        self.baseURL = baseURL
+        self.arxivRSSURL = arxivRSSURL
+        self.arxivAPIURL = arxivAPIURL
+        self.arxivCrossLists = arxivCrossLists
+        self.arxivDelay = arxivDelay
     }
 }
 
@@ -83,11 +105,30 @@ extension Settings {
         if let language = value("DEFAULT_LANGUAGE") {
             do { settings.defaultLanguage = try Language(parsing: language) } catch { throw invalid("DEFAULT_LANGUAGE", error) }
         }
-        if let flag = value("CASE_SENSITIVE_LOCAL_PART") {
-            guard let on = Bool(parsingFlag: flag) else {
-                throw ConfigurationError("PAPERPOST_CASE_SENSITIVE_LOCAL_PART: '\(flag)' is not true or false")
+        func flag(_ name: String) throws -> Bool? {
+            guard let text = value(name) else { return nil }
+            guard let on = Bool(parsingFlag: text) else {
+                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not true or false")
             }
-            settings.caseSensitiveLocalPart = on
+            return on
+        }
+        func url(_ name: String) throws -> String? {
+            guard let text = value(name) else { return nil }
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not an http or https URL")
+            }
+            return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        settings.caseSensitiveLocalPart = try flag("CASE_SENSITIVE_LOCAL_PART") ?? settings.caseSensitiveLocalPart
+        settings.baseURL = try url("BASE_URL") ?? settings.baseURL
+        settings.arxivRSSURL = try url("ARXIV_RSS_URL") ?? settings.arxivRSSURL
+        settings.arxivAPIURL = try url("ARXIV_API_URL") ?? settings.arxivAPIURL
+        settings.arxivCrossLists = try flag("ARXIV_CROSS_LISTS") ?? settings.arxivCrossLists
+        if let text = value("ARXIV_DELAY") {
+            guard let seconds = Double(text), seconds >= 0 else {
+                throw ConfigurationError("PAPERPOST_ARXIV_DELAY: '\(text)' is not a number of seconds")
+            }
+            settings.arxivDelay = .milliseconds(Int(seconds * 1000))
         }
         return settings
     }

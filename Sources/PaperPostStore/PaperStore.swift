@@ -19,6 +19,12 @@ public struct AnnouncementTally: Sendable, Hashable {
         public var new = 0
         public var updated = 0
         public var skipped = 0
+
+        public init(new: Int = 0, updated: Int = 0, skipped: Int = 0) {
+            self.new = new
+            self.updated = updated
+            self.skipped = skipped
+        }
     }
 
     /// For each category fetched, the papers in it (a cross-listed paper counts in each).
@@ -27,6 +33,8 @@ public struct AnnouncementTally: Sendable, Hashable {
     public var total = Counts()
     /// Whether this day had already been recorded before this call.
     public var dayWasKnown = false
+
+    public init() {}
 }
 
 /// Papers keyed by arXiv identifier, and the announcements they came in.

@@ -52,8 +52,8 @@ public struct SubscriberStats: Sendable {
 /// Subscribers and their audit trail. Every change is one transaction that also writes the
 /// event saying who made it, so the trail and the state never disagree.
 public struct SubscriberStore: Sendable {
-    let database: PaperPostDatabase
-    let settings: Settings
+    public let database: PaperPostDatabase
+    public let settings: Settings
 
     public init(database: PaperPostDatabase, settings: Settings) {
         self.database = database
@@ -183,6 +183,11 @@ public struct SubscriberStore: Sendable {
             try db.execute(sql: "UPDATE subscriber_event SET detail = NULL WHERE subscriber_id = ?", arguments: [record.id])
             try Self.log(db, record.id!, .forgotten, source, detail: nil)
         }
+    }
+
+    /// The categories at least one active subscriber reads, most read first.
+    public func activeCategories() async throws -> [String] {
+        try await stats().activeByCategory.map(\.0)
     }
 
     public func stats() async throws -> SubscriberStats {

@@ -26,6 +26,19 @@ struct GlobalOptions: ParsableArguments {
         let settings = try await settings()
         return SubscriberStore(database: try PaperPostDatabase.open(path: settings.databasePath), settings: settings)
     }
+
+    func database() async throws -> (PaperPostDatabase, Settings) {
+        let settings = try await settings()
+        return (try PaperPostDatabase.open(path: settings.databasePath), settings)
+    }
+}
+
+/// `--date YYYY-MM-DD`.
+extension Day: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let day = try? Day(parsing: argument) else { return nil }
+        self = day
+    }
 }
 
 extension OutputFormat: ExpressibleByArgument {}

@@ -1,0 +1,304 @@
+import CCurl
+import Foundation
+
+/// A libcurl failure, already turned into Swift values.
+package struct CurlError: Error, Sendable {
+    /// The raw `CURLcode`, kept so callers can tell a timeout from a refused connection.
+    package var code: Int
+    /// curl's own words: the detailed error buffer when curl filled it, else `curl_easy_strerror`.
+    package var message: String
+
+    package init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ code: CURLcode, detail: String? = nil) {
+        let generic = String(cString: curl_easy_strerror(code))
+        if let detail, !detail.isEmpty {
+            self.init(code: Int(code.rawValue), message: detail)
+        } else {
+            self.init(code: Int(code.rawValue), message: generic)
+        }
+    }
+}
+
+/// What one `perform()` produced, copied out of libcurl before the handle is reused.
+package struct CurlResponse: Sendable {
+    /// The final response's status, after any redirects curl followed.
+    package var status: Int
+    /// The final response's header fields in arrival order, names as the server spelled them.
+    package var headers: [(name: String, value: String)]
+    package var body: Data
+    /// Where the body actually came from, which differs from the request URL after redirects.
+    package var effectiveURL: String
+}
+
+/// libcurl's process-wide setup. A Swift global is initialised exactly once, under a lock,
+/// on first use, which gives the "once, before any handle exists" that libcurl asks for.
+private let globalInitCode: CURLcode = curl_global_init(ccurl_global_default)
+
+/// One libcurl easy handle.
+///
+/// Keeping the handle between transfers is what keeps connections (and TLS sessions and
+/// DNS answers) alive, so the owner resets it between requests instead of recreating it.
+/// Everything that crosses into C lives in this file; callers see only Swift values.
+///
+/// `@unchecked Sendable`: libcurl forbids using one easy handle from two threads at the same
+/// time, and nothing here is synchronised. That is safe because every owner hands a handle to
+/// exactly one transfer at a time (HTTPClient checks it out of a Mutex-guarded pool, so the lock
+/// orders one transfer's accesses before the next's), and a transfer uses it from a single
+/// thread from its first option to the end of `perform()`.
+package final class CurlEasy: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    /// curl writes its detailed message for the last failure here (CURLOPT_ERRORBUFFER).
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Lists handed to curl by pointer must outlive the transfer, so they are freed on reset.
+    private var lists: [UnsafeMutablePointer<curl_slist>] = []
+    /// Bytes fed to the read callback when uploading (SMTP, PUT).
+    private var uploadBody: Data?
+
+    /// The libcurl version string, e.g. "libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13".
+    package static var version: String {
+        String(cString: curl_version())
+    }
+
+    package init() throws(CurlError) {
+        guard globalInitCode == CURLE_OK else {
+            throw CurlError(globalInitCode)
+        }
+        guard let handle = curl_easy_init() else {
+            throw CurlError(CURLE_FAILED_INIT)
+        }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        freeLists()
+        errorBuffer.deallocate()
+    }
+
+    /// Forgets every option (so nothing leaks from one request into the next) but keeps the
+    /// connection cache, TLS session cache and DNS cache, which is the point of reusing a handle.
+    package func reset() {
+        curl_easy_reset(handle)
+        freeLists()
+        uploadBody = nil
+    }
+
+    package func set(_ option: CURLoption, long value: Int) throws(CurlError) {
+        try check(ccurl_easy_setopt_long(handle, option, value))
+    }
+
+    /// For string options only; libcurl copies them (CURLOPT_POSTFIELDS, which it does not
+    /// copy, goes through `setPostBody` instead).
+    package func set(_ option: CURLoption, string value: String) throws(CurlError) {
+        precondition(option != CURLOPT_POSTFIELDS, "CURLOPT_POSTFIELDS is not copied by libcurl; use setPostBody")
+        guard !value.utf8.contains(0) else {
+            throw CurlError(CURLE_BAD_FUNCTION_ARGUMENT, detail: "option value contains a NUL byte")
+        }
+        try check(ccurl_easy_setopt_string(handle, option, value))
+    }
+
+    package func set(_ option: CURLoption, offset value: Int64) throws(CurlError) {
+        try check(ccurl_easy_setopt_off_t(handle, option, curl_off_t(value)))
+    }
+
+    /// For `curl_slist` options such as CURLOPT_HTTPHEADER and CURLOPT_MAIL_RCPT.
+    package func set(_ option: CURLoption, list values: [String]) throws(CurlError) {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for value in values {
+            guard !value.utf8.contains(0) else {
+                curl_slist_free_all(list)
+                throw CurlError(CURLE_BAD_FUNCTION_ARGUMENT, detail: "list entry contains a NUL byte")
+            }
+            guard let appended = curl_slist_append(list, value) else {
+                curl_slist_free_all(list)
+                throw CurlError(CURLE_OUT_OF_MEMORY)
+            }
+            list = appended
+        }
+        if let list {
+            lists.append(list)
+        }
+        try check(ccurl_easy_setopt_pointer(handle, option, list))
+    }
+
+    /// Sends `body` as a POST body. CURLOPT_COPYPOSTFIELDS makes curl keep its own copy, so
+    /// the body survives redirects that repeat it (307/308) without a rewind callback.
+    package func setPostBody(_ body: Data) throws(CurlError) {
+        try set(CURLOPT_POST, long: 1)
+        try set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
+        if body.isEmpty {
+            try check(ccurl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, ""))
+            return
+        }
+        let code = body.withUnsafeBytes { bytes in
+            ccurl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+        }
+        try check(code)
+    }
+
+    /// Streams `body` through the read callback with CURLOPT_UPLOAD, which is how SMTP sends a
+    /// message (and how HTTP sends a PUT).
+    package func setUploadBody(_ body: Data) throws(CurlError) {
+        try set(CURLOPT_UPLOAD, long: 1)
+        try set(CURLOPT_INFILESIZE_LARGE, offset: Int64(body.count))
+        uploadBody = body
+    }
+
+    /// Runs the transfer configured since the last reset, blocking the calling thread until it
+    /// ends, then resets the handle. Call it from a thread that may block, never from Swift's
+    /// cooperative pool.
+    ///
+    /// - Parameter shouldAbort: polled by libcurl's progress callback (about once a second while
+    ///   idle, more often while data flows); returning true ends the transfer with
+    ///   CURLE_ABORTED_BY_CALLBACK, which is how a cancelled Swift task stops a blocked transfer.
+    package func perform(shouldAbort: (@Sendable () -> Bool)? = nil) throws(CurlError) -> CurlResponse {
+        defer { reset() }
+        let context = TransferContext(upload: uploadBody, shouldAbort: shouldAbort)
+        let unmanaged = Unmanaged.passRetained(context)
+        defer { unmanaged.release() }
+        let userdata = unmanaged.toOpaque()
+
+        try check(ccurl_easy_setopt_write_callback(handle, curlWriteCallback))
+        try check(ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, userdata))
+        try check(ccurl_easy_setopt_header_callback(handle, curlHeaderCallback))
+        try check(ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, userdata))
+        if context.upload != nil {
+            try check(ccurl_easy_setopt_read_callback(handle, curlReadCallback))
+            try check(ccurl_easy_setopt_pointer(handle, CURLOPT_READDATA, userdata))
+        }
+        if shouldAbort != nil {
+            try check(ccurl_easy_setopt_xferinfo_callback(handle, curlProgressCallback))
+            try check(ccurl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, userdata))
+            try set(CURLOPT_NOPROGRESS, long: 0)
+        }
+        errorBuffer[0] = 0
+        try check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            throw CurlError(code, detail: String(cString: errorBuffer))
+        }
+
+        var status = 0
+        try check(ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
+        var urlPointer: UnsafeMutablePointer<CChar>?
+        try check(ccurl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer))
+        let effectiveURL = urlPointer.map { String(cString: $0) } ?? ""
+
+        return CurlResponse(
+            status: status,
+            headers: context.headers,
+            body: context.body,
+            effectiveURL: effectiveURL
+        )
+    }
+
+    private func check(_ code: CURLcode) throws(CurlError) {
+        guard code == CURLE_OK else {
+            throw CurlError(code)
+        }
+    }
+
+    private func freeLists() {
+        for list in lists {
+            curl_slist_free_all(list)
+        }
+        lists.removeAll()
+    }
+}
+
+/// State the C callbacks reach through their `userdata` pointer during one `perform()`.
+/// Only the thread running `curl_easy_perform` touches it.
+private final class TransferContext {
+    var body = Data()
+    var headers: [(name: String, value: String)] = []
+    let upload: Data?
+    var uploadOffset = 0
+    let shouldAbort: (@Sendable () -> Bool)?
+
+    init(upload: Data?, shouldAbort: (@Sendable () -> Bool)?) {
+        self.upload = upload
+        self.shouldAbort = shouldAbort
+    }
+
+    func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        let line = (String(bytes: raw, encoding: .utf8) ?? String(bytes: raw, encoding: .isoLatin1) ?? "")
+            .trimmingCharacters(in: .newlines)
+        if line.hasPrefix("HTTP/") {
+            // A new status line starts another response (a redirect hop, a 100 Continue);
+            // only the last response's fields describe the body we return.
+            headers.removeAll()
+            return
+        }
+        if let first = line.first, first == " " || first == "\t", let last = headers.indices.last {
+            // Obsolete line folding: the line continues the previous field's value.
+            headers[last].value += " " + line.trimmingCharacters(in: .whitespaces)
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else {
+            return
+        }
+        let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+        let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        if !name.isEmpty {
+            headers.append((name: name, value: value))
+        }
+    }
+}
+
+private func context(_ userdata: UnsafeMutableRawPointer?) -> TransferContext? {
+    userdata.map { Unmanaged<TransferContext>.fromOpaque($0).takeUnretainedValue() }
+}
+
+private let curlWriteCallback: ccurl_data_callback = { buffer, size, count, userdata in
+    let length = size * count
+    guard let context = context(userdata) else {
+        return 0
+    }
+    if let buffer, length > 0 {
+        context.body.append(UnsafeBufferPointer(start: buffer, count: length))
+    }
+    return length
+}
+
+private let curlHeaderCallback: ccurl_data_callback = { buffer, size, count, userdata in
+    let length = size * count
+    guard let context = context(userdata) else {
+        return 0
+    }
+    if let buffer {
+        context.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
+    }
+    return length
+}
+
+private let curlReadCallback: ccurl_data_callback = { buffer, size, count, userdata in
+    guard let context = context(userdata), let upload = context.upload, let buffer else {
+        return Int(CURL_READFUNC_ABORT)
+    }
+    let length = min(size * count, upload.count - context.uploadOffset)
+    guard length > 0 else {
+        return 0
+    }
+    let start = upload.startIndex + context.uploadOffset
+    upload[start..<(start + length)].withUnsafeBytes { chunk in
+        if let source = chunk.baseAddress {
+            UnsafeMutableRawPointer(buffer).copyMemory(from: source, byteCount: length)
+        }
+    }
+    context.uploadOffset += length
+    return length
+}
+
+private let curlProgressCallback: ccurl_xferinfo_callback = { userdata, _, _, _, _ in
+    guard let context = context(userdata), let shouldAbort = context.shouldAbort else {
+        return 0
+    }
+    return shouldAbort() ? 1 : 0
+}

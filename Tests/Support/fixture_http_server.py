@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Scripted HTTP server for PaperPost's tests.
+
+Serves canned responses from a routes file on 127.0.0.1 only, so tests exercise real HTTP
+(sockets, keep-alive, compression, redirects, slow and dropped responses) without leaving
+the machine.
+
+    python3 fixture_http_server.py --routes ROUTES.json
+
+The first line on stdout is "PORT <n>". The server then runs until it is killed, until its
+stdin reaches end-of-file (so it never outlives the test process that started it), or until
+--max-seconds have passed.
+
+ROUTES.json maps a request target to a list of responses served in order, the last one
+repeating. A key with a query string ("/api/query?id=1") matches that exact target and is
+tried first; a key without one ("/api/query") matches the path with any query. Each response:
+
+    {
+      "status": 200,                        default 200
+      "headers": {"Name": "value"}          or [["Name", "value"], ...] to repeat a field
+      "body": "text"                        UTF-8 text, or
+      "body_base64": "...",                 raw bytes, or
+      "body_file": "path",                  raw bytes of a file (relative to ROUTES.json)
+      "delay_seconds": 0.5,                 wait before answering
+      "close_without_response": false       drop the connection without a byte of reply
+    }
+
+Content-Length, Date and Server are added unless the route sets them. Unknown targets get 404.
+
+GET /__requests returns every request received so far (except these) as a JSON list of
+{"method", "path" (with query), "headers": [[name, value], ...], "body_base64",
+"arrival" (time.monotonic() seconds), "client_port"}.
+"""
+
+import argparse
+import base64
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+SERVER_NAME = "PaperPostFixture/1.0"
+
+
+def load_routes(path):
+    base_dir = os.path.dirname(os.path.abspath(path))
+    with open(path, "rb") as handle:
+        raw = json.load(handle)
+    if not isinstance(raw, dict):
+        raise ValueError("routes file must hold a JSON object mapping paths to response lists")
+    routes = {}
+    for target, responses in raw.items():
+        if isinstance(responses, dict):
+            responses = [responses]
+        if not isinstance(responses, list) or not responses:
+            raise ValueError(f"route {target!r}: expected a non-empty list of responses")
+        routes[target] = [normalise(target, response, base_dir) for response in responses]
+    return routes
+
+
+def normalise(target, response, base_dir):
+    headers = response.get("headers", [])
+    if isinstance(headers, dict):
+        headers = list(headers.items())
+    headers = [(str(name), str(value)) for name, value in headers]
+    sources = [key for key in ("body", "body_base64", "body_file") if key in response]
+    if len(sources) > 1:
+        raise ValueError(f"route {target!r}: give at most one of {sources}")
+    body = b""
+    if "body" in response:
+        body = str(response["body"]).encode("utf-8")
+    elif "body_base64" in response:
+        body = base64.b64decode(response["body_base64"])
+    elif "body_file" in response:
+        with open(os.path.join(base_dir, response["body_file"]), "rb") as handle:
+            body = handle.read()
+    return {
+        "status": int(response.get("status", 200)),
+        "headers": headers,
+        "body": body,
+        "delay_seconds": float(response.get("delay_seconds", 0)),
+        "close_without_response": bool(response.get("close_without_response", False)),
+    }
+
+
+class State:
+    def __init__(self, routes):
+        self.routes = routes
+        self.lock = threading.Lock()
+        self.served = {}
+        self.requests = []
+
+    def record(self, entry):
+        with self.lock:
+            self.requests.append(entry)
+
+    def recorded(self):
+        with self.lock:
+            return list(self.requests)
+
+    def next_response(self, target):
+        path = urlsplit(target).path
+        key = target if target in self.routes else path if path in self.routes else None
+        if key is None:
+            return None
+        with self.lock:
+            index = self.served.get(key, 0)
+            self.served[key] = index + 1
+        responses = self.routes[key]
+        return responses[min(index, len(responses) - 1)]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state = None
+    verbose = False
+
+    def log_message(self, format, *args):
+        if self.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self):
+        self.handle_any()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def handle_any(self):
+        arrival = time.monotonic()
+        body = self.read_body()
+        if self.command == "GET" and urlsplit(self.path).path == "/__requests":
+            self.send(200, [("Content-Type", "application/json")], json.dumps(self.state.recorded()).encode())
+            return
+        self.state.record({
+            "method": self.command,
+            "path": self.path,
+            "headers": [[name, value] for name, value in self.headers.items()],
+            "body_base64": base64.b64encode(body).decode("ascii"),
+            "arrival": arrival,
+            "client_port": self.client_address[1],
+        })
+        response = self.state.next_response(self.path)
+        if response is None:
+            self.send(404, [("Content-Type", "text/plain")], f"no route for {self.path}\n".encode())
+            return
+        if response["delay_seconds"] > 0:
+            time.sleep(response["delay_seconds"])
+        if response["close_without_response"]:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.send(response["status"], response["headers"], response["body"])
+
+    def send(self, status, headers, body):
+        names = {name.lower() for name, _ in headers}
+        try:
+            self.send_response_only(status)
+            if "server" not in names:
+                self.send_header("Server", SERVER_NAME)
+            if "date" not in names:
+                self.send_header("Date", self.date_time_string())
+            if "content-length" not in names and "transfer-encoding" not in names:
+                self.send_header("Content-Length", str(len(body)))
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD" and status >= 200 and status not in (204, 304):
+                self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a timeout test); nothing is left to answer.
+            self.close_connection = True
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Tests open many connections at once; the default backlog of 5 would drop SYNs and
+    # add one-second client retransmits.
+    request_queue_size = 128
+
+
+def exit_when_stdin_closes():
+    stream = sys.stdin.buffer if sys.stdin else None
+    if stream is not None:
+        while stream.read(4096):
+            pass
+    os._exit(0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--routes", required=True, help="JSON file of routes")
+    parser.add_argument("--ignore-stdin", action="store_true", help="keep serving after stdin closes")
+    parser.add_argument("--max-seconds", type=float, default=1800, help="exit after this long regardless")
+    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    arguments = parser.parse_args()
+
+    try:
+        routes = load_routes(arguments.routes)
+    except (OSError, ValueError) as error:
+        sys.exit(f"fixture_http_server: cannot load {arguments.routes}: {error}")
+    Handler.state = State(routes)
+    Handler.verbose = arguments.verbose
+    server = Server(("127.0.0.1", 0), Handler)
+    print(f"PORT {server.server_address[1]}", flush=True)
+
+    if not arguments.ignore_stdin:
+        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
+    timer = threading.Timer(arguments.max_seconds, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
