@@ -38,6 +38,7 @@ demo: build
 	@rm -f $(DB) $(DB)-wal $(DB)-shm
 	@bin="$$($(SWIFT) build --show-bin-path)/paperpost"; \
 	"$$bin" subscribers import subscribers.sample.csv --db $(DB); \
+	echo; "$$bin" fetch --db $(DB) --feed snapshots/arxiv/cs.AI-2025-08-20.atom; \
 	echo; "$$bin" subscribers stats --db $(DB); \
 	echo; echo "Database: $(DB). Try: $$bin subscribers list --db $(DB)"
 

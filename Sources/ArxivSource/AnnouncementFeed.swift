@@ -8,11 +8,15 @@ public struct AnnouncementFeed: Sendable {
     /// Days on which arXiv announces nothing, when the feed says so (e.g. `["Saturday", "Sunday"]`).
     public var skipDays: [String]
     public var entries: [AnnouncedPaper]
+    /// The categories the feed covers, as its id names them (`…/atom/cs.AI+cs.CL`); empty when
+    /// the id does not say.
+    public var categories: [String]
 
-    public init(updated: Date?, skipDays: [String], entries: [AnnouncedPaper]) {
+    public init(updated: Date?, skipDays: [String], entries: [AnnouncedPaper], categories: [String] = []) {
         self.updated = updated
         self.skipDays = skipDays
         self.entries = entries
+        self.categories = categories
     }
 
     /// A feed without entries is valid (arXiv announces nothing on some days); a document that is not
@@ -42,7 +46,8 @@ public struct AnnouncementFeed: Sendable {
         return AnnouncementFeed(
             updated: try feed.date(.atom("updated"), of: "the feed"),
             skipDays: skipDays(in: feed),
-            entries: entries)
+            entries: entries,
+            categories: feedID.split(separator: "/").last.map { $0.split(separator: "+").map(String.init) } ?? [])
     }
 
     private static func entry(from element: XMLElementNode) throws(ArxivParseError) -> AnnouncedPaper {

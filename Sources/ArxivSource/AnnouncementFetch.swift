@@ -14,6 +14,8 @@ public enum AnnouncementSource: Sendable {
 public struct FetchRequest: Sendable {
     /// The day the job runs for; `nil` takes whatever the feed announces.
     public var day: Day?
+    /// The categories to ask arXiv for. A saved feed covers the categories its id names, and
+    /// those are recorded instead when it names any.
     public var categories: [String]
     public var includeCrossLists: Bool
     /// At most this many papers (the first ones of the feed).
@@ -81,6 +83,10 @@ public struct AnnouncementFetch: Sendable {
         let day = feed.updated.map { Day($0, in: Day.arxivTimeZone) } ?? request.day ?? Day.today(in: Day.arxivTimeZone)
         if case .arxiv = source, let requested = request.day, day > requested {
             throw FetchError.dayNotInFeed(requested: requested, feedDay: day)
+        }
+        var request = request
+        if case .files = source, !feed.categories.isEmpty {
+            request.categories = feed.categories
         }
         var report = FetchReport(day: day, categories: request.categories)
         report.skipDays = feed.skipDays

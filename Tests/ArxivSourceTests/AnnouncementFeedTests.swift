@@ -29,6 +29,7 @@ struct AnnouncementFeedTests {
         // <updated>2025-08-20T04:00:19.866337+00:00</updated>
         #expect(abs(updated.timeIntervalSince(utc(2025, 8, 20, 4, 0, 19)) - 0.866337) < 0.000_01)
         #expect(feed.skipDays == [])
+        #expect(feed.categories == ["cs.AI"])
     }
 
     @Test("The first entry is read field by field, with the summary's announcement prefix gone")

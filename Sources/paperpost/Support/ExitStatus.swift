@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArxivSource
 import PaperPostCore
 import PaperPostStore
 
@@ -14,6 +15,12 @@ enum ExitStatus: Int32 {
         switch error {
         case is InputError, is ImportError, is ConfigurationError, is ValidationError:
             return .badInput
+        case let error as FetchError:
+            switch error {
+            case .unreadableFile, .dayNotInFeed: return .badInput
+            case .badDocument(let source, _): return source.hasPrefix("http") ? .failure : .badInput
+            case .unreachable: return .failure
+            }
         case let error as StoreError:
             switch error {
             case .notFound, .alreadyExists: return .badInput
