@@ -42,6 +42,10 @@ demo: build
 	echo; "$$bin" subscribers stats --db $(DB); \
 	echo; echo "Database: $(DB). Try: $$bin subscribers list --db $(DB)"
 
+## Speed targets, in a release build (run from the repository root).
+bench: release
+	"$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"
+
 test: test-deps
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test
 

@@ -10,7 +10,8 @@ let package = Package(
     name: "PaperPost",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "paperpost", targets: ["paperpost"])
+        .executable(name: "paperpost", targets: ["paperpost"]),
+        .executable(name: "paperpost-bench", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,6 +74,12 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictness
+        ),
+        // `make bench`: the speed targets, measured in a release build.
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["PaperPostCore", "PaperPostStore", "ArxivSource"],
             swiftSettings: strictness
         ),
 

@@ -1,0 +1,12 @@
+import Foundation
+
+// `make bench`: each issue's speed target, measured in a release build and printed.
+// Usage: paperpost-bench [arxiv] (all when none is named)
+
+let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+let wanted = Set(CommandLine.arguments.dropFirst())
+func selected(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
+
+if selected("arxiv") {
+    try await ArxivBenchmark.run(fixture: root.appendingPathComponent("Tests/ArxivSourceTests/Fixtures/q_testing_s0_m100.atom"))
+}
