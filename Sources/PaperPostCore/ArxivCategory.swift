@@ -35,6 +35,14 @@ public struct ArxivCategory: Sendable, Hashable {
 }
 
 extension ArxivCategory {
+    /// Checks one code.
+    ///
+    /// - Throws: ``InputError/unknownCategory(_:)`` when arXiv has no such category.
+    public static func validCode(_ code: String) throws(InputError) -> String {
+        guard named(code) != nil else { throw .unknownCategory(code) }
+        return code
+    }
+
     /// Splits a list of codes as people type them (`cs.AI,cs.LG`, `cs.AI; cs.LG`, `cs.AI cs.LG`),
     /// checks every code, and returns them without duplicates in the order given.
     ///
@@ -42,10 +50,7 @@ extension ArxivCategory {
     public static func parseList(_ text: String) throws(InputError) -> [String] {
         var codes: [String] = []
         for piece in text.split(whereSeparator: { $0 == "," || $0 == ";" || $0.isWhitespace }) {
-            let code = String(piece)
-            guard named(code) != nil else {
-                throw .unknownCategory(code)
-            }
+            let code = try validCode(String(piece))
             if !codes.contains(code) {
                 codes.append(code)
             }

@@ -22,9 +22,7 @@ struct ListPapers: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        if let category, ArxivCategory.named(category) == nil {
-            throw InputError.unknownCategory(category)
-        }
+        let category = try category.map(ArxivCategory.validCode)
         let (database, _) = try await global.database()
         let papers = try await PaperStore(database: database).papers(announcedOn: date, category: category)
         var listing: Listing

@@ -16,10 +16,7 @@ struct ListSubscribers: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        let category = try category.map { code in
-            guard ArxivCategory.named(code) != nil else { throw InputError.unknownCategory(code) }
-            return code
-        }
+        let category = try category.map(ArxivCategory.validCode)
         let subscribers = try await global.subscriberStore().list(status: status, category: category)
         Terminal.write(Listing(subscribers: subscribers).rendered(as: format))
     }
