@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
@@ -63,6 +64,16 @@ let package = Package(
             dependencies: ["PaperPostCore", "PaperPostStore", "Curl"],
             swiftSettings: strictness
         ),
+        // Scoring, picking and summarising a day's papers: a language model, or the heuristic.
+        .target(
+            name: "Curation",
+            dependencies: [
+                "PaperPostCore", "PaperPostStore", "Curl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strictness
+        ),
         // The thin executable: argument parsing, one subcommand per file.
         .executableTarget(
             name: "paperpost",
@@ -70,6 +81,7 @@ let package = Package(
                 "PaperPostCore",
                 "PaperPostStore",
                 "ArxivSource",
+                "Curation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

@@ -30,6 +30,10 @@ public struct Settings: Sendable {
     /// The pause between two requests to arXiv, at least 3 seconds by arXiv's terms
     /// (`PAPERPOST_ARXIV_DELAY`, seconds; tests against a local server lower it).
     public var arxivDelay: Duration
+    /// The language model used for curation; without an API key curation is heuristic.
+    public var llm: LLMSettings
+    /// Where templates live: prompts, the digest and the email (`PAPERPOST_TEMPLATES`).
+    public var templatesDirectory: String
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
@@ -40,7 +44,9 @@ public struct Settings: Sendable {
         arxivRSSURL: String = "https://rss.arxiv.org/atom",
         arxivAPIURL: String = "https://export.arxiv.org/api/query",
         arxivCrossLists: Bool = true,
-        arxivDelay: Duration = .seconds(3)
+        arxivDelay: Duration = .seconds(3),
+        llm: LLMSettings = LLMSettings(),
+        templatesDirectory: String = "templates"
     ) {
         self.databasePath = databasePath
         self.defaultCategories = defaultCategories
@@ -51,6 +57,56 @@ public struct Settings: Sendable {
         self.arxivAPIURL = arxivAPIURL
         self.arxivCrossLists = arxivCrossLists
         self.arxivDelay = arxivDelay
+        self.llm = llm
+        self.templatesDirectory = templatesDirectory
+    }
+}
+
+/// An OpenAI-compatible chat-completions endpoint and what it costs.
+public struct LLMSettings: Sendable {
+    /// `PAPERPOST_LLM_BASE_URL`, up to and including `/v1`.
+    public var baseURL: String
+    /// `PAPERPOST_LLM_API_KEY`. Never logged, never stored.
+    public var apiKey: String?
+    /// `PAPERPOST_LLM_MODEL`.
+    public var model: String
+    /// Prices per million input and output tokens (`PAPERPOST_LLM_PRICE_INPUT`, `…_OUTPUT`);
+    /// `nil` when not configured, and the digest then shows tokens without a cost.
+    public var pricePerMillionInput: Double?
+    public var pricePerMillionOutput: Double?
+    /// ISO 4217 code of the prices (`PAPERPOST_LLM_CURRENCY`).
+    public var currency: String
+    /// Stop calling the model in a run once this much is spent (`PAPERPOST_LLM_MAX_COST`).
+    public var maxCost: Double?
+    /// Requests in flight at once (`PAPERPOST_LLM_CONCURRENCY`).
+    public var concurrency: Int
+    /// One request's time limit (`PAPERPOST_LLM_TIMEOUT`, seconds).
+    public var timeout: Duration
+    /// Ask for a JSON object with `response_format` (`PAPERPOST_LLM_JSON_MODE`); turn off for
+    /// endpoints that reject the field.
+    public var jsonMode: Bool
+
+    public init(
+        baseURL: String = "https://api.deepseek.com/v1", apiKey: String? = nil, model: String = "deepseek-chat",
+        pricePerMillionInput: Double? = nil, pricePerMillionOutput: Double? = nil, currency: String = "CNY",
+        maxCost: Double? = nil, concurrency: Int = 4, timeout: Duration = .seconds(120), jsonMode: Bool = true
+    ) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.model = model
+        self.pricePerMillionInput = pricePerMillionInput
+        self.pricePerMillionOutput = pricePerMillionOutput
+        self.currency = currency
+        self.maxCost = maxCost
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.jsonMode = jsonMode
+    }
+
+    /// What a call costs, or `nil` when prices are not configured.
+    public func cost(promptTokens: Int, completionTokens: Int) -> Double? {
+        guard let input = pricePerMillionInput, let output = pricePerMillionOutput else { return nil }
+        return (Double(promptTokens) * input + Double(completionTokens) * output) / 1_000_000
     }
 }
 
@@ -130,6 +186,32 @@ extension Settings {
             }
             settings.arxivDelay = .milliseconds(Int(seconds * 1000))
         }
+        func number(_ name: String, minimum: Double = 0) throws -> Double? {
+            guard let text = value(name) else { return nil }
+            guard let number = Double(text), number >= minimum, number.isFinite else {
+                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not a number of at least \(minimum)")
+            }
+            return number
+        }
+        settings.llm.baseURL = try url("LLM_BASE_URL") ?? settings.llm.baseURL
+        settings.llm.apiKey = config.string(forKey: "paperpost.llm.api.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        settings.llm.model = value("LLM_MODEL") ?? settings.llm.model
+        settings.llm.pricePerMillionInput = try number("LLM_PRICE_INPUT")
+        settings.llm.pricePerMillionOutput = try number("LLM_PRICE_OUTPUT")
+        if (settings.llm.pricePerMillionInput == nil) != (settings.llm.pricePerMillionOutput == nil) {
+            throw ConfigurationError("PAPERPOST_LLM_PRICE_INPUT and PAPERPOST_LLM_PRICE_OUTPUT go together: set both or neither")
+        }
+        if let currency = value("LLM_CURRENCY") {
+            guard currency.count == 3, currency.allSatisfy(\.isLetter) else {
+                throw ConfigurationError("PAPERPOST_LLM_CURRENCY: '\(currency)' is not a three-letter currency code such as CNY or USD")
+            }
+            settings.llm.currency = currency.uppercased()
+        }
+        settings.llm.maxCost = try number("LLM_MAX_COST")
+        settings.llm.concurrency = try number("LLM_CONCURRENCY", minimum: 1).map { Int($0) } ?? settings.llm.concurrency
+        settings.llm.timeout = try number("LLM_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.llm.timeout
+        settings.llm.jsonMode = try flag("LLM_JSON_MODE") ?? settings.llm.jsonMode
+        settings.templatesDirectory = value("TEMPLATES") ?? settings.templatesDirectory
         return settings
     }
 }

@@ -95,6 +95,86 @@ extension PaperPostDatabase {
                 t.primaryKey(["day", "paper_id"])
             }
         }
+
+        migrator.registerMigration("v3: curation") { db in
+            // Every call to the language model, as the endpoint reported it. Digest totals are
+            // sums over this table, so they always equal what was billed.
+            try db.create(table: "llm_call") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("day", .text).notNull()
+                t.column("purpose", .text).notNull().check { ["score", "summarize"].contains($0) }
+                t.column("language", .text)
+                t.column("model", .text).notNull()
+                t.column("paper_ids", .text).notNull()
+                t.column("prompt_tokens", .integer).notNull()
+                t.column("completion_tokens", .integer).notNull()
+                t.column("cost", .double)
+                t.column("currency", .text).notNull()
+                t.column("latency_ms", .integer).notNull()
+                // ok: used; invalid: answered but unusable; failed: no answer.
+                t.column("outcome", .text).notNull().check { ["ok", "invalid", "failed"].contains($0) }
+                t.column("detail", .text)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "llm_call_by_day", on: "llm_call", columns: ["day"])
+
+            // Model answers by paper + prompt version + model + language: curating a day again bills nothing.
+            try db.create(table: "llm_cache") { t in
+                t.primaryKey("key", .text)
+                t.column("purpose", .text).notNull()
+                t.column("paper_id", .text).notNull()
+                t.column("language", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("prompt_version", .text).notNull()
+                t.column("result", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+
+            try db.create(table: "digest") { t in
+                t.primaryKey("day", .text)
+                t.column("mode", .text).notNull().check { ["llm", "heuristic", "mixed"].contains($0) }
+                t.column("model", .text)
+                t.column("candidates", .integer).notNull()
+                t.column("must_read", .integer).notNull()
+                t.column("more", .integer).notNull()
+                t.column("languages", .text).notNull()
+                t.column("categories", .text).notNull()
+                t.column("currency", .text).notNull()
+                t.column("notes", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            // Every scanned paper with its score; rank 1 is the best. Per-category ranks are
+            // this order restricted to a category, so they are not stored twice.
+            try db.create(table: "digest_entry") { t in
+                t.column("day", .text).notNull().references("digest", onDelete: .cascade)
+                t.column("paper_id", .text).notNull().references("paper")
+                t.column("rank", .integer).notNull()
+                t.column("score", .double).notNull()
+                t.column("scored_by", .text).notNull().check { ["llm", "heuristic"].contains($0) }
+                t.primaryKey(["day", "paper_id"])
+            }
+            try db.create(table: "digest_reason") { t in
+                t.column("day", .text).notNull()
+                t.column("paper_id", .text).notNull()
+                t.column("language", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.primaryKey(["day", "paper_id", "language"])
+                t.foreignKey(["day", "paper_id"], references: "digest_entry", onDelete: .cascade)
+            }
+            try db.create(table: "digest_summary") { t in
+                t.column("day", .text).notNull()
+                t.column("paper_id", .text).notNull()
+                t.column("language", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("background", .text).notNull()
+                t.column("innovation", .text).notNull()
+                t.column("details", .text).notNull()
+                t.column("results", .text).notNull()
+                t.column("source", .text).notNull().check { ["llm", "heuristic"].contains($0) }
+                t.primaryKey(["day", "paper_id", "language"])
+                t.foreignKey(["day", "paper_id"], references: "digest_entry", onDelete: .cascade)
+            }
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArxivSource
+import Curation
 import PaperPostCore
 import PaperPostStore
 
@@ -14,6 +15,8 @@ enum ExitStatus: Int32 {
     static func `for`(_ error: any Error) -> ExitStatus {
         switch error {
         case is InputError, is ImportError, is ConfigurationError, is ValidationError:
+            return .badInput
+        case is CurationError:
             return .badInput
         case let error as FetchError:
             switch error {

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import PaperPostCore
+import PaperPostStore
+
+struct DigestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest", abstract: "Curated digests.", subcommands: [ShowDigest.self], defaultSubcommand: ShowDigest.self)
+}
+
+struct ShowDigest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a curated digest.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The arXiv mailing day (default: the latest digest).")
+    var date: Day?
+
+    @Option(help: "table or json (json has every field).")
+    var format: OutputFormat = .table
+
+    func run() async throws {
+        let (database, _) = try await global.database()
+        let store = CurationStore(database: database)
+        let papers = PaperStore(database: database)
+        let latest = try await papers.announcements(limit: 1).first?.day
+        guard let day = date ?? latest, let digest = try await store.digest(on: day) else {
+            throw ValidationError("no digest for \(date.map(\.description) ?? "any day") yet; run 'paperpost curate' first")
+        }
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            Terminal.write(String(decoding: try encoder.encode([DigestJSON(digest)]), as: UTF8.self) + "\n")
+        case .table, .csv:
+            print(digest.summaryLine)
+            var listing = Listing(columns: ["rank", "pick", "score", "by", "id", "primary", "title"])
+            for (index, entry) in digest.entries.enumerated() {
+                listing.append([
+                    .number(index + 1), .text(digest.pick(at: index)), .text(String(format: "%.1f", entry.score)),
+                    .text(entry.scoredBy.rawValue), .text(entry.paper.id), .text(entry.paper.primaryCategory),
+                    .text(entry.paper.title.truncated(toWidth: 60)),
+                ])
+            }
+            Terminal.write(listing.rendered(as: format))
+        }
+    }
+}
+
+extension Digest {
+    func pick(at index: Int) -> String? {
+        index < mustRead ? "must_read" : index < mustRead + more ? "more" : nil
+    }
+}
+
+/// `digest show --format json`: every field, with stable snake_case keys.
+struct DigestJSON: Encodable {
+    struct Entry: Encodable {
+        var rank: Int
+        var id: String
+        var version: Int
+        var title: String
+        var authors: [String]
+        var primary_category: String
+        var categories: [String]
+        var score: Double
+        var scored_by: String
+        var pick: String?
+        var category_ranks: [String: Int]
+        var reasons: [String: String]
+        var summaries: [String: SummaryJSON]
+    }
+
+    struct SummaryJSON: Encodable {
+        var title, background, innovation, details, results, source: String
+    }
+
+    var day: String
+    var mode: String
+    var model: String?
+    var candidates: Int
+    var scanned: Int
+    var picked: Int
+    var must_read: Int
+    var more: Int
+    var languages: [String]
+    var categories: [String]
+    var prompt_tokens: Int
+    var completion_tokens: Int
+    var total_tokens: Int
+    var cost: Double?
+    var currency: String
+    var notes: [String]
+    var entries: [Entry]
+
+    init(_ digest: Digest) {
+        day = digest.day.description
+        mode = digest.mode.rawValue
+        model = digest.model
+        candidates = digest.candidates
+        scanned = digest.scanned
+        picked = digest.picks.count
+        must_read = digest.mustRead
+        more = digest.more
+        languages = digest.languages.map(\.rawValue)
+        categories = digest.categories
+        prompt_tokens = digest.usage.promptTokens
+        completion_tokens = digest.usage.completionTokens
+        total_tokens = digest.usage.totalTokens
+        cost = digest.usage.cost
+        currency = digest.usage.currency
+        notes = digest.notes
+        var categoryCounters: [String: Int] = [:]
+        entries = digest.entries.enumerated().map { index, entry in
+            var ranks: [String: Int] = [:]
+            for category in entry.paper.categories where digest.categories.contains(category) {
+                categoryCounters[category, default: 0] += 1
+                ranks[category] = categoryCounters[category]
+            }
+            return Entry(
+                rank: index + 1, id: entry.paper.id, version: entry.paper.version, title: entry.paper.title,
+                authors: entry.paper.authors, primary_category: entry.paper.primaryCategory, categories: entry.paper.categories,
+                score: entry.score, scored_by: entry.scoredBy.rawValue, pick: digest.pick(at: index), category_ranks: ranks,
+                reasons: Dictionary(uniqueKeysWithValues: entry.reasons.map { ($0.key.rawValue, $0.value) }),
+                summaries: Dictionary(uniqueKeysWithValues: entry.summaries.map { language, summary in
+                    (language.rawValue, SummaryJSON(
+                        title: summary.title, background: summary.background, innovation: summary.innovation,
+                        details: summary.details, results: summary.results, source: summary.source.rawValue))
+                }))
+        }
+    }
+}
