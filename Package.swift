@@ -118,6 +118,11 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "CurationTests",
+            dependencies: ["Curation", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "PaperPostCLITests",
             dependencies: ["paperpost", "TestSupport"],
             resources: [.copy("Fixtures")],

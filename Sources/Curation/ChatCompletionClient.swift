@@ -33,14 +33,14 @@ public struct ChatCompletionClient: Sendable {
     let apiKey: String
     let http: HTTPClient
 
-    public init(settings: LLMSettings, apiKey: String, userAgent: String, retryPolicy: RetryPolicy? = nil) {
+    public init(settings: LLMSettings, apiKey: String, userAgent: String) {
         self.settings = settings
         self.apiKey = apiKey
         self.http = HTTPClient(
             userAgent: userAgent,
-            retryPolicy: retryPolicy
-                ?? RetryPolicy(maxAttempts: 3, baseDelay: .seconds(2), maxDelay: .seconds(60),
-                               retryableStatuses: [408, 409, 425, 429, 500, 502, 503, 504]))
+            retryPolicy: RetryPolicy(
+                maxAttempts: 3, baseDelay: settings.retryDelay, maxDelay: .seconds(60),
+                retryableStatuses: [408, 409, 425, 429, 500, 502, 503, 504]))
     }
 
     public func complete(_ messages: [ChatMessage]) async throws(LLMError) -> ChatCompletion {

@@ -85,11 +85,15 @@ public struct LLMSettings: Sendable {
     /// Ask for a JSON object with `response_format` (`PAPERPOST_LLM_JSON_MODE`); turn off for
     /// endpoints that reject the field.
     public var jsonMode: Bool
+    /// The first wait before retrying a failed request; later waits double
+    /// (`PAPERPOST_LLM_RETRY_DELAY`, seconds).
+    public var retryDelay: Duration
 
     public init(
         baseURL: String = "https://api.deepseek.com/v1", apiKey: String? = nil, model: String = "deepseek-chat",
         pricePerMillionInput: Double? = nil, pricePerMillionOutput: Double? = nil, currency: String = "CNY",
-        maxCost: Double? = nil, concurrency: Int = 4, timeout: Duration = .seconds(120), jsonMode: Bool = true
+        maxCost: Double? = nil, concurrency: Int = 4, timeout: Duration = .seconds(120), jsonMode: Bool = true,
+        retryDelay: Duration = .seconds(2)
     ) {
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -101,6 +105,7 @@ public struct LLMSettings: Sendable {
         self.concurrency = concurrency
         self.timeout = timeout
         self.jsonMode = jsonMode
+        self.retryDelay = retryDelay
     }
 
     /// What a call costs, or `nil` when prices are not configured.
@@ -211,6 +216,7 @@ extension Settings {
         settings.llm.concurrency = try number("LLM_CONCURRENCY", minimum: 1).map { Int($0) } ?? settings.llm.concurrency
         settings.llm.timeout = try number("LLM_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.llm.timeout
         settings.llm.jsonMode = try flag("LLM_JSON_MODE") ?? settings.llm.jsonMode
+        settings.llm.retryDelay = try number("LLM_RETRY_DELAY").map { .milliseconds(Int($0 * 1000)) } ?? settings.llm.retryDelay
         settings.templatesDirectory = value("TEMPLATES") ?? settings.templatesDirectory
         return settings
     }

@@ -20,8 +20,8 @@ struct SubscriberStoreTests {
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
             }
             #expect(tables == [
-                "announcement", "announcement_paper", "paper", "paper_category",
-                "subscriber", "subscriber_category", "subscriber_event",
+                "announcement", "announcement_paper", "digest", "digest_entry", "digest_reason", "digest_summary",
+                "llm_cache", "llm_call", "paper", "paper_category", "subscriber", "subscriber_category", "subscriber_event",
             ])
             let journal = try await first.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(journal == "wal")
@@ -144,20 +144,31 @@ struct SubscriberStoreTests {
             let second = SubscriberStore(database: try PaperPostDatabase.open(path: path), settings: settings)
             try await first.add(new("first@example.com"), source: .cli)
 
+            // The first connection opens a write transaction and holds it until released.
+            let started = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
             let holding = Task {
                 try await first.database.writer.write { db in
                     try db.execute(sql: "UPDATE subscriber SET name = 'held'")
-                    Thread.sleep(forTimeInterval: 1.0)
+                    started.signal()
+                    _ = release.wait(timeout: .now() + 30)
                 }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    started.wait()
+                    continuation.resume()
+                }
+            }
             // A reader is not blocked by the writer (WAL) and sees the last committed state.
             let seen = try await second.list()
             #expect(seen.map(\.name) == ["Test"])
-            // A writer waits for the lock instead of failing.
+            // A writer waits for the lock instead of failing: release the first one a little later.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { release.signal() }
             try await second.add(new("second@example.com"), source: .cli)
             try await holding.value
             #expect(try await second.list().map(\.email) == ["first@example.com", "second@example.com"])
+            #expect(try await second.list().map(\.name) == ["held", "Test"])
         }
     }
 

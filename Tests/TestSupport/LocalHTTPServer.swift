@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -15,16 +14,11 @@ public final class LocalHTTPServer: Sendable {
     public let port: Int
     /// "http://127.0.0.1:PORT", without a trailing slash.
     public let baseURL: String
-    private let process: ProcessBox
-    private let stdin: Pipe
+    private let process: ScriptProcess
     private let directory: URL
-    private let stopped = Mutex(false)
 
     /// The fixture script, found next to this file so tests work from any working directory.
-    public static let scriptURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent("Support/fixture_http_server.py")
+    public static let scriptURL = ScriptProcess.supportScript("fixture_http_server.py")
 
     /// Starts the server and waits until it listens.
     /// - Parameter routes: request target ("/path" or "/path?query") to the responses it gets
@@ -32,26 +26,17 @@ public final class LocalHTTPServer: Sendable {
     public init(routes: [String: [FixtureResponse]]) async throws {
         directory = try TemporaryDirectory.make(prefix: "fixture-http")
         let routesFile = directory.appendingPathComponent("routes.json")
-        try JSONEncoder().encode(routes).write(to: routesFile)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.scriptURL.path, "--routes", routesFile.path]
-        let stdout = Pipe()
-        stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardInput = stdin
-        try process.run()
-        self.process = ProcessBox(process)
-
-        let firstLine = await Self.readLine(from: stdout.fileHandleForReading)
-        guard let firstLine, firstLine.hasPrefix("PORT "), let port = Int(firstLine.dropFirst(5)) else {
-            process.terminate()
-            process.waitUntilExit()
+        do {
+            try JSONEncoder().encode(routes).write(to: routesFile)
+            process = try await ScriptProcess(script: Self.scriptURL, arguments: ["--routes", routesFile.path])
+        } catch ScriptProcessError.didNotAnnounce(let firstLine, let exitStatus) {
             try? FileManager.default.removeItem(at: directory)
-            throw LocalHTTPServerError.didNotStart(firstLine: firstLine, exitStatus: process.terminationStatus)
+            throw LocalHTTPServerError.didNotStart(firstLine: firstLine, exitStatus: exitStatus)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
         }
-        self.port = port
+        port = process.port
         baseURL = "http://127.0.0.1:\(port)"
     }
 
@@ -75,36 +60,8 @@ public final class LocalHTTPServer: Sendable {
 
     /// Kills the server and removes its files. Safe to call more than once.
     public func stop() {
-        let alreadyStopped = stopped.withLock { stopped in
-            defer { stopped = true }
-            return stopped
-        }
-        guard !alreadyStopped else {
-            return
-        }
-        try? stdin.fileHandleForWriting.close()
-        process.terminateAndWait()
+        process.stop()
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// Reads the announcement line on a plain thread: the read blocks, and Swift's cooperative
-    /// pool must not.
-    private static func readLine(from handle: FileHandle) async -> String? {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var bytes = Data()
-                while !bytes.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty {
-                        break
-                    }
-                    bytes.append(chunk)
-                }
-                let line = String(decoding: bytes, as: UTF8.self)
-                    .split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
-                continuation.resume(returning: line.map(String.init))
-            }
-        }
     }
 }
 
@@ -119,22 +76,5 @@ public enum LocalHTTPServerError: Error, CustomStringConvertible {
         case .badURL(let url):
             "not a URL: \(url)"
         }
-    }
-}
-
-/// `Process` is not Sendable. `@unchecked Sendable` is safe here because the box only exposes
-/// `terminateAndWait`, which LocalHTTPServer.stop calls at most once (guarded by its Mutex).
-private final class ProcessBox: @unchecked Sendable {
-    private let process: Process
-
-    init(_ process: Process) {
-        self.process = process
-    }
-
-    func terminateAndWait() {
-        if process.isRunning {
-            process.terminate()
-        }
-        process.waitUntilExit()
     }
 }

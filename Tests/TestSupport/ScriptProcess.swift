@@ -1,0 +1,114 @@
+import Foundation
+import Synchronization
+
+/// One of the Python peers in `Tests/Support`, running as a child process that listens on
+/// 127.0.0.1. The script announces "PORT <n>" as its first stdout line and exits when its stdin
+/// closes, so it never outlives a test process that dies without calling `stop()`.
+///
+/// The interpreter is `PAPERPOST_TEST_PYTHON` (which `make test` points at the test virtualenv)
+/// or else `python3` from PATH.
+final class ScriptProcess: Sendable {
+    /// The port the script announced.
+    let port: Int
+    private let process: ProcessBox
+    private let stdin: Pipe
+    private let stopped = Mutex(false)
+
+    /// `Tests/Support`, found next to this file so tests work from any working directory.
+    static let supportDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .appendingPathComponent("Support")
+
+    static func supportScript(_ name: String) -> URL {
+        supportDirectory.appendingPathComponent(name)
+    }
+
+    static var python: String {
+        ProcessInfo.processInfo.environment["PAPERPOST_TEST_PYTHON"] ?? "python3"
+    }
+
+    /// Starts `script` with `arguments` and waits until it has announced its port.
+    /// - Throws: `ScriptProcessError.didNotAnnounce` when the first line is not "PORT <n>" (the
+    ///   script's stderr is inherited, so its complaint shows in the test log), or whatever
+    ///   `Process.run` throws.
+    init(script: URL, arguments: [String]) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [Self.python, script.path] + arguments
+        let stdout = Pipe()
+        stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = stdin
+        try process.run()
+        self.process = ProcessBox(process)
+
+        let firstLine = await Self.readLine(from: stdout.fileHandleForReading)
+        guard let firstLine, firstLine.hasPrefix("PORT "), let port = Int(firstLine.dropFirst(5)) else {
+            if process.isRunning {
+                process.terminate()
+            }
+            process.waitUntilExit()
+            throw ScriptProcessError.didNotAnnounce(firstLine: firstLine, exitStatus: process.terminationStatus)
+        }
+        self.port = port
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Closes the script's stdin and kills it. Safe to call more than once.
+    func stop() {
+        let alreadyStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !alreadyStopped else {
+            return
+        }
+        try? stdin.fileHandleForWriting.close()
+        process.terminateAndWait()
+    }
+
+    /// Reads the announcement line on a plain thread: the read blocks, and Swift's cooperative
+    /// pool must not.
+    private static func readLine(from handle: FileHandle) async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var bytes = Data()
+                while !bytes.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty {
+                        break
+                    }
+                    bytes.append(chunk)
+                }
+                let line = String(decoding: bytes, as: UTF8.self)
+                    .split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+                continuation.resume(returning: line.map(String.init))
+            }
+        }
+    }
+}
+
+enum ScriptProcessError: Error {
+    case didNotAnnounce(firstLine: String?, exitStatus: Int32)
+}
+
+/// `Process` is not Sendable. `@unchecked Sendable` is safe here because the box only exposes
+/// `terminateAndWait`, which ScriptProcess.stop calls at most once (guarded by its Mutex).
+private final class ProcessBox: @unchecked Sendable {
+    private let process: Process
+
+    init(_ process: Process) {
+        self.process = process
+    }
+
+    func terminateAndWait() {
+        if process.isRunning {
+            process.terminate()
+        }
+        process.waitUntilExit()
+    }
+}
