@@ -91,7 +91,7 @@ let package = Package(
         // `make bench`: the speed targets, measured in a release build.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["PaperPostCore", "PaperPostStore", "ArxivSource"],
+            dependencies: ["PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "TestSupport"],
             swiftSettings: strictness
         ),
 

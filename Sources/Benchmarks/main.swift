@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] (all when none is named)
+// Usage: paperpost-bench [arxiv] [curation] (all when none is named)
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 let wanted = Set(CommandLine.arguments.dropFirst())
@@ -9,4 +9,8 @@ func selected(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) 
 
 if selected("arxiv") {
     try await ArxivBenchmark.run(fixture: root.appendingPathComponent("Tests/ArxivSourceTests/Fixtures/q_testing_s0_m100.atom"))
+}
+
+if selected("curation") {
+    try await CurationBenchmark.run(templates: root.appendingPathComponent("templates").path)
 }
