@@ -36,6 +36,7 @@ let package = Package(
             name: "PaperPostCore",
             dependencies: [
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -74,6 +75,16 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // The digest as Markdown, HTML and plain text, and each reader's email as one MIME message.
+        .target(
+            name: "Rendering",
+            dependencies: [
+                "PaperPostCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strictness
+        ),
         // The thin executable: argument parsing, one subcommand per file.
         .executableTarget(
             name: "paperpost",
@@ -82,6 +93,7 @@ let package = Package(
                 "PaperPostStore",
                 "ArxivSource",
                 "Curation",
+                "Rendering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

@@ -34,6 +34,8 @@ public struct Settings: Sendable {
     public var llm: LLMSettings
     /// Where templates live: prompts, the digest and the email (`PAPERPOST_TEMPLATES`).
     public var templatesDirectory: String
+    /// How mail is addressed and signed.
+    public var mail: MailSettings
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
@@ -46,7 +48,8 @@ public struct Settings: Sendable {
         arxivCrossLists: Bool = true,
         arxivDelay: Duration = .seconds(3),
         llm: LLMSettings = LLMSettings(),
-        templatesDirectory: String = "templates"
+        templatesDirectory: String = "templates",
+        mail: MailSettings = MailSettings()
     ) {
         self.databasePath = databasePath
         self.defaultCategories = defaultCategories
@@ -59,6 +62,30 @@ public struct Settings: Sendable {
         self.arxivDelay = arxivDelay
         self.llm = llm
         self.templatesDirectory = templatesDirectory
+        self.mail = mail
+    }
+}
+
+/// Who mail comes from and what every message carries.
+public struct MailSettings: Sendable {
+    /// The From header (`PAPERPOST_MAIL_FROM`); its domain also names Message-IDs.
+    public var from: Mailbox
+    /// `mailto:` address for the List-Unsubscribe header (`PAPERPOST_UNSUBSCRIBE_MAILTO`), if any.
+    public var unsubscribeMailto: EmailAddress?
+    /// The List-Id (`PAPERPOST_LIST_ID`); by default derived from the base URL's host.
+    public var listID: String?
+    /// Signs the links in every email (`PAPERPOST_SECRET`); when unset, a secret is generated once
+    /// into the database's directory.
+    public var secret: String?
+
+    public init(
+        from: Mailbox = Mailbox(displayName: "PaperPost", address: try! EmailAddress("digest@example.org")),
+        unsubscribeMailto: EmailAddress? = nil, listID: String? = nil, secret: String? = nil
+    ) {
+        self.from = from
+        self.unsubscribeMailto = unsubscribeMailto
+        self.listID = listID
+        self.secret = secret
     }
 }
 
@@ -218,6 +245,19 @@ extension Settings {
         settings.llm.jsonMode = try flag("LLM_JSON_MODE") ?? settings.llm.jsonMode
         settings.llm.retryDelay = try number("LLM_RETRY_DELAY").map { .milliseconds(Int($0 * 1000)) } ?? settings.llm.retryDelay
         settings.templatesDirectory = value("TEMPLATES") ?? settings.templatesDirectory
+        if let from = value("MAIL_FROM") {
+            do { settings.mail.from = try Mailbox(parsing: from) } catch { throw invalid("MAIL_FROM", error) }
+        }
+        if let mailto = value("UNSUBSCRIBE_MAILTO") {
+            do { settings.mail.unsubscribeMailto = try EmailAddress(mailto) } catch { throw invalid("UNSUBSCRIBE_MAILTO", error) }
+        }
+        if let listID = value("LIST_ID") {
+            guard listID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.".contains($0)) }), listID.contains(".") else {
+                throw ConfigurationError("PAPERPOST_LIST_ID: '\(listID)' is not a dotted name such as arxiv-digest.example.org")
+            }
+            settings.mail.listID = listID
+        }
+        settings.mail.secret = config.string(forKey: "paperpost.secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         return settings
     }
 }

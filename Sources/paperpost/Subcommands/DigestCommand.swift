@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PaperPostCore
 import PaperPostStore
+import Rendering
 
 struct DigestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,11 +17,21 @@ struct ShowDigest: AsyncParsableCommand {
     @Option(help: "The arXiv mailing day (default: the latest digest).")
     var date: Day?
 
-    @Option(help: "table or json (json has every field).")
-    var format: OutputFormat = .table
+    @Option(help: "markdown, table or json (json has every field).")
+    var format: DigestFormat = .markdown
+
+    @Option(help: "zh or en (default: PAPERPOST_DEFAULT_LANGUAGE).")
+    var language: Language?
+
+    @Option(help: "Only a reader's edition for these categories, e.g. cs.CV,cs.RO.")
+    var categories: String?
+
+    enum DigestFormat: String, ExpressibleByArgument, CaseIterable {
+        case markdown, table, json
+    }
 
     func run() async throws {
-        let (database, _) = try await global.database()
+        let (database, settings) = try await global.database()
         let store = CurationStore(database: database)
         let papers = PaperStore(database: database)
         let latest = try await papers.announcements(limit: 1).first?.day
@@ -28,11 +39,15 @@ struct ShowDigest: AsyncParsableCommand {
             throw ValidationError("no digest for \(date.map(\.description) ?? "any day") yet; run 'paperpost curate' first")
         }
         switch format {
+        case .markdown:
+            let markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
+            Terminal.write(markdown.render(
+                digest, language: language ?? settings.defaultLanguage, categories: try categories.map { try categoryList([$0]) }))
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             Terminal.write(String(decoding: try encoder.encode([DigestJSON(digest)]), as: UTF8.self) + "\n")
-        case .table, .csv:
+        case .table:
             print(digest.summaryLine)
             var listing = Listing(columns: ["rank", "pick", "score", "by", "id", "primary", "title"])
             for (index, entry) in digest.entries.enumerated() {
@@ -42,7 +57,7 @@ struct ShowDigest: AsyncParsableCommand {
                     .text(entry.paper.title.truncated(toWidth: 60)),
                 ])
             }
-            Terminal.write(listing.rendered(as: format))
+            Terminal.write(listing.rendered(as: .table))
         }
     }
 }

@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+
+/// The capability in every emailed link: `purpose.subscriber.expiry.signature`.
+///
+/// The signature is HMAC-SHA256 with the server secret over the purpose, the subscriber's id,
+/// the expiry and the subscriber's own secret. So a token is unguessable, cannot be turned into
+/// another purpose or another subscriber, needs no token table (checking it reads only the
+/// subscriber's row, which the action needs anyway), and rotating the subscriber's secret
+/// revokes every link already mailed to them.
+public struct LinkToken: Sendable, Hashable {
+    public enum Purpose: String, Sendable, CaseIterable {
+        case unsubscribe = "u"
+        case preferences = "p"
+        case confirm = "c"
+    }
+
+    public var purpose: Purpose
+    public var subscriberID: Int64
+    /// Unix seconds; 0 for links that do not expire.
+    public var expires: Int64
+
+    public init(purpose: Purpose, subscriberID: Int64, expires: Date? = nil) {
+        self.purpose = purpose
+        self.subscriberID = subscriberID
+        self.expires = expires.map { Int64($0.timeIntervalSince1970) } ?? 0
+    }
+
+    /// The token as it goes into a URL (only URL-safe characters).
+    public func signed(serverSecret: SymmetricKey, subscriberSecret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(message(subscriberSecret).utf8), using: serverSecret)
+        return "\(purpose.rawValue).\(subscriberID).\(expires).\(Data(mac).base64URLEncoded)"
+    }
+
+    /// Reads a token's claims without trusting them; ``verify(_:purpose:serverSecret:subscriberSecret:now:)``
+    /// is what checks them.
+    public init?(unverified token: String) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, let purpose = Purpose(rawValue: String(parts[0])),
+            let id = Int64(parts[1]), let expires = Int64(parts[2]), Data(base64URLEncoded: String(parts[3])) != nil
+        else { return nil }
+        self.purpose = purpose
+        self.subscriberID = id
+        self.expires = expires
+    }
+
+    public enum Rejection: Error, Sendable, Equatable {
+        case malformed, wrongPurpose, expired, badSignature
+    }
+
+    /// Checks a token for `purpose`, comparing signatures in constant time.
+    public static func verify(
+        _ token: String, purpose: Purpose, serverSecret: SymmetricKey, subscriberSecret: String, now: Date = Date()
+    ) throws(Rejection) -> LinkToken {
+        guard let claims = LinkToken(unverified: token),
+            let signature = token.split(separator: ".").last.flatMap({ Data(base64URLEncoded: String($0)) })
+        else { throw .malformed }
+        guard claims.purpose == purpose else { throw .wrongPurpose }
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data(claims.message(subscriberSecret).utf8), using: serverSecret)
+        else { throw .badSignature }
+        guard claims.expires == 0 || Int64(now.timeIntervalSince1970) <= claims.expires else { throw .expired }
+        return claims
+    }
+
+    private func message(_ subscriberSecret: String) -> String {
+        "paperpost-link-v1|\(purpose.rawValue)|\(subscriberID)|\(expires)|\(subscriberSecret)"
+    }
+}
+
+extension Data {
+    /// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5).
+    public var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(base64URLEncoded text: String) {
+        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}

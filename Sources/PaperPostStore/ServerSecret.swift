@@ -1,0 +1,40 @@
+import Crypto
+import Foundation
+import PaperPostCore
+
+/// The key that signs every emailed link.
+///
+/// `PAPERPOST_SECRET` when set; otherwise 32 random bytes generated once into `secret` beside
+/// the database, readable by its owner only (0600), so that links keep working across restarts
+/// and the CLI and the web server agree without configuration.
+public enum ServerSecret {
+    public static func load(_ settings: Settings) throws -> SymmetricKey {
+        if let secret = settings.mail.secret {
+            return SymmetricKey(data: Data(secret.utf8))
+        }
+        let path = URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent().appendingPathComponent("secret").path
+        if let existing = FileManager.default.contents(atPath: path), existing.count >= 32 {
+            return SymmetricKey(data: existing)
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        var generator = SystemRandomNumberGenerator()
+        let bytes = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        // Written aside, then linked into place: if another process got there first, the link
+        // fails and its secret is the one everybody uses.
+        let temporary = directory + "/.secret-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: temporary, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+            defer { try? FileManager.default.removeItem(atPath: temporary) }
+            try? FileManager.default.linkItem(atPath: temporary, toPath: path)
+        } catch {
+            throw ConfigurationError("cannot write the link-signing secret to '\(path)': \(error); set PAPERPOST_SECRET instead")
+        }
+        guard let stored = FileManager.default.contents(atPath: path), stored.count >= 32 else {
+            throw ConfigurationError("the link-signing secret '\(path)' is unreadable or too short; remove it or set PAPERPOST_SECRET")
+        }
+        return SymmetricKey(data: stored)
+    }
+}
