@@ -30,6 +30,10 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCmark",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]
+        ),
 
         // Domain values, the arXiv category table and configuration.
         .target(
@@ -79,7 +83,7 @@ let package = Package(
         .target(
             name: "Rendering",
             dependencies: [
-                "PaperPostCore",
+                "PaperPostCore", "CCmark",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -132,6 +136,12 @@ let package = Package(
         .testTarget(
             name: "CurationTests",
             dependencies: ["Curation", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "RenderingTests",
+            dependencies: ["Rendering", "PaperPostCore", "TestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
         .testTarget(

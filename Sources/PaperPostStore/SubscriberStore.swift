@@ -185,6 +185,28 @@ public struct SubscriberStore: Sendable {
         }
     }
 
+    /// Active subscribers with what mailing them takes, in the order they were added;
+    /// optionally only the one with this address.
+    public func recipients(only address: EmailAddress? = nil, includingInactive: Bool = false) async throws -> [Recipient] {
+        try await database.read { db in
+            var request = SubscriberRecord.filter(Column("email") != nil).order(Column("id"))
+            if !includingInactive {
+                request = request.filter(Column("status") == SubscriberStatus.active.rawValue)
+            }
+            if let address {
+                request = request.filter(Column("email_key") == address.key)
+            }
+            let records = try request.fetchAll(db)
+            let categories = try Self.allCategories(db)
+            return records.map { record in
+                Recipient(
+                    subscriberID: record.id!, email: record.email!, name: record.name,
+                    language: Language(rawValue: record.language) ?? .en, categories: categories[record.id!] ?? [],
+                    linkSecret: record.secret)
+            }
+        }
+    }
+
     /// The categories at least one active subscriber reads, most read first.
     public func activeCategories() async throws -> [String] {
         try await stats().activeByCategory.map(\.0)

@@ -1,0 +1,19 @@
+/// An active subscriber as the mail side needs them: who, in what language, for which
+/// categories, and the secret their links are signed with.
+public struct Recipient: Sendable, Hashable {
+    public var subscriberID: Int64
+    public var email: String
+    public var name: String?
+    public var language: Language
+    public var categories: [String]
+    public var linkSecret: String
+
+    public init(subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String) {
+        self.subscriberID = subscriberID
+        self.email = email
+        self.name = name
+        self.language = language
+        self.categories = categories
+        self.linkSecret = linkSecret
+    }
+}

@@ -1,0 +1,133 @@
+/// A MIME body that is the same for every recipient except in a few lines, encoded once.
+///
+/// The text is cut into regions of whole lines: fixed regions, encoded when the edition is
+/// prepared, and personal regions (lines holding a ``Slot``), encoded per recipient. Encoding
+/// regions separately gives the same bytes as encoding the whole body because quoted-printable
+/// regions end at hard line breaks and base64 regions (all but the last) are padded with
+/// trailing spaces to whole 57-byte lines. Per message, only a few hundred bytes are encoded;
+/// the rest is copied.
+struct SplicedBody: Sendable {
+    enum Region: Sendable {
+        case fixed([UInt8])
+        case personal([Fragment])
+    }
+
+    enum Fragment: Sendable {
+        case text(String)
+        case slot(Slot)
+    }
+
+    let encoding: TransferEncoding
+    let regions: [Region]
+
+    /// - Parameters:
+    ///   - text: the body, with ``SlotMarker`` markers where recipients differ.
+    ///   - encoding: `nil` picks the shorter one for the text.
+    init(_ text: String, encoding: TransferEncoding? = nil) {
+        let lines = Self.crlfLines(text)
+        let encoding = encoding ?? TransferEncoding.shorter(for: Array(text.utf8))
+        self.encoding = encoding
+        var regions: [Region] = []
+        var fixed: [UInt8] = []
+        var personal: [Fragment] = []
+        func flushFixed(isLast: Bool) {
+            guard !fixed.isEmpty else { return }
+            regions.append(.fixed(Self.encode(fixed, encoding, padded: !isLast)))
+            fixed = []
+        }
+        for line in lines {
+            if line.unicodeScalars.contains(SlotMarker.open) {
+                flushFixed(isLast: false)
+                personal += Self.fragments(line)
+            } else {
+                if !personal.isEmpty {
+                    regions.append(.personal(personal))
+                    personal = []
+                }
+                fixed += Array(line.utf8)
+            }
+        }
+        if !personal.isEmpty { regions.append(.personal(personal)) }
+        flushFixed(isLast: true)
+        self.regions = regions
+    }
+
+    /// Appends the encoded body for one recipient. `value` gives each slot's text, already
+    /// escaped for the part (HTML or plain text) and free of line breaks.
+    func write(into output: inout [UInt8], value: (Slot) -> String) {
+        for (index, region) in regions.enumerated() {
+            switch region {
+            case .fixed(let encoded):
+                output += encoded
+            case .personal(let fragments):
+                var raw: [UInt8] = []
+                for fragment in fragments {
+                    switch fragment {
+                    case .text(let text): raw += text.utf8
+                    case .slot(let slot): raw += value(slot).utf8
+                    }
+                }
+                output += Self.encode(raw, encoding, padded: index < regions.count - 1)
+            }
+        }
+    }
+
+    private static func encode(_ raw: [UInt8], _ encoding: TransferEncoding, padded: Bool) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.count * 4 / 3 + 64)
+        switch encoding {
+        case .quotedPrintable:
+            MIMEEncoding.quotedPrintable(raw, into: &output)
+        case .base64:
+            var bytes = raw
+            let remainder = bytes.count % MIMEEncoding.base64LineInput
+            if padded && remainder != 0 {
+                let spaces = [UInt8](repeating: 32, count: MIMEEncoding.base64LineInput - remainder)
+                let end = bytes.count >= 2 && bytes[bytes.count - 2] == 13 ? bytes.count - 2 : bytes.count
+                bytes.insert(contentsOf: spaces, at: end)
+            }
+            MIMEEncoding.base64(bytes, into: &output)
+        }
+        return output
+    }
+
+    /// Lines with CRLF endings (the canonical form of text in MIME), the last without one if
+    /// the text did not end in a line break.
+    static func crlfLines(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                current += "\r\n"
+                lines.append(current)
+                current = ""
+            } else if scalar != "\r" {
+                current.unicodeScalars.append(scalar)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    private static func fragments(_ line: String) -> [Fragment] {
+        var fragments: [Fragment] = []
+        var text = ""
+        var slotName: String?
+        for scalar in line.unicodeScalars {
+            if scalar == SlotMarker.open {
+                if !text.isEmpty { fragments.append(.text(text)) }
+                text = ""
+                slotName = ""
+            } else if scalar == SlotMarker.close, let name = slotName {
+                if let slot = Slot(rawValue: name) { fragments.append(.slot(slot)) }
+                slotName = nil
+            } else if slotName != nil {
+                slotName!.unicodeScalars.append(scalar)
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        if !text.isEmpty { fragments.append(.text(text)) }
+        return fragments
+    }
+}
