@@ -107,7 +107,10 @@ let package = Package(
         // `make bench`: the speed targets, measured in a release build.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "TestSupport"],
+            dependencies: [
+                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Rendering", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictness
         ),
 

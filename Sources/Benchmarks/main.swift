@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] [curation] (all when none is named)
+// Usage: paperpost-bench [arxiv] [curation] [rendering] (all when none is named)
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 let wanted = Set(CommandLine.arguments.dropFirst())
@@ -13,4 +13,8 @@ if selected("arxiv") {
 
 if selected("curation") {
     try await CurationBenchmark.run(templates: root.appendingPathComponent("templates").path)
+}
+
+if selected("rendering") {
+    try RenderingBenchmark.run(templates: root.appendingPathComponent("templates").path)
 }

@@ -15,7 +15,8 @@ struct DigestLabels {
     var scanned: String
     var heuristicBanner: String
     var mixedBanner: String
-    var greeting: (named: String, anonymous: String)
+    /// A greeting is `before + name + after`, or `anonymous` without a name.
+    var greeting: (before: String, after: String, anonymous: String)
     var subscribedTo: String
     var unsubscribe: String
     var preferences: String
@@ -32,7 +33,7 @@ struct DigestLabels {
                 weekdays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"], brand: "🧪 ArXiv Daily Digest", scanned: "扫描",
                 heuristicBanner: "⚙️ 启发式模式：本期未使用大模型，评分来自摘要中的信号，摘要为论文原文句子。",
                 mixedBanner: "⚙️ 部分论文由启发式整理（模型不可用或已达费用上限）。",
-                greeting: ("%@，你好！", "你好！"), subscribedTo: "你订阅了：", unsubscribe: "退订", preferences: "管理订阅类别",
+                greeting: ("", "，你好！", "你好！"), subscribedTo: "你订阅了：", unsubscribe: "退订", preferences: "管理订阅类别",
                 archive: "在网页上阅读本期", noPapers: "今天你订阅的类别没有新论文。")
         case .en:
             DigestLabels(
@@ -42,7 +43,7 @@ struct DigestLabels {
                 weekdays: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], brand: "🧪 ArXiv Daily Digest", scanned: "scanned",
                 heuristicBanner: "⚙️ Heuristic mode: no language model was used; scores come from signals in the abstracts and summaries are the abstracts' own sentences.",
                 mixedBanner: "⚙️ Some papers were curated by the heuristic (the model was unavailable or the spending cap was reached).",
-                greeting: ("Hi %@,", "Hi,"), subscribedTo: "You subscribed to:", unsubscribe: "Unsubscribe",
+                greeting: ("Hi ", ",", "Hi,"), subscribedTo: "You subscribed to:", unsubscribe: "Unsubscribe",
                 preferences: "Manage your categories", archive: "Read this edition on the web", noPapers: "No new papers in your categories today.")
         }
     }

@@ -4,12 +4,24 @@ import Foundation
 import Mustache
 import PaperPostCore
 
-/// One reader's email, ready for a transport.
+/// One reader's email; its bytes (the whole RFC 5322 message, CRLF line ends) are in the
+/// buffer `compose` wrote them to.
 public struct ComposedEmail: Sendable {
     public var messageID: String
     public var recipient: String
-    /// The whole RFC 5322 message, CRLF line ends.
-    public var bytes: [UInt8]
+}
+
+/// A `Date:` header value, formatted once and shared by every message of that second.
+public struct MessageDate: Sendable {
+    public let date: Date
+    public let header: String
+
+    public init(_ date: Date = Date()) {
+        self.date = date
+        self.header = date.formatted(Date.VerbatimFormatStyle(
+            format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) +0000",
+            locale: Locale(identifier: "en_US_POSIX"), timeZone: TimeZone(identifier: "UTC")!, calendar: Calendar(identifier: .gregorian)))
+    }
 }
 
 /// Turns a digest into one personal MIME message per reader.
@@ -27,8 +39,9 @@ public struct EmailComposer: Sendable {
         var subject: String
         var text: SplicedBody
         var html: SplicedBody
-        /// The HTML with slot markers, for previews.
+        /// The parts with slot markers, for previews.
         var htmlSource: String
+        var textSource: String
         var boundary: String
     }
 
@@ -73,11 +86,10 @@ public struct EmailComposer: Sendable {
         editions[EditionKey(categories: recipient.categories.sorted(), language: recipient.language)] != nil
     }
 
-    /// The reader's message, or `nil` when nothing in their categories was announced.
-    ///
-    /// - Parameter buffer: reused between calls to spare allocations; the message is returned
-    ///   as a copy of it.
-    public func compose(for recipient: Recipient, date: Date, buffer: inout [UInt8]) -> ComposedEmail? {
+    /// Writes the reader's message into `buffer` (replacing what it held), or returns `nil`
+    /// when nothing in their categories was announced. Reusing one buffer spares an allocation
+    /// per message.
+    public func compose(for recipient: Recipient, date: MessageDate, into buffer: inout [UInt8]) -> ComposedEmail? {
         guard let edition = editions[EditionKey(categories: recipient.categories.sorted(), language: recipient.language)] else {
             return nil
         }
@@ -86,15 +98,13 @@ public struct EmailComposer: Sendable {
         let messageID = "<\(day).\(recipient.subscriberID).\(Self.randomHex(8))@\(settings.mail.from.address.domain)>"
         var unsubscribeHeader = "<\(links.unsubscribe)>"
         if let mailto = settings.mail.unsubscribeMailto {
-            let token = LinkToken(purpose: .unsubscribe, subscriberID: recipient.subscriberID)
-                .signed(serverSecret: serverSecret, subscriberSecret: recipient.linkSecret)
-            unsubscribeHeader += ",\r\n <mailto:\(mailto)?subject=unsubscribe%20\(token)>"
+            unsubscribeHeader += ",\r\n <mailto:\(mailto)?subject=unsubscribe%20\(links.unsubscribeToken)>"
         }
         let headers = [
             "From: \(fromHeader)",
             "To: \(MIMEEncoding.mailbox(name: recipient.name, address: recipient.email))",
             "Subject: \(edition.subject)",
-            "Date: \(Self.rfc5322(date))",
+            "Date: \(date.header)",
             "Message-ID: \(messageID)",
             "MIME-Version: 1.0",
             "List-Id: \(MIMEEncoding.headerText("PaperPost arXiv digest")) <\(listID)>",
@@ -122,36 +132,43 @@ public struct EmailComposer: Sendable {
             }
         }
         buffer += "--\(edition.boundary)--\r\n".utf8
-        return ComposedEmail(messageID: messageID, recipient: recipient.email, bytes: buffer)
+        return ComposedEmail(messageID: messageID, recipient: recipient.email)
     }
 
     /// The HTML part as the reader will see it, for previews.
     public func previewHTML(for recipient: Recipient) -> String? {
+        preview(recipient, \.htmlSource, escape: \.htmlEscaped)
+    }
+
+    /// The plain-text part as the reader will see it, for previews.
+    public func previewText(for recipient: Recipient) -> String? {
+        preview(recipient, \.textSource, escape: { $0 })
+    }
+
+    private func preview(_ recipient: Recipient, _ source: KeyPath<Edition, String>, escape: (String) -> String) -> String? {
         guard let edition = editions[EditionKey(categories: recipient.categories.sorted(), language: recipient.language)] else {
             return nil
         }
         let links = self.links(for: recipient)
-        return edition.htmlSource
-            .replacingOccurrences(of: SlotMarker.marker(.greeting), with: Self.greeting(recipient).htmlEscaped)
-            .replacingOccurrences(of: SlotMarker.marker(.unsubscribeURL), with: links.unsubscribe.htmlEscaped)
-            .replacingOccurrences(of: SlotMarker.marker(.preferencesURL), with: links.preferences.htmlEscaped)
+        return edition[keyPath: source]
+            .replacingOccurrences(of: SlotMarker.marker(.greeting), with: escape(Self.greeting(recipient)))
+            .replacingOccurrences(of: SlotMarker.marker(.unsubscribeURL), with: escape(links.unsubscribe))
+            .replacingOccurrences(of: SlotMarker.marker(.preferencesURL), with: escape(links.preferences))
     }
 
-    func links(for recipient: Recipient) -> (unsubscribe: String, preferences: String) {
-        func url(_ path: String, _ purpose: LinkToken.Purpose) -> String {
-            let token = LinkToken(purpose: purpose, subscriberID: recipient.subscriberID)
+    func links(for recipient: Recipient) -> (unsubscribe: String, unsubscribeToken: String, preferences: String) {
+        func token(_ purpose: LinkToken.Purpose) -> String {
+            LinkToken(purpose: purpose, subscriberID: recipient.subscriberID)
                 .signed(serverSecret: serverSecret, subscriberSecret: recipient.linkSecret)
-            return "\(settings.baseURL)/\(path)?token=\(token)"
         }
-        return (url("unsubscribe", .unsubscribe), url("preferences", .preferences))
+        let unsubscribe = token(.unsubscribe)
+        return ("\(settings.baseURL)/unsubscribe?token=\(unsubscribe)", unsubscribe, "\(settings.baseURL)/preferences?token=\(token(.preferences))")
     }
 
     static func greeting(_ recipient: Recipient) -> String {
-        let labels = DigestLabels.for(recipient.language)
-        guard let name = recipient.name?.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "),
-            !name.isEmpty
-        else { return labels.greeting.anonymous }
-        return labels.greeting.named.replacingOccurrences(of: "%@", with: name)
+        let greeting = DigestLabels.for(recipient.language).greeting
+        guard let name = recipient.name.map(MIMEEncoding.sanitized), !name.isEmpty else { return greeting.anonymous }
+        return greeting.before + name + greeting.after
     }
 
     static func prepare(
@@ -190,36 +207,44 @@ public struct EmailComposer: Sendable {
         let boundary = "=_pp_" + SHA256.hash(data: Data((htmlSource + textSource).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
         return Edition(
             subject: MIMEEncoding.headerText(subject), text: SplicedBody(textSource), html: SplicedBody(htmlSource),
-            htmlSource: htmlSource, boundary: boundary)
+            htmlSource: htmlSource, textSource: textSource, boundary: boundary)
     }
 
-    static func rfc5322(_ date: Date) -> String {
-        date.formatted(Date.VerbatimFormatStyle(
-            format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) +0000",
-            locale: Locale(identifier: "en_US_POSIX"), timeZone: TimeZone(identifier: "UTC")!, calendar: Calendar(identifier: .gregorian)))
-    }
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func randomHex(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes * 2)
+        var random: UInt64 = 0
+        for index in 0..<bytes {
+            // One draw (one system call) serves eight bytes.
+            if index % 8 == 0 { random = generator.next() }
+            let byte = UInt8(truncatingIfNeeded: random >> (UInt64(index % 8) * 8))
+            output += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }
 
 extension String {
-    /// Escaped for HTML text and attribute values.
+    /// Escaped for HTML text and attribute values. Works on UTF-8 bytes (the five characters
+    /// are ASCII), since it runs for every personal value of every message.
     var htmlEscaped: String {
-        var result = ""
-        result.reserveCapacity(utf8.count)
-        for character in self {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
+        let special: (UInt8) -> Bool = { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }
+        guard utf8.contains(where: special) else { return self }
+        var result: [UInt8] = []
+        result.reserveCapacity(utf8.count + 16)
+        for byte in utf8 {
+            switch byte {
+            case 38: result += "&amp;".utf8
+            case 60: result += "&lt;".utf8
+            case 62: result += "&gt;".utf8
+            case 34: result += "&quot;".utf8
+            case 39: result += "&#39;".utf8
+            default: result.append(byte)
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 }

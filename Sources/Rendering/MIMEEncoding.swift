@@ -86,6 +86,7 @@ enum MIMEEncoding {
     /// otherwise RFC 2047 encoded-words of at most 39 bytes of UTF-8 each (whole characters),
     /// folded onto continuation lines so no line passes 78 characters.
     static func headerText(_ text: String) -> String {
+        let text = sanitized(text)
         if text.allSatisfy({ $0.isASCII && !$0.isNewline }) && !text.contains("=?") && text.utf8.count <= 62 {
             return text
         }
@@ -103,6 +104,15 @@ enum MIMEEncoding {
         return words.joined(separator: "\r\n ")
     }
 
+    /// Line breaks and control characters never reach a header, encoded or not: they become spaces.
+    static func sanitized(_ text: String) -> String {
+        let isBreak: (Unicode.Scalar) -> Bool = {
+            $0.value < 32 || $0.value == 127 || (0x80...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}"
+        }
+        guard text.unicodeScalars.contains(where: isBreak) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isBreak($0) ? " " : $0 }))
+    }
+
     private static func encodedWord(_ bytes: [UInt8]) -> String {
         var encoded: [UInt8] = []
         base64(bytes, into: &encoded)
@@ -110,15 +120,24 @@ enum MIMEEncoding {
     }
 
     /// `Display Name <address>`: the name as an atom, a quoted string, or encoded-words.
+    /// Bytes allowed in an RFC 5322 atom (and the space between atoms of a phrase).
+    private static let atext: [Bool] = (0..<128).map { byte in
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ".utf8.contains(UInt8(byte))
+    }
+
     static func mailbox(name: String?, address: String) -> String {
-        guard let name, !name.isEmpty else { return address }
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ")
-        if name.allSatisfy({ atext.contains($0) }) && !name.hasPrefix(" ") && !name.hasSuffix(" ") && !name.contains("  ") {
+        guard let name = name.map(sanitized), !name.isEmpty else { return address }
+        let bytes = name.utf8
+        if bytes.allSatisfy({ $0 < 128 && atext[Int($0)] }) && bytes.first != 32 && bytes.last != 32 && !name.contains("  ") {
             return "\(name) <\(address)>"
         }
-        if name.allSatisfy({ $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 32 }) {
-            let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"\(quoted)\" <\(address)>"
+        if bytes.allSatisfy({ $0 >= 32 && $0 < 127 }) {
+            var quoted: [UInt8] = [34]
+            for byte in bytes {
+                if byte == 34 || byte == 92 { quoted.append(92) }
+                quoted.append(byte)
+            }
+            return String(decoding: quoted + [34], as: UTF8.self) + " <\(address)>"
         }
         return headerText(name) + " <\(address)>"
     }

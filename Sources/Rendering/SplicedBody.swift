@@ -32,7 +32,9 @@ struct SplicedBody: Sendable {
         var personal: [Fragment] = []
         func flushFixed(isLast: Bool) {
             guard !fixed.isEmpty else { return }
-            regions.append(.fixed(Self.encode(fixed, encoding, padded: !isLast)))
+            var encoded: [UInt8] = []
+            Self.encode(fixed, encoding, padded: !isLast, into: &encoded)
+            regions.append(.fixed(encoded))
             fixed = []
         }
         for line in lines {
@@ -67,14 +69,12 @@ struct SplicedBody: Sendable {
                     case .slot(let slot): raw += value(slot).utf8
                     }
                 }
-                output += Self.encode(raw, encoding, padded: index < regions.count - 1)
+                Self.encode(raw, encoding, padded: index < regions.count - 1, into: &output)
             }
         }
     }
 
-    private static func encode(_ raw: [UInt8], _ encoding: TransferEncoding, padded: Bool) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(raw.count * 4 / 3 + 64)
+    private static func encode(_ raw: [UInt8], _ encoding: TransferEncoding, padded: Bool, into output: inout [UInt8]) {
         switch encoding {
         case .quotedPrintable:
             MIMEEncoding.quotedPrintable(raw, into: &output)
@@ -88,7 +88,6 @@ struct SplicedBody: Sendable {
             }
             MIMEEncoding.base64(bytes, into: &output)
         }
-        return output
     }
 
     /// Lines with CRLF endings (the canonical form of text in MIME), the last without one if

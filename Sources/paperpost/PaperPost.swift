@@ -12,7 +12,7 @@ struct PaperPost: AsyncParsableCommand {
             Exit codes: 0 success, 1 bad usage or input, 2 failure, 3 partial.
             """,
         version: PaperPostVersion.current,
-        subcommands: [Fetch.self, Curate.self, DigestCommand.self, Papers.self, Subscribers.self, Categories.self]
+        subcommands: [Fetch.self, Curate.self, DigestCommand.self, Preview.self, Papers.self, Subscribers.self, Categories.self]
     )
 
     /// Runs the command and maps every outcome to the documented exit codes, since

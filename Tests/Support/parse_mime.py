@@ -19,7 +19,7 @@ def main() -> None:
             "content_type": part.get_content_type(),
             "charset": part.get_content_charset(),
             "transfer_encoding": part.get("Content-Transfer-Encoding"),
-            "text": part.get_content(),
+            "text": part.get_content().replace("\r\n", "\n"),
         })
     lines = raw.split(b"\r\n")
     print(json.dumps({

@@ -32,12 +32,7 @@ struct ShowDigest: AsyncParsableCommand {
 
     func run() async throws {
         let (database, settings) = try await global.database()
-        let store = CurationStore(database: database)
-        let papers = PaperStore(database: database)
-        let latest = try await papers.announcements(limit: 1).first?.day
-        guard let day = date ?? latest, let digest = try await store.digest(on: day) else {
-            throw ValidationError("no digest for \(date.map(\.description) ?? "any day") yet; run 'paperpost curate' first")
-        }
+        let digest = try await loadDigest(date, database: database)
         switch format {
         case .markdown:
             let markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import PaperPostCore
+import PaperPostStore
+import Rendering
+
+struct Preview: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the email a subscriber would receive for a digest.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The subscriber's email address.")
+    var email: String
+
+    @Option(help: "The arXiv mailing day (default: the latest digest).")
+    var date: Day?
+
+    @Option(help: "eml (the whole MIME message), html or text.")
+    var format: PreviewFormat = .eml
+
+    @Option(help: "Write to this file instead of standard output.")
+    var output: String?
+
+    enum PreviewFormat: String, ExpressibleByArgument, CaseIterable {
+        case eml, html, text
+    }
+
+    func run() async throws {
+        let (database, settings) = try await global.database()
+        let subscribers = SubscriberStore(database: database, settings: settings)
+        let address = try subscribers.address(email)
+        guard let recipient = try await subscribers.recipients(only: address, includingInactive: true).first else {
+            throw StoreError.notFound(email: address.value)
+        }
+        let subscriber = try await subscribers.get(address)
+        if subscriber.status != .active {
+            Terminal.error("note: \(address) is \(subscriber.status.rawValue) and receives no digest; this is what they would get if active")
+        }
+        let digest = try await loadDigest(date, database: database)
+        let composer = try EmailComposer(
+            digest: digest, recipients: [recipient], settings: settings, serverSecret: try ServerSecret.load(settings))
+        var buffer: [UInt8] = []
+        let bytes: [UInt8]
+        switch format {
+        case .eml:
+            guard composer.compose(for: recipient, date: MessageDate(), into: &buffer) != nil else { return noPapers(digest, recipient) }
+            bytes = buffer
+        case .html:
+            guard let html = composer.previewHTML(for: recipient) else { return noPapers(digest, recipient) }
+            bytes = Array(html.utf8)
+        case .text:
+            guard let text = composer.previewText(for: recipient) else { return noPapers(digest, recipient) }
+            bytes = Array(text.utf8)
+        }
+        if let output {
+            do {
+                try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                throw ValidationError("cannot write '\(output)': \((error as NSError).localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+    }
+
+    private func noPapers(_ digest: Digest, _ recipient: Recipient) {
+        Terminal.error("\(recipient.email) gets no email for \(digest.day): nothing in \(recipient.categories.joined(separator: ", ")) was announced")
+    }
+}
+
+/// The digest of a day, or the latest one.
+func loadDigest(_ day: Day?, database: PaperPostDatabase) async throws -> Digest {
+    let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
+    guard let day = day ?? latest, let digest = try await CurationStore(database: database).digest(on: day) else {
+        throw ValidationError("no digest for \(day.map(\.description) ?? "any day") yet; run 'paperpost curate' first")
+    }
+    return digest
+}

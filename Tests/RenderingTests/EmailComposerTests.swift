@@ -1,0 +1,221 @@
+import struct Crypto.SymmetricKey
+import Foundation
+import PaperPostCore
+@testable import Rendering
+import TestSupport
+import Testing
+
+@Suite("Personal emails")
+struct EmailComposerTests {
+    static let secret = SymmetricKey(data: Data("server-secret-for-tests-0123456789abcdef".utf8))
+    static let settings = Settings(
+        baseURL: "https://digest.example.org", templatesDirectory: DigestMarkdownTests.templates,
+        mail: MailSettings(
+            from: try! Mailbox(parsing: "PaperPost 日报 <digest@example.org>"),
+            unsubscribeMailto: try! EmailAddress("unsubscribe@example.org")))
+
+    static let li = Recipient(subscriberID: 7, email: "li.wei@example.com", name: "李伟", language: .zh, categories: ["cs.AI", "cs.LG"], linkSecret: "li-secret")
+    static let ada = Recipient(subscriberID: 8, email: "ada@example.org", name: "Lovelace, Ada", language: .en, categories: ["cs.CL"], linkSecret: "ada-secret")
+    static let vision = Recipient(subscriberID: 9, email: "cv@example.net", name: nil, language: .zh, categories: ["cs.CV"], linkSecret: "cv-secret")
+
+    static func digest() -> Digest {
+        var digest = ReferenceDigest.digest()
+        digest.languages = [.zh, .en]
+        digest.entries = digest.entries.map { entry in
+            var entry = entry
+            entry.reasons[.en] = "Worth it: \(entry.paper.title)."
+            if let zh = entry.summaries[.zh] {
+                entry.summaries[.en] = Summary(
+                    title: entry.paper.title, background: "Background of \(entry.paper.id).", innovation: "Innovation.",
+                    details: "Details.", results: "Results.", source: .llm)
+                _ = zh
+            }
+            return entry
+        }
+        return digest
+    }
+
+    /// The composer and the message's bytes, or `nil` bytes when the reader gets no email.
+    func compose(_ recipient: Recipient, digest: Digest = EmailComposerTests.digest()) throws -> (EmailComposer, Message?) {
+        let composer = try EmailComposer(digest: digest, recipients: [recipient], settings: Self.settings, serverSecret: Self.secret)
+        var buffer: [UInt8] = []
+        let date = MessageDate(Date(timeIntervalSince1970: 1_771_660_800))
+        return (composer, composer.compose(for: recipient, date: date, into: &buffer).map { _ in Message(bytes: buffer) })
+    }
+
+    struct Message {
+        var bytes: [UInt8]
+    }
+
+    @Test("a Chinese reader's email parses without defects; both parts and every header decode to the original text")
+    func chineseEmail() throws {
+        let email = try #require(try compose(Self.li).1)
+        let message = try InspectedMessage.inspect(email.bytes)
+        #expect(message.defects.isEmpty)
+        #expect(message.content_type == "multipart/alternative")
+        #expect(message.parts.map(\.content_type) == ["text/plain", "text/html"])
+        #expect(message.parts.allSatisfy { $0.charset == "utf-8" })
+        #expect(message.parts[0].transfer_encoding == "base64")
+        #expect(message.headers["From"] == "PaperPost 日报 <digest@example.org>")
+        #expect(message.headers["To"] == "李伟 <li.wei@example.com>")
+        #expect(message.headers["Subject"] == "ArXiv AI 日报 2026-02-21 周六｜9 篇精选：KLong: Training LLM Agent for Extremely…")
+        #expect(message.headers["Date"] == "Sat, 21 Feb 2026 08:00:00 +0000")
+        #expect(message.headers["MIME-Version"] == "1.0")
+        #expect(message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click")
+        #expect(message.headers["List-Id"] == "PaperPost arXiv digest <arxiv-digest.digest.example.org>")
+        let messageID = try #require(message.headers["Message-ID"])
+        #expect(messageID.hasPrefix("<2026-02-21.7.") && messageID.hasSuffix("@example.org>"))
+        #expect(message.bare_line_feeds == 0 && message.bare_carriage_returns == 0)
+        #expect(message.longest_line <= 998)
+
+        // Base64 regions are padded with trailing spaces, which readers do not see.
+        let text = message.parts[0].text.trimmingTrailingSpacesPerLine
+        #expect(text.hasPrefix("李伟，你好！\n"))
+        #expect(text.contains("1. KLong: Training LLM Agent for Extremely Long-horizon Tasks"))
+        #expect(text.contains("https://arxiv.org/abs/2602.17547v1"))
+        #expect(!text.contains("|:-:|"))
+        #expect(text.split(separator: "\n").allSatisfy { String($0).displayWidth <= 78 || !$0.contains(" ") })
+        let html = message.parts[1].text
+        #expect(html.contains("<p style=\"margin:0 0 16px;\">李伟，你好！</p>"))
+        #expect(html.contains("<table style=\"width:100%;"))
+        #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("<img"))
+    }
+
+    @Test("an English reader gets English, quoted-printable parts, and a quoted display name")
+    func englishEmail() throws {
+        let email = try #require(try compose(Self.ada).1)
+        let message = try InspectedMessage.inspect(email.bytes)
+        #expect(message.defects.isEmpty)
+        #expect(message.headers["To"] == "\"Lovelace, Ada\" <ada@example.org>")
+        #expect(message.parts[0].transfer_encoding == "quoted-printable")
+        #expect(message.parts[1].transfer_encoding == "quoted-printable")
+        #expect(message.parts[0].text.trimmingTrailingSpacesPerLine.hasPrefix("Hi Lovelace, Ada,\n"))
+        #expect(message.parts[0].text.contains("You subscribed to: cs.CL (Computation and Language)"))
+        #expect(message.lines_over_78 <= 2, "only the folded List-Unsubscribe URLs may pass 78 columns")
+    }
+
+    @Test("each reader's email holds only their categories; a reader with none of today's papers gets none")
+    func onlyTheirCategories() throws {
+        let (composer, email) = try compose(Self.ada)
+        let message = try InspectedMessage.inspect(try #require(email).bytes)
+        let text = message.parts[0].text
+        #expect(text.contains("1. Sink-Aware Pruning for Diffusion Language Models"))
+        #expect(text.contains("2. Modeling Distinct Human Interaction in Web Agents"))
+        #expect(!text.contains("KLong") && !text.contains("MARS"))
+        #expect(composer.hasEdition(for: Self.ada))
+
+        let (visionComposer, visionEmail) = try compose(Self.vision)
+        #expect(visionEmail == nil)
+        #expect(!visionComposer.hasEdition(for: Self.vision))
+    }
+
+    @Test("the unsubscribe link's token verifies; tampered, rotated or wrong-purpose tokens do not")
+    func tokens() throws {
+        let message = try InspectedMessage.inspect(try #require(try compose(Self.li).1).bytes)
+        let header = try #require(message.headers["List-Unsubscribe"])
+        let url = try #require(header.split(separator: ",").first?.trimmingCharacters(in: CharacterSet(charactersIn: " <>")))
+        #expect(url.hasPrefix("https://digest.example.org/unsubscribe?token=u.7.0."))
+        #expect(header.contains("<mailto:unsubscribe@example.org?subject=unsubscribe%20u.7.0."))
+        let token = String(try #require(url.split(separator: "=", maxSplits: 1).last))
+        #expect(try LinkToken.verify(token, purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "li-secret").subscriberID == 7)
+        #expect(message.parts[1].text.contains(url.replacingOccurrences(of: "&", with: "&amp;")))
+
+        var tampered = Array(token)
+        tampered[tampered.count - 3] = tampered[tampered.count - 3] == "A" ? "B" : "A"
+        #expect(throws: LinkToken.Rejection.badSignature) {
+            try LinkToken.verify(String(tampered), purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "li-secret")
+        }
+        let otherSubscriber = token.replacingOccurrences(of: "u.7.", with: "u.8.")
+        #expect(throws: LinkToken.Rejection.badSignature) {
+            try LinkToken.verify(otherSubscriber, purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "li-secret")
+        }
+        #expect(throws: LinkToken.Rejection.badSignature) {
+            try LinkToken.verify(token, purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "rotated")
+        }
+        #expect(throws: LinkToken.Rejection.wrongPurpose) {
+            try LinkToken.verify(token, purpose: .preferences, serverSecret: Self.secret, subscriberSecret: "li-secret")
+        }
+        let confirm = LinkToken(purpose: .confirm, subscriberID: 7, expires: Date(timeIntervalSince1970: 1000))
+            .signed(serverSecret: Self.secret, subscriberSecret: "li-secret")
+        #expect(throws: LinkToken.Rejection.expired) {
+            try LinkToken.verify(confirm, purpose: .confirm, serverSecret: Self.secret, subscriberSecret: "li-secret")
+        }
+        #expect(throws: LinkToken.Rejection.malformed) {
+            try LinkToken.verify("garbage", purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "li-secret")
+        }
+    }
+
+    @Test("no header can be injected through a name, and hostile titles stay inert in both parts")
+    func injection() throws {
+        var eve = Self.li
+        eve.name = "Eve\r\nBcc: victim@example.org"
+        var digest = Self.digest()
+        digest.entries[0].paper.title = "Evil\r\nBcc: x@example.org <script>alert(1)</script> | pipe"
+        let message = try InspectedMessage.inspect(try #require(try compose(eve, digest: digest).1).bytes)
+        #expect(message.defects.isEmpty)
+        #expect(message.headers["Bcc"] == nil)
+        #expect(message.headers["To"] == "\"Eve  Bcc: victim@example.org\" <li.wei@example.com>")
+        #expect(!message.headers.keys.contains { $0.lowercased() == "bcc" })
+        #expect(message.parts[0].text.contains("Evil Bcc: x@example.org <script>alert(1)</script> | pipe"))
+        #expect(!message.parts[1].text.contains("<script>"))
+    }
+
+    @Test("encoding a body region by region gives the same bytes as encoding it whole", arguments: [TransferEncoding.base64, .quotedPrintable])
+    func splicingIsExact(encoding: TransferEncoding) {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["李伟，你好！", "plain ascii words", "=equals= and trailing space ", "\t", "🔥 emoji", String(repeating: "长", count: 50), String(repeating: "x", count: 90)]
+        for _ in 0..<50 {
+            var lines: [String] = []
+            for _ in 0..<Int.random(in: 1...30, using: &generator) {
+                var line = (0..<Int.random(in: 0...4, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+                if Int.random(in: 0..<5, using: &generator) == 0 { line += SlotMarker.marker(.greeting) + pieces.randomElement(using: &generator)! }
+                lines.append(line)
+            }
+            let template = lines.joined(separator: "\n") + (Bool.random(using: &generator) ? "\n" : "")
+            let name = pieces.randomElement(using: &generator)!
+            var spliced: [UInt8] = []
+            SplicedBody(template, encoding: encoding).write(into: &spliced) { _ in name }
+            let filled = template.replacingOccurrences(of: SlotMarker.marker(.greeting), with: name)
+            let decodedSpliced = Self.decode(spliced, encoding)
+            #expect(decodedSpliced.trimmingTrailingSpacesPerLine == Self.crlf(filled).trimmingTrailingSpacesPerLine)
+            #expect(String(decoding: spliced, as: UTF8.self).split(separator: "\r\n").allSatisfy { $0.utf8.count <= 76 })
+        }
+    }
+
+    static func crlf(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: "\r\n")
+    }
+
+    static func decode(_ bytes: [UInt8], _ encoding: TransferEncoding) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        switch encoding {
+        case .base64:
+            return String(decoding: Data(base64Encoded: text.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+        case .quotedPrintable:
+            var output: [UInt8] = []
+            let raw = Array(text.replacingOccurrences(of: "=\r\n", with: "").utf8)
+            var index = 0
+            while index < raw.count {
+                if raw[index] == UInt8(ascii: "="), index + 2 < raw.count, let byte = UInt8(String(decoding: raw[index + 1...index + 2], as: UTF8.self), radix: 16) {
+                    output.append(byte)
+                    index += 3
+                } else {
+                    output.append(raw[index])
+                    index += 1
+                }
+            }
+            return String(decoding: output, as: UTF8.self)
+        }
+    }
+}
+
+extension String {
+    /// Base64 regions are padded with trailing spaces; readers do not see them.
+    var trimmingTrailingSpacesPerLine: String {
+        components(separatedBy: contains("\r\n") ? "\r\n" : "\n").map { line in
+            var line = line
+            while line.hasSuffix(" ") { line.removeLast() }
+            return line
+        }.joined(separator: contains("\r\n") ? "\r\n" : "\n")
+    }
+}
