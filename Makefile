@@ -33,14 +33,19 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Run the daily job on the embedded defaults and say where to look.
+## Run the daily job on the embedded defaults and say where to look: the sample subscribers,
+## the bundled arXiv snapshot, heuristic curation unless PAPERPOST_LLM_API_KEY is set, and the
+## outbox transport.
 demo: build
-	@rm -f $(DB) $(DB)-wal $(DB)-shm
+	@rm -rf $(DB) $(DB)-wal $(DB)-shm var/outbox
 	@bin="$$($(SWIFT) build --show-bin-path)/paperpost"; \
-	"$$bin" subscribers import subscribers.sample.csv --db $(DB); \
-	echo; "$$bin" fetch --db $(DB) --feed snapshots/arxiv/cs.AI-2025-08-20.atom; \
-	echo; "$$bin" subscribers stats --db $(DB); \
-	echo; echo "Database: $(DB). Try: $$bin subscribers list --db $(DB)"
+	export PAPERPOST_DB=$(DB); \
+	"$$bin" subscribers import subscribers.sample.csv; \
+	"$$bin" daily --transport outbox --feed snapshots/arxiv/cs.AI-2025-08-20.atom; \
+	echo; "$$bin" deliveries stats; \
+	echo; echo "Emails: var/outbox/2025-08-20/ (one .eml and one .html preview per subscriber)"; \
+	echo "Digest: $$bin digest show --db $(DB)"; \
+	echo "Log:    $$bin deliveries --db $(DB)"
 
 ## Speed targets, in a release build (run from the repository root).
 bench: release

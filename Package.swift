@@ -89,6 +89,13 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // Delivery: SMTP over libcurl or an outbox directory, and the delivery log that never
+        // loses or repeats a mail.
+        .target(
+            name: "Mail",
+            dependencies: ["PaperPostCore", "PaperPostStore", "Rendering", "Curl", "CCurl"],
+            swiftSettings: strictness
+        ),
         // The thin executable: argument parsing, one subcommand per file.
         .executableTarget(
             name: "paperpost",
@@ -98,6 +105,7 @@ let package = Package(
                 "ArxivSource",
                 "Curation",
                 "Rendering",
+                "Mail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

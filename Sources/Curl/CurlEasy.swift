@@ -7,20 +7,28 @@ package struct CurlError: Error, Sendable {
     package var code: Int
     /// curl's own words: the detailed error buffer when curl filled it, else `curl_easy_strerror`.
     package var message: String
+    /// The last response code the server sent before the failure (an SMTP reply such as 550),
+    /// or 0 when none came.
+    package var responseCode: Int
+    /// The server's last reply lines (for SMTP: `550 5.1.1 User unknown`), when it sent any.
+    package var responseLines: [String]
 
-    package init(code: Int, message: String) {
+    package init(code: Int, message: String, responseCode: Int = 0, responseLines: [String] = []) {
         self.code = code
         self.message = message
+        self.responseCode = responseCode
+        self.responseLines = responseLines
     }
 
-    init(_ code: CURLcode, detail: String? = nil) {
+    init(_ code: CURLcode, detail: String? = nil, responseCode: Int = 0, responseLines: [String] = []) {
         let generic = String(cString: curl_easy_strerror(code))
-        if let detail, !detail.isEmpty {
-            self.init(code: Int(code.rawValue), message: detail)
-        } else {
-            self.init(code: Int(code.rawValue), message: generic)
-        }
+        self.init(
+            code: Int(code.rawValue), message: (detail?.isEmpty ?? true) ? generic : detail!,
+            responseCode: responseCode, responseLines: responseLines)
     }
+
+    /// `CURLE_OPERATION_TIMEDOUT`.
+    package var isTimeout: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
 }
 
 /// What one `perform()` produced, copied out of libcurl before the handle is reused.
@@ -32,6 +40,9 @@ package struct CurlResponse: Sendable {
     package var body: Data
     /// Where the body actually came from, which differs from the request URL after redirects.
     package var effectiveURL: String
+    /// Every response line as received, for protocols whose replies are not `name: value`
+    /// fields (SMTP's `250 2.0.0 Ok: queued as …`).
+    package var responseLines: [String] = []
 }
 
 /// libcurl's process-wide setup. A Swift global is initialised exactly once, under a lock,
@@ -181,11 +192,11 @@ package final class CurlEasy: @unchecked Sendable {
         try check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
         let code = curl_easy_perform(handle)
-        guard code == CURLE_OK else {
-            throw CurlError(code, detail: String(cString: errorBuffer))
-        }
-
         var status = 0
+        guard code == CURLE_OK else {
+            _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            throw CurlError(code, detail: String(cString: errorBuffer), responseCode: status, responseLines: context.rawLines)
+        }
         try check(ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
         var urlPointer: UnsafeMutablePointer<CChar>?
         try check(ccurl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer))
@@ -195,7 +206,8 @@ package final class CurlEasy: @unchecked Sendable {
             status: status,
             headers: context.headers,
             body: context.body,
-            effectiveURL: effectiveURL
+            effectiveURL: effectiveURL,
+            responseLines: context.rawLines
         )
     }
 
@@ -218,6 +230,8 @@ package final class CurlEasy: @unchecked Sendable {
 private final class TransferContext {
     var body = Data()
     var headers: [(name: String, value: String)] = []
+    /// The last few response lines as received (SMTP replies go through the header callback).
+    var rawLines: [String] = []
     let upload: Data?
     var uploadOffset = 0
     let shouldAbort: (@Sendable () -> Bool)?
@@ -230,6 +244,8 @@ private final class TransferContext {
     func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
         let line = (String(bytes: raw, encoding: .utf8) ?? String(bytes: raw, encoding: .isoLatin1) ?? "")
             .trimmingCharacters(in: .newlines)
+        rawLines.append(line)
+        if rawLines.count > 8 { rawLines.removeFirst() }
         if line.hasPrefix("HTTP/") {
             // A new status line starts another response (a redirect hop, a 100 Continue);
             // only the last response's fields describe the body we return.

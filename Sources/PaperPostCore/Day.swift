@@ -80,3 +80,14 @@ public struct Day: Sendable, Hashable, Comparable, Codable, CustomStringConverti
         try container.encode(description)
     }
 }
+
+extension Duration {
+    /// The duration in whole milliseconds (what libcurl and SQLite columns take).
+    public var wholeMilliseconds: Int {
+        Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

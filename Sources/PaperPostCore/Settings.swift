@@ -36,6 +36,8 @@ public struct Settings: Sendable {
     public var templatesDirectory: String
     /// How mail is addressed and signed.
     public var mail: MailSettings
+    /// How mail leaves: SMTP, or files in an outbox.
+    public var delivery: DeliverySettings
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
@@ -49,7 +51,8 @@ public struct Settings: Sendable {
         arxivDelay: Duration = .seconds(3),
         llm: LLMSettings = LLMSettings(),
         templatesDirectory: String = "templates",
-        mail: MailSettings = MailSettings()
+        mail: MailSettings = MailSettings(),
+        delivery: DeliverySettings = DeliverySettings()
     ) {
         self.databasePath = databasePath
         self.defaultCategories = defaultCategories
@@ -63,6 +66,69 @@ public struct Settings: Sendable {
         self.llm = llm
         self.templatesDirectory = templatesDirectory
         self.mail = mail
+        self.delivery = delivery
+    }
+}
+
+/// How and how fast mail is delivered, and what a failure costs.
+public struct DeliverySettings: Sendable {
+    public enum TLS: String, Sendable, CaseIterable {
+        /// STARTTLS must succeed, or nothing is sent (the default).
+        case required
+        /// STARTTLS when the server offers it, plain text otherwise.
+        case opportunistic
+        /// Never encrypt: only for a relay on the same host or network.
+        case off
+    }
+
+    /// `smtp://host:587` or `smtps://host:465` (`PAPERPOST_SMTP_URL`); `nil` uses the outbox.
+    public var smtpURL: String?
+    public var smtpUser: String?
+    public var smtpPassword: String?
+    /// `PAPERPOST_SMTP_TLS`; `smtps://` is always encrypted.
+    public var tls: TLS
+    /// A PEM file of certificates to trust besides the system's (`PAPERPOST_SMTP_CA_FILE`),
+    /// for a relay with a private CA.
+    public var caFile: String?
+    /// The envelope sender, where bounces go (`PAPERPOST_BOUNCE_ADDRESS`); default: the From address.
+    public var bounceAddress: EmailAddress?
+    public var connectTimeout: Duration
+    /// One message's time limit, from MAIL FROM to the reply after DATA (`PAPERPOST_SMTP_TIMEOUT`).
+    public var messageTimeout: Duration
+    /// SMTP connections in parallel (`PAPERPOST_SMTP_CONNECTIONS`, `--connections`).
+    public var connections: Int
+    /// At most this many messages per second overall (`PAPERPOST_SEND_RATE`, `--rate`).
+    public var rate: Double?
+    /// Where the outbox transport writes (`PAPERPOST_OUTBOX`).
+    public var outboxDirectory: String
+    /// The first wait after a temporary failure; later ones double (`PAPERPOST_RETRY_BASE`, seconds).
+    public var retryBase: Duration
+    /// Attempts before a temporary failure becomes permanent (`PAPERPOST_MAX_ATTEMPTS`).
+    public var maxAttempts: Int
+    /// Hard bounces on this many distinct digests mark a subscriber bounced (`PAPERPOST_BOUNCE_THRESHOLD`).
+    public var bounceThreshold: Int
+
+    public init(
+        smtpURL: String? = nil, smtpUser: String? = nil, smtpPassword: String? = nil, tls: TLS = .required,
+        caFile: String? = nil, bounceAddress: EmailAddress? = nil, connectTimeout: Duration = .seconds(10),
+        messageTimeout: Duration = .seconds(60), connections: Int = 4, rate: Double? = nil,
+        outboxDirectory: String = "var/outbox", retryBase: Duration = .seconds(300), maxAttempts: Int = 5,
+        bounceThreshold: Int = 3
+    ) {
+        self.smtpURL = smtpURL
+        self.smtpUser = smtpUser
+        self.smtpPassword = smtpPassword
+        self.tls = tls
+        self.caFile = caFile
+        self.bounceAddress = bounceAddress
+        self.connectTimeout = connectTimeout
+        self.messageTimeout = messageTimeout
+        self.connections = connections
+        self.rate = rate
+        self.outboxDirectory = outboxDirectory
+        self.retryBase = retryBase
+        self.maxAttempts = maxAttempts
+        self.bounceThreshold = bounceThreshold
     }
 }
 
@@ -258,6 +324,33 @@ extension Settings {
             settings.mail.listID = listID
         }
         settings.mail.secret = config.string(forKey: "paperpost.secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+
+        if let url = value("SMTP_URL") {
+            guard let parsed = URL(string: url), ["smtp", "smtps"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+                throw ConfigurationError("PAPERPOST_SMTP_URL: '\(url)' is not an smtp:// or smtps:// URL such as smtp://mail.example.org:587")
+            }
+            settings.delivery.smtpURL = url
+        }
+        settings.delivery.smtpUser = value("SMTP_USER")
+        settings.delivery.smtpPassword = config.string(forKey: "paperpost.smtp.password", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let tls = value("SMTP_TLS") {
+            guard let mode = DeliverySettings.TLS(rawValue: tls.lowercased()) else {
+                throw ConfigurationError("PAPERPOST_SMTP_TLS: '\(tls)' is not one of required, opportunistic, off")
+            }
+            settings.delivery.tls = mode
+        }
+        settings.delivery.caFile = value("SMTP_CA_FILE")
+        if let bounce = value("BOUNCE_ADDRESS") {
+            do { settings.delivery.bounceAddress = try EmailAddress(bounce) } catch { throw invalid("BOUNCE_ADDRESS", error) }
+        }
+        settings.delivery.connectTimeout = try number("SMTP_CONNECT_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.connectTimeout
+        settings.delivery.messageTimeout = try number("SMTP_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.messageTimeout
+        settings.delivery.connections = try number("SMTP_CONNECTIONS", minimum: 1).map { Int($0) } ?? settings.delivery.connections
+        settings.delivery.rate = try number("SEND_RATE").flatMap { $0 > 0 ? $0 : nil }
+        settings.delivery.outboxDirectory = value("OUTBOX") ?? settings.delivery.outboxDirectory
+        settings.delivery.retryBase = try number("RETRY_BASE").map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.retryBase
+        settings.delivery.maxAttempts = try number("MAX_ATTEMPTS", minimum: 1).map { Int($0) } ?? settings.delivery.maxAttempts
+        settings.delivery.bounceThreshold = try number("BOUNCE_THRESHOLD", minimum: 1).map { Int($0) } ?? settings.delivery.bounceThreshold
         return settings
     }
 }

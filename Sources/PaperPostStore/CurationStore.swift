@@ -80,7 +80,7 @@ public struct CurationStore: Sendable {
                 arguments: [
                     call.day.description, call.purpose.rawValue, call.language?.rawValue, call.model,
                     call.paperIDs.joined(separator: " "), call.promptTokens, call.completionTokens, call.cost,
-                    call.currency, Int(call.latency.components.seconds * 1000 + call.latency.components.attoseconds / 1_000_000_000_000_000),
+                    call.currency, call.latency.wholeMilliseconds,
                     call.outcome.rawValue, call.detail, Date(),
                 ])
         }

@@ -175,6 +175,47 @@ extension PaperPostDatabase {
                 t.foreignKey(["day", "paper_id"], references: "digest_entry", onDelete: .cascade)
             }
         }
+
+        migrator.registerMigration("v4: deliveries") { db in
+            // One row per (digest, subscriber): the exactly-once record. A row is committed as
+            // 'sending' before its message goes on the wire and as 'sent' after the server
+            // accepted it, so a crash leaves 'sending' rows for exactly the uncertain messages.
+            try db.create(table: "delivery") { t in
+                t.column("day", .text).notNull()
+                t.column("subscriber_id", .integer).notNull().references("subscriber", onDelete: .cascade)
+                t.column("email", .text).notNull()
+                t.column("state", .text).notNull()
+                    .check { ["queued", "sending", "sent", "deferred", "failed", "skipped"].contains($0) }
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("last_code", .integer)
+                t.column("last_reply", .text)
+                t.column("message_id", .text)
+                t.column("bytes", .integer)
+                t.column("next_attempt_at", .datetime)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+                t.primaryKey(["day", "subscriber_id"])
+            }
+            try db.create(index: "delivery_by_state", on: "delivery", columns: ["day", "state"])
+
+            // Only one send per digest at a time: a lease with an owner and an expiry, renewed
+            // while the send runs, so a crashed sender's lease simply runs out.
+            try db.create(table: "send_lease") { t in
+                t.primaryKey("day", .text)
+                t.column("owner", .text).notNull()
+                t.column("expires_at", .datetime).notNull()
+            }
+
+            // Hard bounces, one per subscriber and digest: the bounce threshold counts digests.
+            try db.create(table: "bounce") { t in
+                t.column("subscriber_id", .integer).notNull().references("subscriber", onDelete: .cascade)
+                t.column("day", .text).notNull()
+                t.column("reply", .text)
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["subscriber_id", "day"])
+            }
+        }
         return migrator
     }
 }

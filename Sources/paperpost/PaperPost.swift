@@ -12,7 +12,10 @@ struct PaperPost: AsyncParsableCommand {
             Exit codes: 0 success, 1 bad usage or input, 2 failure, 3 partial.
             """,
         version: PaperPostVersion.current,
-        subcommands: [Fetch.self, Curate.self, DigestCommand.self, Preview.self, Papers.self, Subscribers.self, Categories.self]
+        subcommands: [
+            Daily.self, Fetch.self, Curate.self, Send.self, DigestCommand.self, Preview.self, Deliveries.self, Papers.self,
+            Subscribers.self, Categories.self,
+        ]
     )
 
     /// Runs the command and maps every outcome to the documented exit codes, since

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArxivSource
 import Curation
+import Mail
 import PaperPostCore
 import PaperPostStore
 
@@ -18,6 +19,11 @@ enum ExitStatus: Int32 {
             return .badInput
         case is CurationError:
             return .badInput
+        case let error as SendError:
+            switch error {
+            case .noDigest: return .badInput
+            case .busy: return .failure
+            }
         case let error as FetchError:
             switch error {
             case .unreadableFile, .dayNotInFeed: return .badInput

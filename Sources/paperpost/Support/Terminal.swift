@@ -3,6 +3,7 @@ import Foundation
 /// Where output goes: results on stdout, diagnostics on stderr.
 enum Terminal {
     static func error(_ message: String) {
+        fflush(nil)
         FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
     }
 

@@ -1,0 +1,315 @@
+import Foundation
+import PaperPostCore
+import PaperPostStore
+import Rendering
+import Synchronization
+
+/// What to send.
+public struct SendOptions: Sendable {
+    /// The digest's day; `nil` takes the latest digest.
+    public var day: Day?
+    /// Say what would be sent; change nothing.
+    public var dryRun = false
+    /// Send at most this many messages in this run.
+    public var limit: Int?
+    /// Send only to this subscriber.
+    public var only: EmailAddress?
+    /// Retry deferred messages now, not at their scheduled time.
+    public var retryDeferred = false
+    /// After a crash, send again the messages whose outcome is unknown (default: mark them failed).
+    public var resendUncertain = false
+
+    public init(day: Day? = nil, dryRun: Bool = false, limit: Int? = nil, only: EmailAddress? = nil, retryDeferred: Bool = false, resendUncertain: Bool = false) {
+        self.day = day
+        self.dryRun = dryRun
+        self.limit = limit
+        self.only = only
+        self.retryDeferred = retryDeferred
+        self.resendUncertain = resendUncertain
+    }
+}
+
+/// Counts as a send goes on, for a progress bar.
+public struct SendProgress: Sendable {
+    public var sent = 0
+    public var deferred = 0
+    public var failed = 0
+    public var skipped = 0
+    /// Messages due in this run.
+    public var due = 0
+    public var elapsed: Duration = .zero
+
+    public var done: Int { sent + deferred + failed + skipped }
+    public var remaining: Int { max(0, due - done) }
+    public var rate: Double { elapsed.seconds > 0 ? Double(done) / elapsed.seconds : 0 }
+}
+
+/// What a send did.
+public struct SendReport: Sendable {
+    public var day: Day
+    public var transport: String
+    public var progress = SendProgress()
+    /// Rows a crashed run left in `sending`, and what was done with them.
+    public var uncertain: [Delivery] = []
+    public var resentUncertain = false
+    /// Newly queued or skipped rows this run added to the log.
+    public var enqueued = 0
+    public var dryRun = false
+    /// For a dry run: the log as it would be before sending.
+    public var plan: [(Delivery.State, Int)] = []
+
+    /// Exit code 3 when some messages were deferred or failed.
+    public var isPartial: Bool { progress.deferred > 0 || progress.failed > 0 || (!resentUncertain && !uncertain.isEmpty) }
+}
+
+/// Why a send could not run at all.
+public enum SendError: Error, Sendable, CustomStringConvertible {
+    case noDigest(Day?)
+    case busy(day: Day, owner: String, until: Date)
+
+    public var description: String {
+        switch self {
+        case .noDigest(let day?): "no digest for \(day) yet; run 'paperpost curate' first"
+        case .noDigest(nil): "no digest yet; run 'paperpost fetch' and 'paperpost curate' first"
+        case .busy(let day, let owner, let until):
+            "another send for \(day) is running (\(owner), lease until \(until.formatted(.iso8601))); "
+                + "wait for it, or for its lease to run out if it crashed"
+        }
+    }
+}
+
+/// Sends a digest to every active subscriber exactly once as far as SMTP allows.
+///
+/// Each message's log row is committed as `sending` before the message goes on the wire (in
+/// claims of a few rows per lane) and as `sent` after the server accepted it (outcomes are
+/// written in small batches). After a crash, the rows left in `sending` are exactly the
+/// messages whose fate is unknown: the next run reports them and, by policy, sends them again
+/// or marks them failed. Only one send per digest runs at a time (a lease in SQLite).
+public struct SendJob: Sendable {
+    let settings: Settings
+    let database: PaperPostDatabase
+    let transport: any MailTransport
+    /// Rows a lane claims at once: the most a crash can leave uncertain per lane.
+    static let claimSize = 8
+
+    public init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) {
+        self.settings = settings
+        self.database = database
+        self.transport = transport
+    }
+
+    public func run(_ options: SendOptions, progress: @escaping @Sendable (SendProgress) -> Void = { _ in }) async throws -> SendReport {
+        let curation = CurationStore(database: database)
+        let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
+        guard let day = options.day ?? latest, let digest = try await curation.digest(on: day) else {
+            throw SendError.noDigest(options.day)
+        }
+        let deliveries = DeliveryStore(database: database)
+        let subscribers = SubscriberStore(database: database, settings: settings)
+        var report = SendReport(day: day, transport: transport.name)
+
+        let everyone = try await subscribers.recipients(only: options.only, includingInactive: true)
+        let statuses = Dictionary(uniqueKeysWithValues: try await subscribers.list().map { ($0.id, $0.status) })
+        let active = everyone.filter { statuses[$0.subscriberID] == .active }
+        let composer = try EmailComposer(
+            digest: digest, recipients: active, settings: settings, serverSecret: try ServerSecret.load(settings))
+        let queued = active.filter(composer.hasEdition).map { (id: $0.subscriberID, email: $0.email) }
+        var skipped = active.filter { !composer.hasEdition(for: $0) }
+            .map { (id: $0.subscriberID, email: $0.email, reason: "no papers in their categories") }
+        skipped += everyone.filter { [.paused, .pending].contains(statuses[$0.subscriberID]) }
+            .map { (id: $0.subscriberID, email: $0.email, reason: "not active (\(statuses[$0.subscriberID]!.rawValue))") }
+
+        if options.dryRun {
+            report.dryRun = true
+            let existing = Set(try await deliveries.deliveries(day: day).map(\.subscriberID))
+            var plan = Dictionary(uniqueKeysWithValues: try await deliveries.stats(day: day).map { ($0.0, $0.1) })
+            plan[.queued, default: 0] += queued.filter { !existing.contains($0.id) }.count
+            plan[.skipped, default: 0] += skipped.filter { !existing.contains($0.id) }.count
+            report.plan = Delivery.State.allCases.map { ($0, plan[$0] ?? 0) }
+            return report
+        }
+
+        let owner = "\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier) \(UUID().uuidString.prefix(8))"
+        let leaseSeconds: TimeInterval = 300
+        if case .heldBy(let holder, let until) = try await deliveries.acquireLease(day: day, owner: owner, duration: leaseSeconds) {
+            throw SendError.busy(day: day, owner: holder, until: until)
+        }
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(leaseSeconds / 5))
+                _ = try? await deliveries.renewLease(day: day, owner: owner, duration: leaseSeconds)
+            }
+        }
+        defer { heartbeat.cancel() }
+
+        report.uncertain = try await deliveries.resolveUncertain(day: day, resend: options.resendUncertain)
+        report.resentUncertain = options.resendUncertain
+        report.enqueued = try await deliveries.enqueue(day: day, queued: queued, skipped: skipped)
+
+        let recipients = Dictionary(uniqueKeysWithValues: active.map { ($0.subscriberID, $0) })
+        var only: Int64?
+        if let address = options.only {
+            guard let match = everyone.first else { throw StoreError.notFound(email: address.value) }
+            only = match.subscriberID
+        }
+        let dueNow = try await deliveries.deliveries(day: day).filter {
+            ($0.state == .queued || ($0.state == .deferred && (options.retryDeferred || ($0.nextAttemptAt ?? .distantPast) <= Date())))
+                && (only == nil || $0.subscriberID == only)
+        }.count
+        let run = Run(
+            day: day, settings: settings, deliveries: deliveries, composer: composer, recipients: recipients,
+            envelopeSender: (settings.delivery.bounceAddress ?? settings.mail.from.address).value,
+            budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
+            includeDeferred: options.retryDeferred, only: only, progress: progress)
+        try await run.start(lanes: (0..<max(1, settings.delivery.connections)).map { _ in try transport.makeLane() })
+        report.progress = run.snapshot()
+        try await deliveries.releaseLease(day: day, owner: owner)
+        return report
+    }
+}
+
+/// One send run's shared state: the claim budget, counters, and the outcome buffer.
+final class Run: Sendable {
+    let day: Day
+    let settings: Settings
+    let deliveries: DeliveryStore
+    let composer: EmailComposer
+    let recipients: [Int64: Recipient]
+    let envelopeSender: String
+    let budget: Mutex<Int>
+    let includeDeferred: Bool
+    let only: Int64?
+    let progressHandler: @Sendable (SendProgress) -> Void
+    let counters: Mutex<SendProgress>
+    let pending = Mutex<[DeliveryOutcome]>([])
+    let pacer: Pacer?
+    let start = ContinuousClock.now
+
+    init(
+        day: Day, settings: Settings, deliveries: DeliveryStore, composer: EmailComposer, recipients: [Int64: Recipient],
+        envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
+        progress: @escaping @Sendable (SendProgress) -> Void
+    ) {
+        self.day = day
+        self.settings = settings
+        self.deliveries = deliveries
+        self.composer = composer
+        self.recipients = recipients
+        self.envelopeSender = envelopeSender
+        self.budget = Mutex(budget)
+        self.includeDeferred = includeDeferred
+        self.only = only
+        self.progressHandler = progress
+        var initial = SendProgress()
+        initial.due = due
+        self.counters = Mutex(initial)
+        self.pacer = settings.delivery.rate.map { Pacer(perSecond: $0) }
+    }
+
+    func start(lanes: [any MailLane]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in lanes {
+                group.addTask { try await self.work(lane) }
+            }
+            try await group.waitForAll()
+        }
+        try await flush()
+    }
+
+    func snapshot() -> SendProgress {
+        counters.withLock { progress in
+            progress.elapsed = ContinuousClock.now - start
+            return progress
+        }
+    }
+
+    /// One lane: claim a few rows, send them one by one, repeat until nothing is due.
+    private func work(_ lane: any MailLane) async throws {
+        var buffer: [UInt8] = []
+        while true {
+            let allowance = budget.withLock { remaining -> Int in
+                let take = min(SendJob.claimSize, remaining)
+                remaining -= take
+                return take
+            }
+            guard allowance > 0 else { return }
+            let claimed = try await deliveries.claim(day: day, limit: allowance, includeDeferred: includeDeferred, only: only)
+            budget.withLock { $0 += allowance - claimed.count }
+            if claimed.isEmpty { return }
+            for row in claimed {
+                let outcome = await deliver(row, lane: lane, buffer: &buffer)
+                try await add(outcome)
+            }
+        }
+    }
+
+    private func deliver(_ row: Delivery, lane: any MailLane, buffer: inout [UInt8]) async -> DeliveryOutcome {
+        guard let recipient = recipients[row.subscriberID],
+            let email = composer.compose(for: recipient, date: MessageDate(), into: &buffer)
+        else {
+            return DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories"))
+        }
+        await pacer?.wait()
+        let composer = self.composer
+        let message = OutgoingMessage(
+            day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
+            preview: { composer.previewHTML(for: recipient) })
+        let result: DeliveryOutcome.Result =
+            switch await lane.send(message) {
+            case .accepted(let code, let reply):
+                .sent(code: code, reply: reply, messageID: email.messageID, bytes: buffer.count)
+            case .permanent(let code, let reply, let unknownUser):
+                .failed(code: code, reply: reply, bounce: unknownUser)
+            case .temporary(let code, let reply) where row.attempts >= settings.delivery.maxAttempts:
+                .failed(code: code, reply: "gave up after \(row.attempts) attempts: \(reply)", bounce: false)
+            case .temporary(let code, let reply):
+                .deferred(code: code, reply: reply, nextAttempt: Date().addingTimeInterval(
+                    settings.delivery.retryBase.seconds * pow(2, Double(row.attempts - 1))))
+            }
+        return DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: result)
+    }
+
+    /// Counts an outcome and writes the buffer once it holds enough of them.
+    private func add(_ outcome: DeliveryOutcome) async throws {
+        let progress = counters.withLock { progress -> SendProgress in
+            switch outcome.result {
+            case .sent: progress.sent += 1
+            case .deferred: progress.deferred += 1
+            case .failed: progress.failed += 1
+            case .skipped: progress.skipped += 1
+            }
+            progress.elapsed = ContinuousClock.now - start
+            return progress
+        }
+        progressHandler(progress)
+        let full = pending.withLock { buffer -> Bool in
+            buffer.append(outcome)
+            return buffer.count >= 32
+        }
+        if full { try await flush() }
+    }
+
+    private func flush() async throws {
+        let outcomes = pending.withLock { buffer -> [DeliveryOutcome] in
+            defer { buffer.removeAll() }
+            return buffer
+        }
+        try await deliveries.record(outcomes, bounceThreshold: settings.delivery.bounceThreshold)
+    }
+}
+
+/// Spaces messages so that no more than `perSecond` start in any second, across all lanes.
+actor Pacer {
+    let interval: Duration
+    private var next = ContinuousClock.now
+
+    init(perSecond: Double) {
+        interval = .milliseconds(Int(1000 / perSecond))
+    }
+
+    func wait() async {
+        let slot = max(ContinuousClock.now, next)
+        next = slot + interval
+        try? await Task.sleep(until: slot, clock: .continuous)
+    }
+}

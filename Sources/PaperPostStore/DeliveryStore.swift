@@ -1,0 +1,234 @@
+import Foundation
+import GRDB
+import PaperPostCore
+
+/// How one attempt ended, to be written to the delivery log.
+public struct DeliveryOutcome: Sendable {
+    public enum Result: Sendable {
+        case sent(code: Int?, reply: String?, messageID: String, bytes: Int)
+        case deferred(code: Int?, reply: String, nextAttempt: Date)
+        /// `bounce`: the address does not exist (a hard bounce), which counts toward marking the subscriber bounced.
+        case failed(code: Int?, reply: String, bounce: Bool)
+        case skipped(reason: String)
+    }
+
+    public var day: Day
+    public var subscriberID: Int64
+    public var result: Result
+
+    public init(day: Day, subscriberID: Int64, result: Result) {
+        self.day = day
+        self.subscriberID = subscriberID
+        self.result = result
+    }
+}
+
+/// The delivery log and the send lease.
+public struct DeliveryStore: Sendable {
+    let database: PaperPostDatabase
+
+    public init(database: PaperPostDatabase) {
+        self.database = database
+    }
+
+    public enum Lease: Sendable, Equatable {
+        case acquired
+        case heldBy(owner: String, until: Date)
+    }
+
+    /// Takes the day's send lease unless another owner holds an unexpired one.
+    public func acquireLease(day: Day, owner: String, duration: TimeInterval) async throws -> Lease {
+        try await database.write { db in
+            let now = Date()
+            if let row = try Row.fetchOne(db, sql: "SELECT owner, expires_at FROM send_lease WHERE day = ?", arguments: [day.description]) {
+                let holder: String = row["owner"]
+                let until: Date = row["expires_at"]
+                if holder != owner && until > now {
+                    return .heldBy(owner: holder, until: until)
+                }
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO send_lease (day, owner, expires_at) VALUES (?, ?, ?)",
+                arguments: [day.description, owner, now.addingTimeInterval(duration)])
+            return .acquired
+        }
+    }
+
+    /// Extends the lease; `false` if it was lost (expired and taken by another sender).
+    @discardableResult
+    public func renewLease(day: Day, owner: String, duration: TimeInterval) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE send_lease SET expires_at = ? WHERE day = ? AND owner = ?",
+                arguments: [Date().addingTimeInterval(duration), day.description, owner])
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseLease(day: Day, owner: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM send_lease WHERE day = ? AND owner = ?", arguments: [day.description, owner])
+        }
+    }
+
+    /// Adds a row for every subscriber not yet in the day's log: `queued` for those to mail,
+    /// `skipped` with the reason for the others. Existing rows are left as they are, so a rerun
+    /// never queues anyone twice. Returns how many rows were added.
+    @discardableResult
+    public func enqueue(day: Day, queued: [(id: Int64, email: String)], skipped: [(id: Int64, email: String, reason: String)]) async throws -> Int {
+        try await database.write { db in
+            let now = Date()
+            var added = 0
+            for (id, email) in queued {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO delivery (day, subscriber_id, email, state, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)",
+                    arguments: [day.description, id, email, now, now])
+                added += db.changesCount
+            }
+            for (id, email, reason) in skipped {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO delivery (day, subscriber_id, email, state, last_reply, created_at, updated_at)
+                        VALUES (?, ?, ?, 'skipped', ?, ?, ?)
+                        """,
+                    arguments: [day.description, id, email, reason, now, now])
+                added += db.changesCount
+            }
+            return added
+        }
+    }
+
+    /// After a crash: resend the rows left in `sending` (`resend`), or mark them failed with
+    /// the reason "uncertain after crash". Returns the rows as they were.
+    public func resolveUncertain(day: Day, resend: Bool) async throws -> [Delivery] {
+        try await database.write { db in
+            let rows = try Self.deliveries(db, "day = ? AND state = 'sending'", [day.description])
+            try db.execute(
+                sql: resend
+                    ? "UPDATE delivery SET state = 'queued', updated_at = ? WHERE day = ? AND state = 'sending'"
+                    : "UPDATE delivery SET state = 'failed', last_reply = 'uncertain after crash', updated_at = ? WHERE day = ? AND state = 'sending'",
+                arguments: [Date(), day.description])
+            return rows
+        }
+    }
+
+    /// Marks up to `limit` rows that are due (queued, or deferred whose time has come, or any
+    /// deferred with `includeDeferred`) as `sending`, counting the attempt, and returns them.
+    /// Committed before any of them goes on the wire.
+    public func claim(day: Day, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> [Delivery] {
+        try await database.write { db in
+            var condition = "day = ? AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))"
+            var arguments: StatementArguments = [day.description, includeDeferred, now]
+            if let only {
+                condition += " AND subscriber_id = ?"
+                arguments += [only]
+            }
+            arguments += [max(0, limit)]
+            let rows = try Self.deliveries(db, condition + " ORDER BY subscriber_id LIMIT ?", arguments)
+            for row in rows {
+                try db.execute(
+                    sql: "UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE day = ? AND subscriber_id = ?",
+                    arguments: [now, day.description, row.subscriberID])
+            }
+            return rows.map { row in
+                var row = row
+                row.state = .sending
+                row.attempts += 1
+                return row
+            }
+        }
+    }
+
+    /// Writes outcomes in one transaction. A hard bounce is counted once per digest; at
+    /// `bounceThreshold` distinct digests an active subscriber becomes `bounced`.
+    public func record(_ outcomes: [DeliveryOutcome], bounceThreshold: Int) async throws {
+        guard !outcomes.isEmpty else { return }
+        try await database.write { db in
+            let now = Date()
+            for outcome in outcomes {
+                let key: StatementArguments = [outcome.day.description, outcome.subscriberID]
+                switch outcome.result {
+                case .sent(let code, let reply, let messageID, let bytes):
+                    try db.execute(
+                        sql: """
+                            UPDATE delivery SET state = 'sent', last_code = ?, last_reply = ?, message_id = ?, bytes = ?,
+                                next_attempt_at = NULL, sent_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?
+                            """,
+                        arguments: [code, reply, messageID, bytes, now, now] + key)
+                case .deferred(let code, let reply, let next):
+                    try db.execute(
+                        sql: "UPDATE delivery SET state = 'deferred', last_code = ?, last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?",
+                        arguments: [code, reply, next, now] + key)
+                case .failed(let code, let reply, let bounce):
+                    try db.execute(
+                        sql: "UPDATE delivery SET state = 'failed', last_code = ?, last_reply = ?, next_attempt_at = NULL, updated_at = ? WHERE day = ? AND subscriber_id = ?",
+                        arguments: [code, reply, now] + key)
+                    if bounce {
+                        try Self.countBounce(db, outcome, reply: reply, threshold: bounceThreshold, now: now)
+                    }
+                case .skipped(let reason):
+                    try db.execute(
+                        sql: "UPDATE delivery SET state = 'skipped', last_reply = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?",
+                        arguments: [reason, now] + key)
+                }
+            }
+        }
+    }
+
+    private static func countBounce(_ db: Database, _ outcome: DeliveryOutcome, reply: String, threshold: Int, now: Date) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO bounce (subscriber_id, day, reply, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [outcome.subscriberID, outcome.day.description, reply, now])
+        guard db.changesCount == 1 else { return }
+        try db.execute(
+            sql: "UPDATE subscriber SET bounce_count = (SELECT COUNT(*) FROM bounce WHERE subscriber_id = ?1), updated_at = ?2 WHERE id = ?1",
+            arguments: [outcome.subscriberID, now])
+        guard var record = try SubscriberRecord.fetchOne(db, key: outcome.subscriberID),
+            record.bounceCount >= threshold, record.status == SubscriberStatus.active.rawValue
+        else { return }
+        try SubscriberStore.apply(SubscriberChange(status: .bounced), to: &record, db, source: .bounce)
+    }
+
+    /// The log, optionally for one day, state or address.
+    public func deliveries(day: Day? = nil, state: Delivery.State? = nil, email: EmailAddress? = nil) async throws -> [Delivery] {
+        try await database.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let day {
+                conditions.append("day = ?")
+                arguments += [day.description]
+            }
+            if let state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            if let email {
+                conditions.append("subscriber_id IN (SELECT id FROM subscriber WHERE email_key = ?)")
+                arguments += [email.key]
+            }
+            let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+            return try Self.deliveries(db, condition + " ORDER BY day DESC, subscriber_id", arguments)
+        }
+    }
+
+    /// Rows per state (every state listed, zeros included).
+    public func stats(day: Day? = nil) async throws -> [(Delivery.State, Int)] {
+        try await database.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT state, COUNT(*) AS n FROM delivery WHERE ? IS NULL OR day = ? GROUP BY state",
+                arguments: [day?.description, day?.description])
+            let counts = Dictionary(uniqueKeysWithValues: rows.map { ($0["state"] as String, $0["n"] as Int) })
+            return Delivery.State.allCases.map { ($0, counts[$0.rawValue] ?? 0) }
+        }
+    }
+
+    static func deliveries(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [Delivery] {
+        try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE " + condition, arguments: arguments).map { row in
+            Delivery(
+                day: try Day(parsing: row["day"]), subscriberID: row["subscriber_id"], email: row["email"],
+                state: Delivery.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"], lastCode: row["last_code"],
+                lastReply: row["last_reply"], messageID: row["message_id"], bytes: row["bytes"], nextAttemptAt: row["next_attempt_at"],
+                createdAt: row["created_at"], updatedAt: row["updated_at"], sentAt: row["sent_at"])
+        }
+    }
+}

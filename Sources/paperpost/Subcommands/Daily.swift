@@ -1,0 +1,63 @@
+import ArgumentParser
+import ArxivSource
+import Curation
+import Foundation
+import Mail
+import PaperPostCore
+import PaperPostStore
+
+struct Daily: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The daily job: fetch, curate, send.",
+        discussion: """
+            Each step is idempotent: a second run on the same day fetches nothing new, bills no
+            tokens and sends nothing twice, and a run after a partial failure continues where it
+            stopped. A day without an arXiv announcement ends with exit 0.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var sending: SendingOptions
+
+    @Option(help: "The day the job runs for (YYYY-MM-DD, US Eastern; default: today).")
+    var date: Day?
+
+    @Option(help: "Ingest a saved announcement feed instead of asking arXiv (offline use, demos).")
+    var feed: String?
+
+    @Option(help: "Saved arXiv API responses with the papers' details (with --feed; repeatable).")
+    var details: [String] = []
+
+    @Flag(help: "Curate again even if the day's digest exists (cached answers are still reused).")
+    var recurate = false
+
+    func run() async throws {
+        var (database, settings) = try await global.database()
+        let transport = try sending.transport(&settings)
+        let subscribers = SubscriberStore(database: database, settings: settings)
+        let inUse = try await subscribers.activeCategories()
+        let categories = settings.defaultCategories + inUse.filter { !settings.defaultCategories.contains($0) }
+        let source: AnnouncementSource =
+            if let feed { .files(feed: feed, details: details) } else { .arxiv(ArxivClient(settings: settings, version: PaperPostVersion.current)) }
+
+        let fetched = try await AnnouncementFetch(papers: PaperStore(database: database))
+            .run(FetchRequest(day: date, categories: categories, includeCrossLists: settings.arxivCrossLists), from: source)
+        print("fetch: \(fetched.summary.split(separator: "\n").first ?? "")")
+        guard let announcement = try await PaperStore(database: database).announcement(on: fetched.day), !announcement.isEmpty else {
+            print("nothing today: arXiv announced no papers for \(fetched.day)")
+            return
+        }
+
+        let curation = CurationStore(database: database)
+        let digest: Digest
+        if !recurate, let existing = try await curation.digest(on: fetched.day) {
+            digest = existing
+            print("curate: the digest of \(digest.day) exists; nothing to do")
+        } else {
+            digest = try await Curation(settings: settings, database: database).run(CurationOptions(day: fetched.day))
+            print("curate: \(digest.summaryLine)")
+        }
+
+        let report = try await deliver(SendOptions(day: digest.day), settings: settings, database: database, transport: transport)
+        if report.isPartial { throw ExitCode.partial }
+    }
+}
