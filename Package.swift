@@ -156,6 +156,11 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "MailTests",
+            dependencies: ["Mail", "Curation", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "PaperPostCLITests",
             dependencies: ["paperpost", "TestSupport"],
             resources: [.copy("Fixtures")],

@@ -1,0 +1,136 @@
+import Foundation
+import Mail
+import PaperPostCore
+import PaperPostStore
+import TestSupport
+import Testing
+
+@Suite("Sending through the outbox, and the delivery log")
+struct SendJobTests {
+    @Test("every active subscriber gets one .eml and one .html; a second send is a no-op")
+    func outboxOnce() async throws {
+        try await MailWorld.with { world in
+            let first = try await world.send()
+            #expect(first.progress.sent == 3)
+            #expect(!first.isPartial)
+            let folder = URL(fileURLWithPath: world.settings.delivery.outboxDirectory).appendingPathComponent("2026-02-20")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [
+                "a@example.com.eml", "a@example.com.html", "b@example.com.eml", "b@example.com.html",
+                "c@example.com.eml", "c@example.com.html",
+            ])
+            let eml = try String(contentsOf: folder.appendingPathComponent("a@example.com.eml"), encoding: .utf8)
+            #expect(eml.contains("To: Reader a <a@example.com>\r\n"))
+
+            let second = try await world.send()
+            #expect(second.progress.sent == 0)
+            #expect(second.enqueued == 0)
+            let log = try await world.deliveries.deliveries(day: MailWorld.day)
+            #expect(log.map(\.state) == [.sent, .sent, .sent])
+            #expect(log.allSatisfy { $0.attempts == 1 && $0.messageID != nil && ($0.bytes ?? 0) > 1000 && $0.sentAt != nil })
+        }
+    }
+
+    @Test("--limit sends part; the next run continues where it stopped; a new subscriber is picked up")
+    func continues() async throws {
+        try await MailWorld.with { world in
+            #expect(try await world.send(SendOptions(limit: 2)).progress.sent == 2)
+            try await world.subscribers.add(
+                NewSubscriber(email: try EmailAddress("d@example.com"), name: nil, categories: ["cs.AI"], language: .zh, status: .active), source: .cli)
+            let rest = try await world.send()
+            #expect(rest.progress.sent == 2)
+            #expect(try await world.deliveries.stats(day: MailWorld.day).first { $0.0 == .sent }?.1 == 4)
+        }
+    }
+
+    @Test("paused subscribers and readers with none of the day's categories are logged as skipped, not mailed")
+    func skipped() async throws {
+        try await MailWorld.with(readers: [("a@example.com", ["cs.AI"]), ("v@example.com", ["cs.CV"])]) { world in
+            try await world.subscribers.add(
+                NewSubscriber(email: try EmailAddress("p@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .paused), source: .cli)
+            let report = try await world.send()
+            #expect(report.progress.sent == 1)
+            let log = try await world.deliveries.deliveries(day: MailWorld.day)
+            #expect(log.map(\.email) == ["a@example.com", "v@example.com", "p@example.com"])
+            #expect(log.map(\.state) == [.sent, .skipped, .skipped])
+            #expect(log[1].lastReply == "no papers in their categories")
+            #expect(log[2].lastReply == "not active (paused)")
+        }
+    }
+
+    @Test("rows a crashed run left in 'sending' are reported and failed, or sent again with --resend-uncertain")
+    func uncertainAfterCrash() async throws {
+        try await MailWorld.with { world in
+            _ = try await world.send(SendOptions(limit: 1))
+            // What a SIGKILL between the 'sending' commit and the outcome leaves behind.
+            _ = try await world.deliveries.claim(day: MailWorld.day, limit: 1, includeDeferred: false)
+            let report = try await world.send()
+            #expect(report.uncertain.map(\.email) == ["b@example.com"])
+            #expect(report.isPartial)
+            let b = try #require(try await world.deliveries.deliveries(email: try EmailAddress("b@example.com")).first)
+            #expect(b.state == .failed)
+            #expect(b.lastReply == "uncertain after crash")
+            #expect(report.progress.sent == 1)
+
+            try await MailWorld.with { other in
+                _ = try await other.deliveries.enqueue(day: MailWorld.day, queued: [(id: 1, email: "a@example.com")], skipped: [])
+                _ = try await other.deliveries.claim(day: MailWorld.day, limit: 1, includeDeferred: false)
+                let resent = try await other.send(SendOptions(resendUncertain: true))
+                #expect(resent.uncertain.count == 1)
+                #expect(resent.progress.sent == 3)
+            }
+        }
+    }
+
+    @Test("a second send while the first holds the lease refuses with a clear message")
+    func lease() async throws {
+        try await MailWorld.with { world in
+            #expect(try await world.deliveries.acquireLease(day: MailWorld.day, owner: "other host pid 1", duration: 60) == .acquired)
+            await #expect {
+                try await world.send()
+            } throws: { error in
+                "\(error)".hasPrefix("another send for 2026-02-20 is running (other host pid 1, lease until ")
+            }
+            #expect(try await world.deliveries.deliveries(day: MailWorld.day).isEmpty)
+            // An expired lease (its owner crashed) is taken over.
+            _ = try await world.deliveries.acquireLease(day: MailWorld.day, owner: "other host pid 1", duration: -1)
+            #expect(try await world.send().progress.sent == 3)
+        }
+    }
+
+    @Test("hard bounces on three distinct digests mark a subscriber bounced, who then gets no more mail")
+    func bounceThreshold() async throws {
+        let days = (20...23).map { Day(year: 2026, month: 2, day: $0)! }
+        try await MailWorld.with(days: days) { world in
+            let a = try await world.subscribers.get(try EmailAddress("a@example.com"))
+            for day in days.prefix(3) {
+                _ = try await world.deliveries.enqueue(day: day, queued: [(id: a.id, email: "a@example.com")], skipped: [])
+                _ = try await world.deliveries.claim(day: day, limit: 1, includeDeferred: false)
+                try await world.deliveries.record(
+                    [DeliveryOutcome(day: day, subscriberID: a.id, result: .failed(code: 550, reply: "550 5.1.1 User unknown", bounce: true))],
+                    bounceThreshold: 3)
+                // The same digest bouncing again does not count twice.
+                try await world.deliveries.record(
+                    [DeliveryOutcome(day: day, subscriberID: a.id, result: .failed(code: 550, reply: "550 5.1.1 User unknown", bounce: true))],
+                    bounceThreshold: 3)
+            }
+            let bounced = try await world.subscribers.get(try EmailAddress("a@example.com"))
+            #expect(bounced.bounceCount == 3)
+            #expect(bounced.status == .bounced)
+            #expect(try await world.subscribers.events(of: bounced).last?.source == .bounce)
+            let report = try await world.send(SendOptions(day: days[3]))
+            #expect(report.progress.sent == 2)
+            #expect(try await world.deliveries.deliveries(day: days[3], email: try EmailAddress("a@example.com")).isEmpty)
+        }
+    }
+
+    @Test("a dry run says what would be sent and changes nothing")
+    func dryRun() async throws {
+        try await MailWorld.with { world in
+            let report = try await world.send(SendOptions(dryRun: true))
+            #expect(report.dryRun)
+            #expect(report.plan.first { $0.0 == .queued }?.1 == 3)
+            #expect(try await world.deliveries.deliveries().isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: world.settings.delivery.outboxDirectory))
+        }
+    }
+}
