@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Rendering", "TestSupport",
+                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Rendering", "Mail", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness

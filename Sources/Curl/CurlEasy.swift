@@ -242,8 +242,9 @@ private final class TransferContext {
     }
 
     func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
-        let line = (String(bytes: raw, encoding: .utf8) ?? String(bytes: raw, encoding: .isoLatin1) ?? "")
-            .trimmingCharacters(in: .newlines)
+        var bytes = raw[...]
+        while let last = bytes.last, last == 10 || last == 13 { bytes = bytes.dropLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
         rawLines.append(line)
         if rawLines.count > 8 { rawLines.removeFirst() }
         if line.hasPrefix("HTTP/") {

@@ -20,7 +20,11 @@ public struct OutboxTransport: MailTransport {
     struct Lane: MailLane {
         let directory: URL
 
-        func send(_ message: OutgoingMessage) async -> TransportResult {
+        func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {
+            messages.map(write)
+        }
+
+        func write(_ message: OutgoingMessage) -> TransportResult {
             let folder = directory.appendingPathComponent(message.day.description, isDirectory: true)
             let base = folder.appendingPathComponent(Self.fileName(for: message.recipient))
             do {

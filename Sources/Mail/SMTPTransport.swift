@@ -11,12 +11,19 @@ public struct SMTPTransport: MailTransport {
     let url: String
 
     /// - Throws: ``TransportError`` when no SMTP URL is configured.
-    public init(settings: DeliverySettings) throws {
+    /// - Parameter heloName: the name PaperPost greets the server with (EHLO); libcurl takes it
+    ///   from the URL's path, so it is added there when the URL has none.
+    /// - Throws: ``TransportError`` when no SMTP URL is configured.
+    public init(settings: DeliverySettings, heloName: String? = nil) throws {
         guard let url = settings.smtpURL else {
             throw TransportError(description: "no SMTP server is configured: set PAPERPOST_SMTP_URL, or use --transport outbox")
         }
         self.settings = settings
-        self.url = url
+        if let heloName, let parsed = URL(string: url), parsed.path.isEmpty || parsed.path == "/" {
+            self.url = url.hasSuffix("/") ? url + heloName : url + "/" + heloName
+        } else {
+            self.url = url
+        }
     }
 
     public var name: String { url }
@@ -43,10 +50,10 @@ public struct SMTPTransport: MailTransport {
             self.easy = easy
         }
 
-        func send(_ message: OutgoingMessage) async -> TransportResult {
+        func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {
             await withCheckedContinuation { continuation in
                 queue.async {
-                    continuation.resume(returning: self.transfer(message))
+                    continuation.resume(returning: messages.map(self.transfer))
                 }
             }
         }
@@ -56,7 +63,7 @@ public struct SMTPTransport: MailTransport {
             do {
                 try configure(for: message)
                 let response = try easy.perform()
-                return .accepted(code: response.status, reply: Self.reply(response.responseLines))
+                return .accepted(code: response.status, reply: Self.reply(response.responseLines, code: response.status))
             } catch {
                 return Self.classify(error)
             }
@@ -90,16 +97,24 @@ public struct SMTPTransport: MailTransport {
             try easy.setUploadBody(Data(message.bytes))
         }
 
-        static func reply(_ lines: [String]) -> String? {
-            lines.last { $0.first?.isNumber == true }
+        /// The server's reply for `code`. After a refused MAIL or RCPT libcurl sends QUIT, so the
+        /// last line is `221 Bye`; the reply that matters is the last one with the code.
+        static func reply(_ lines: [String], code: Int) -> String? {
+            lines.last { $0.hasPrefix(String(code)) } ?? lines.last { $0.first?.isNumber == true }
         }
 
         /// 4xx and connection trouble are worth another try; 5xx is final, except replies about
         /// us rather than the recipient (authentication, policy on the sender's TLS), which a
         /// configuration fix cures and which must not fail the whole list.
+        ///
+        /// A failure after the message body went out (the last reply was `354`, then a timeout or
+        /// a dropped connection) is temporary too: the server may or may not have kept the
+        /// message, and SMTP gives no way to ask. libcurl does not time out while waiting for
+        /// the reply to the final dot (curl issue 8555), so a stalled server holds the lane
+        /// until it answers or drops.
         static func classify(_ error: CurlError) -> TransportResult {
-            let reply = reply(error.responseLines) ?? error.message
             let code = error.responseCode
+            let reply = reply(error.responseLines, code: code) ?? error.message
             if (400..<500).contains(code) {
                 return .temporary(code: code, reply: reply)
             }
@@ -110,7 +125,8 @@ public struct SMTPTransport: MailTransport {
                 }
                 return .permanent(code: code, reply: reply, unknownUser: isUnknownUser(code: code, reply: reply))
             }
-            return .temporary(code: code == 0 ? nil : code, reply: error.message)
+            let stage = code == 354 ? " after the message was sent" : ""
+            return .temporary(code: nil, reply: error.message + stage)
         }
 
         /// "The address does not exist": RFC 3463's 5.1.x statuses, or the usual wording on

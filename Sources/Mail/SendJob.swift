@@ -89,8 +89,11 @@ public struct SendJob: Sendable {
     let settings: Settings
     let database: PaperPostDatabase
     let transport: any MailTransport
-    /// Rows a lane claims at once: the most a crash can leave uncertain per lane.
-    static let claimSize = 8
+    /// Rows claimed per transaction; with the rows already claimed, the most a crash can leave
+    /// uncertain is about twice this.
+    static let claimSize = 32
+    /// Outcomes written per transaction.
+    static let flushSize = 64
 
     public init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) {
         self.settings = settings
@@ -181,7 +184,11 @@ final class Run: Sendable {
     let only: Int64?
     let progressHandler: @Sendable (SendProgress) -> Void
     let counters: Mutex<SendProgress>
-    let pending = Mutex<[DeliveryOutcome]>([])
+    /// Outcomes go to the log through this stream, written in batches by one flusher task, so a
+    /// lane never waits for SQLite after a message (the row stays `sending` until then, which
+    /// only widens what a crash leaves uncertain, never what is resent silently).
+    let outcomes: AsyncStream<DeliveryOutcome>
+    let outcomeSink: AsyncStream<DeliveryOutcome>.Continuation
     let pacer: Pacer?
     let start = ContinuousClock.now
 
@@ -204,16 +211,40 @@ final class Run: Sendable {
         initial.due = due
         self.counters = Mutex(initial)
         self.pacer = settings.delivery.rate.map { Pacer(perSecond: $0) }
+        (outcomes, outcomeSink) = AsyncStream.makeStream(of: DeliveryOutcome.self)
     }
 
     func start(lanes: [any MailLane]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for lane in lanes {
-                group.addTask { try await self.work(lane) }
+        let flusher = Task { try await self.writeOutcomes() }
+        let rows = Dispatcher(run: self, lowWater: lanes.count * 8)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in lanes {
+                    group.addTask { try await self.work(lane, rows: rows) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch {
+            outcomeSink.finish()
+            try? await flusher.value
+            throw error
         }
-        try await flush()
+        outcomeSink.finish()
+        try await flusher.value
+    }
+
+    /// Writes outcomes as they come, in transactions of up to ``SendJob/flushSize``.
+    private func writeOutcomes() async throws {
+        var batch: [DeliveryOutcome] = []
+        var iterator = outcomes.makeAsyncIterator()
+        while let outcome = await iterator.next() {
+            batch.append(outcome)
+            if batch.count >= SendJob.flushSize {
+                try await deliveries.record(batch, bounceThreshold: settings.delivery.bounceThreshold)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try await deliveries.record(batch, bounceThreshold: settings.delivery.bounceThreshold)
     }
 
     func snapshot() -> SendProgress {
@@ -223,54 +254,54 @@ final class Run: Sendable {
         }
     }
 
-    /// One lane: claim a few rows, send them one by one, repeat until nothing is due.
-    private func work(_ lane: any MailLane) async throws {
+    /// One lane: take a few claimed rows, compose their messages, send them, repeat until
+    /// nothing is due. With a rate limit, one message at a time so the pacing holds.
+    private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
         var buffer: [UInt8] = []
-        while true {
-            let allowance = budget.withLock { remaining -> Int in
-                let take = min(SendJob.claimSize, remaining)
-                remaining -= take
-                return take
+        let batchSize = pacer == nil ? 8 : 1
+        while case let batch = try await rows.next(batchSize), !batch.isEmpty {
+            let date = MessageDate()
+            var messages: [OutgoingMessage] = []
+            var sentRows: [Delivery] = []
+            for row in batch {
+                guard let recipient = recipients[row.subscriberID],
+                    let email = composer.compose(for: recipient, date: date, into: &buffer)
+                else {
+                    add(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
+                    continue
+                }
+                let composer = self.composer
+                messages.append(OutgoingMessage(
+                    day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
+                    preview: { composer.previewHTML(for: recipient) }))
+                sentRows.append(row)
             }
-            guard allowance > 0 else { return }
-            let claimed = try await deliveries.claim(day: day, limit: allowance, includeDeferred: includeDeferred, only: only)
-            budget.withLock { $0 += allowance - claimed.count }
-            if claimed.isEmpty { return }
-            for row in claimed {
-                let outcome = await deliver(row, lane: lane, buffer: &buffer)
-                try await add(outcome)
+            await pacer?.wait()
+            let results = await lane.send(messages)
+            for (row, (message, result)) in zip(sentRows, zip(messages, results)) {
+                add(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: outcome(of: result, row: row, message: message)))
             }
         }
     }
 
-    private func deliver(_ row: Delivery, lane: any MailLane, buffer: inout [UInt8]) async -> DeliveryOutcome {
-        guard let recipient = recipients[row.subscriberID],
-            let email = composer.compose(for: recipient, date: MessageDate(), into: &buffer)
-        else {
-            return DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories"))
+    /// The retry policy: 4xx and connection trouble defer with exponential backoff until the
+    /// last attempt; 5xx fails at once.
+    private func outcome(of result: TransportResult, row: Delivery, message: OutgoingMessage) -> DeliveryOutcome.Result {
+        switch result {
+        case .accepted(let code, let reply):
+            .sent(code: code, reply: reply, messageID: message.messageID, bytes: message.bytes.count)
+        case .permanent(let code, let reply, let unknownUser):
+            .failed(code: code, reply: reply, bounce: unknownUser)
+        case .temporary(let code, let reply) where row.attempts >= settings.delivery.maxAttempts:
+            .failed(code: code, reply: "gave up after \(row.attempts) attempts: \(reply)", bounce: false)
+        case .temporary(let code, let reply):
+            .deferred(code: code, reply: reply, nextAttempt: Date().addingTimeInterval(
+                settings.delivery.retryBase.seconds * pow(2, Double(row.attempts - 1))))
         }
-        await pacer?.wait()
-        let composer = self.composer
-        let message = OutgoingMessage(
-            day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
-            preview: { composer.previewHTML(for: recipient) })
-        let result: DeliveryOutcome.Result =
-            switch await lane.send(message) {
-            case .accepted(let code, let reply):
-                .sent(code: code, reply: reply, messageID: email.messageID, bytes: buffer.count)
-            case .permanent(let code, let reply, let unknownUser):
-                .failed(code: code, reply: reply, bounce: unknownUser)
-            case .temporary(let code, let reply) where row.attempts >= settings.delivery.maxAttempts:
-                .failed(code: code, reply: "gave up after \(row.attempts) attempts: \(reply)", bounce: false)
-            case .temporary(let code, let reply):
-                .deferred(code: code, reply: reply, nextAttempt: Date().addingTimeInterval(
-                    settings.delivery.retryBase.seconds * pow(2, Double(row.attempts - 1))))
-            }
-        return DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: result)
     }
 
-    /// Counts an outcome and writes the buffer once it holds enough of them.
-    private func add(_ outcome: DeliveryOutcome) async throws {
+    /// Counts an outcome and hands it to the flusher.
+    private func add(_ outcome: DeliveryOutcome) {
         let progress = counters.withLock { progress -> SendProgress in
             switch outcome.result {
             case .sent: progress.sent += 1
@@ -282,19 +313,79 @@ final class Run: Sendable {
             return progress
         }
         progressHandler(progress)
-        let full = pending.withLock { buffer -> Bool in
-            buffer.append(outcome)
-            return buffer.count >= 32
-        }
-        if full { try await flush() }
+        outcomeSink.yield(outcome)
+    }
+}
+
+/// Hands claimed rows to the lanes, claiming the next batch before the current one runs out,
+/// so that no lane waits for SQLite while it has messages to send.
+actor Dispatcher {
+    let run: Run
+    let lowWater: Int
+    private var rows: [Delivery] = []
+    private var refill: Task<[Delivery], any Error>?
+    private var exhausted = false
+
+    init(run: Run, lowWater: Int) {
+        self.run = run
+        self.lowWater = lowWater
     }
 
-    private func flush() async throws {
-        let outcomes = pending.withLock { buffer -> [DeliveryOutcome] in
-            defer { buffer.removeAll() }
-            return buffer
+    /// Up to `count` rows; none when nothing more is due.
+    func next(_ count: Int) async throws -> [Delivery] {
+        while rows.isEmpty {
+            if exhausted { return [] }
+            try await receive()
         }
-        try await deliveries.record(outcomes, bounceThreshold: settings.delivery.bounceThreshold)
+        let batch = Array(rows.prefix(count))
+        rows.removeFirst(batch.count)
+        if rows.count < lowWater && refill == nil && !exhausted {
+            startRefill()
+        }
+        return batch
+    }
+
+    private func receive() async throws {
+        if refill == nil { startRefill() }
+        guard let task = refill else { return }
+        let claimed = try await task.value
+        if refill == task {
+            refill = nil
+            rows += claimed
+            if claimed.isEmpty { exhausted = true }
+        }
+    }
+
+    private func startRefill() {
+        let run = self.run
+        let task = Task { try await run.claim() }
+        refill = task
+        Task {
+            let claimed = (try? await task.value) ?? []
+            self.delivered(task, claimed)
+        }
+    }
+
+    private func delivered(_ task: Task<[Delivery], any Error>, _ claimed: [Delivery]) {
+        guard refill == task else { return }
+        refill = nil
+        rows += claimed
+        if claimed.isEmpty { exhausted = true }
+    }
+}
+
+extension Run {
+    /// Claims the next batch within the run's budget (`--limit`).
+    func claim() async throws -> [Delivery] {
+        let allowance = budget.withLock { remaining -> Int in
+            let take = min(SendJob.claimSize, remaining)
+            remaining -= take
+            return take
+        }
+        guard allowance > 0 else { return [] }
+        let claimed = try await deliveries.claim(day: day, limit: allowance, includeDeferred: includeDeferred, only: only)
+        budget.withLock { $0 += allowance - claimed.count }
+        return claimed
     }
 }
 

@@ -117,18 +117,24 @@ public struct DeliveryStore: Sendable {
     /// Committed before any of them goes on the wire.
     public func claim(day: Day, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> [Delivery] {
         try await database.write { db in
-            var condition = "day = ? AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))"
-            var arguments: StatementArguments = [day.description, includeDeferred, now]
-            if let only {
-                condition += " AND subscriber_id = ?"
-                arguments += [only]
+            var rows: [Delivery] = []
+            // Queued rows first, in subscriber order (a range scan on delivery_queue), then the
+            // deferred ones that are due.
+            for (state, extra) in [("queued", ""), ("deferred", " AND (? OR next_attempt_at <= ?)")] where rows.count < limit {
+                var arguments: StatementArguments = [day.description, state]
+                if state == "deferred" { arguments += [includeDeferred, now] }
+                var condition = "day = ? AND state = ?" + extra
+                if let only {
+                    condition += " AND subscriber_id = ?"
+                    arguments += [only]
+                }
+                arguments += [limit - rows.count]
+                rows += try Self.deliveries(db, condition + " ORDER BY subscriber_id LIMIT ?", arguments)
             }
-            arguments += [max(0, limit)]
-            let rows = try Self.deliveries(db, condition + " ORDER BY subscriber_id LIMIT ?", arguments)
+            let claim = try db.cachedStatement(
+                sql: "UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE day = ? AND subscriber_id = ?")
             for row in rows {
-                try db.execute(
-                    sql: "UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE day = ? AND subscriber_id = ?",
-                    arguments: [now, day.description, row.subscriberID])
+                try claim.execute(arguments: [now, day.description, row.subscriberID])
             }
             return rows.map { row in
                 var row = row
@@ -149,12 +155,12 @@ public struct DeliveryStore: Sendable {
                 let key: StatementArguments = [outcome.day.description, outcome.subscriberID]
                 switch outcome.result {
                 case .sent(let code, let reply, let messageID, let bytes):
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             UPDATE delivery SET state = 'sent', last_code = ?, last_reply = ?, message_id = ?, bytes = ?,
                                 next_attempt_at = NULL, sent_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?
-                            """,
-                        arguments: [code, reply, messageID, bytes, now, now] + key)
+                            """
+                    ).execute(arguments: [code, reply, messageID, bytes, now, now] + key)
                 case .deferred(let code, let reply, let next):
                     try db.execute(
                         sql: "UPDATE delivery SET state = 'deferred', last_code = ?, last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?",
@@ -223,7 +229,7 @@ public struct DeliveryStore: Sendable {
     }
 
     static func deliveries(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [Delivery] {
-        try Row.fetchAll(db, sql: "SELECT * FROM delivery WHERE " + condition, arguments: arguments).map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM delivery WHERE " + condition), arguments: arguments).map { row in
             Delivery(
                 day: try Day(parsing: row["day"]), subscriberID: row["subscriber_id"], email: row["email"],
                 state: Delivery.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"], lastCode: row["last_code"],

@@ -197,7 +197,8 @@ extension PaperPostDatabase {
                 t.column("sent_at", .datetime)
                 t.primaryKey(["day", "subscriber_id"])
             }
-            try db.create(index: "delivery_by_state", on: "delivery", columns: ["day", "state"])
+            // The claim reads the next due rows in subscriber order: a range scan on this index.
+            try db.create(index: "delivery_queue", on: "delivery", columns: ["day", "state", "subscriber_id"])
 
             // Only one send per digest at a time: a lease with an owner and an expiry, renewed
             // while the send runs, so a crashed sender's lease simply runs out.

@@ -20,6 +20,10 @@ public struct PaperPostDatabase: Sendable {
             configuration.busyMode = .timeout(busyTimeout)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
+                // In WAL mode, NORMAL keeps every committed transaction across a crash of the
+                // process (what the delivery log's exactly-once rule needs); only a power cut
+                // can lose the last few. FULL would fsync on every commit.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)

@@ -59,7 +59,8 @@ A rule: {"rcpt": ADDRESS or "*", "stage": STAGE, "action": ACTION, "times": N or
            "drop"    close the TCP connection without a reply (at "data": after the body,
                      so the client sees the connection vanish mid-DATA); nothing is stored
            {"stall": seconds}
-                     wait that long, then carry on normally
+                     wait that long, then carry on normally (if the client closes the
+                     connection meanwhile, that is the end of it: at "data", nothing is stored)
     times  how often the rule fires before it is used up; absent or null = forever
 
 Addresses compare case-insensitively. At each event the first rule in the list that matches
@@ -267,7 +268,9 @@ def message_json(message):
 # SMTP
 
 class ScriptedSMTP(SMTP):
-    """One instance per connection (and it survives STARTTLS)."""
+    """One instance per connection (and it survives STARTTLS). No attribute here or on Handler
+    may start with "auth_", "handle_" or "smtp_": aiosmtpd takes those for AUTH mechanisms,
+    hooks and commands."""
 
     def __init__(self, state, require_tls, advertise_auth, **kwargs):
         super().__init__(Handler(state, advertise_auth), **kwargs)
@@ -362,6 +365,7 @@ class ScriptedSMTP(SMTP):
             self.drop_connection()
             raise asyncio.CancelledError()
         if value.startswith("421"):
+            self.state.count(stage + "_refused")
             await self.push(value)
             if self.transport is not None:
                 self.transport.close()

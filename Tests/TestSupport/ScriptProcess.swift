@@ -5,6 +5,8 @@ import Synchronization
 /// 127.0.0.1. The script announces "PORT <n>" as its first stdout line and exits when its stdin
 /// closes, so it never outlives a test process that dies without calling `stop()`.
 ///
+/// A script may announce more lines after the port (see `readLine()`).
+///
 /// The interpreter is `PAPERPOST_TEST_PYTHON` (which `make test` points at the test virtualenv)
 /// or else `python3` from PATH.
 final class ScriptProcess: Sendable {
@@ -12,6 +14,7 @@ final class ScriptProcess: Sendable {
     let port: Int
     private let process: ProcessBox
     private let stdin: Pipe
+    private let stdout: LineReader
     private let stopped = Mutex(false)
 
     /// `Tests/Support`, found next to this file so tests work from any working directory.
@@ -42,8 +45,9 @@ final class ScriptProcess: Sendable {
         process.standardInput = stdin
         try process.run()
         self.process = ProcessBox(process)
+        self.stdout = LineReader(stdout.fileHandleForReading)
 
-        let firstLine = await Self.readLine(from: stdout.fileHandleForReading)
+        let firstLine = await self.stdout.next()
         guard let firstLine, firstLine.hasPrefix("PORT "), let port = Int(firstLine.dropFirst(5)) else {
             if process.isRunning {
                 process.terminate()
@@ -71,22 +75,45 @@ final class ScriptProcess: Sendable {
         process.terminateAndWait()
     }
 
-    /// Reads the announcement line on a plain thread: the read blocks, and Swift's cooperative
-    /// pool must not.
-    private static func readLine(from handle: FileHandle) async -> String? {
+    /// The next line the script printed after "PORT <n>" (for scripts that announce more than
+    /// a port), without its newline; nil once stdout has ended.
+    func readLine() async -> String? {
+        await stdout.next()
+    }
+}
+
+/// Lines from a pipe. Each read runs on a plain thread: it blocks, and Swift's cooperative pool
+/// must not. Bytes after a line stay buffered for the next call.
+private final class LineReader: Sendable {
+    private let handle: FileHandle
+    private let buffer = Mutex(Data())
+
+    init(_ handle: FileHandle) {
+        self.handle = handle
+    }
+
+    func next() async -> String? {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                var bytes = Data()
-                while !bytes.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty {
-                        break
-                    }
-                    bytes.append(chunk)
+                continuation.resume(returning: self.nextBlocking())
+            }
+        }
+    }
+
+    private func nextBlocking() -> String? {
+        buffer.withLock { bytes in
+            while true {
+                if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: bytes[bytes.startIndex..<newline], as: UTF8.self)
+                    bytes = Data(bytes[bytes.index(after: newline)...])
+                    return line
                 }
-                let line = String(decoding: bytes, as: UTF8.self)
-                    .split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
-                continuation.resume(returning: line.map(String.init))
+                let chunk = handle.availableData
+                if chunk.isEmpty {
+                    defer { bytes = Data() }
+                    return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+                }
+                bytes.append(chunk)
             }
         }
     }

@@ -83,7 +83,7 @@ struct SendingOptions: ParsableArguments {
             return OutboxTransport(directory: settings.delivery.outboxDirectory)
         case .smtp:
             do {
-                return try SMTPTransport(settings: settings.delivery)
+                return try SMTPTransport(settings: settings.delivery, heloName: URL(string: settings.baseURL)?.host)
             } catch let error as TransportError {
                 throw ValidationError(error.description)
             }
