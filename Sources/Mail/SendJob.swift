@@ -89,9 +89,11 @@ public struct SendJob: Sendable {
     let settings: Settings
     let database: PaperPostDatabase
     let transport: any MailTransport
-    /// Rows claimed per transaction; with the rows already claimed, the most a crash can leave
-    /// uncertain is about twice this.
-    static let claimSize = 32
+    /// Due rows read ahead per query (read only: nothing is marked until it is sent).
+    static let readAhead = 64
+    /// Messages a lane marks `sending` and sends together: the most a crash can leave uncertain
+    /// per lane.
+    static let laneBatch = 8
     /// Outcomes written per transaction.
     static let flushSize = 64
 
@@ -132,9 +134,11 @@ public struct SendJob: Sendable {
             return report
         }
 
-        let owner = "\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier) \(UUID().uuidString.prefix(8))"
+        let owner = LeaseOwner.make()
         let leaseSeconds: TimeInterval = 300
-        if case .heldBy(let holder, let until) = try await deliveries.acquireLease(day: day, owner: owner, duration: leaseSeconds) {
+        if case .heldBy(let holder, let until) = try await deliveries.acquireLease(
+            day: day, owner: owner, duration: leaseSeconds, isAbandoned: LeaseOwner.isDead)
+        {
             throw SendError.busy(day: day, owner: holder, until: until)
         }
         let heartbeat = Task {
@@ -180,6 +184,8 @@ final class Run: Sendable {
     let recipients: [Int64: Recipient]
     let envelopeSender: String
     let budget: Mutex<Int>
+    /// The last subscriber id read ahead: the next read starts after it.
+    let cursor = Mutex<Int64>(0)
     let includeDeferred: Bool
     let only: Int64?
     let progressHandler: @Sendable (SendProgress) -> Void
@@ -258,8 +264,9 @@ final class Run: Sendable {
     /// nothing is due. With a rate limit, one message at a time so the pacing holds.
     private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
         var buffer: [UInt8] = []
-        let batchSize = pacer == nil ? 8 : 1
-        while case let batch = try await rows.next(batchSize), !batch.isEmpty {
+        let batchSize = pacer == nil ? SendJob.laneBatch : 1
+        while case let due = try await rows.next(batchSize), !due.isEmpty {
+            let batch = try await deliveries.markSending(due)
             let date = MessageDate()
             var messages: [OutgoingMessage] = []
             var sentRows: [Delivery] = []
@@ -317,8 +324,8 @@ final class Run: Sendable {
     }
 }
 
-/// Hands claimed rows to the lanes, claiming the next batch before the current one runs out,
-/// so that no lane waits for SQLite while it has messages to send.
+/// Hands due rows to the lanes, reading the next ones before the current ones run out, so that
+/// no lane waits for a query while it has messages to send.
 actor Dispatcher {
     let run: Run
     let lowWater: Int
@@ -358,7 +365,7 @@ actor Dispatcher {
 
     private func startRefill() {
         let run = self.run
-        let task = Task { try await run.claim() }
+        let task = Task { try await run.readAhead() }
         refill = task
         Task {
             let claimed = (try? await task.value) ?? []
@@ -375,17 +382,36 @@ actor Dispatcher {
 }
 
 extension Run {
-    /// Claims the next batch within the run's budget (`--limit`).
-    func claim() async throws -> [Delivery] {
+    /// Reads the next due rows after the last one read, within the run's budget (`--limit`).
+    func readAhead() async throws -> [Delivery] {
         let allowance = budget.withLock { remaining -> Int in
-            let take = min(SendJob.claimSize, remaining)
+            let take = min(SendJob.readAhead, remaining)
             remaining -= take
             return take
         }
         guard allowance > 0 else { return [] }
-        let claimed = try await deliveries.claim(day: day, limit: allowance, includeDeferred: includeDeferred, only: only)
-        budget.withLock { $0 += allowance - claimed.count }
-        return claimed
+        let after = cursor.withLock { $0 }
+        let rows = try await deliveries.due(day: day, after: after, limit: allowance, includeDeferred: includeDeferred, only: only)
+        budget.withLock { $0 += allowance - rows.count }
+        if let last = rows.last { cursor.withLock { $0 = last.subscriberID } }
+        return rows
+    }
+}
+
+/// Who holds a send lease: `host pid N tag`. A lease held on this host by a process that no
+/// longer exists was left by a crash and is taken over at once instead of after its expiry.
+enum LeaseOwner {
+    /// A new owner for each run, so that two runs in one process are two owners.
+    static func make() -> String {
+        "\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier) \(UUID().uuidString.prefix(8))"
+    }
+
+    static func isDead(_ owner: String) -> Bool {
+        let parts = owner.split(separator: " ")
+        guard parts.count == 4, parts[0] == ProcessInfo.processInfo.hostName, parts[1] == "pid", let pid = Int32(parts[2]) else {
+            return false
+        }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }
 

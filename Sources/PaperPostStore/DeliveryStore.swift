@@ -36,14 +36,17 @@ public struct DeliveryStore: Sendable {
         case heldBy(owner: String, until: Date)
     }
 
-    /// Takes the day's send lease unless another owner holds an unexpired one.
-    public func acquireLease(day: Day, owner: String, duration: TimeInterval) async throws -> Lease {
+    /// Takes the day's send lease unless another owner holds an unexpired one that
+    /// `isAbandoned` does not recognise as left by a dead process.
+    public func acquireLease(
+        day: Day, owner: String, duration: TimeInterval, isAbandoned: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) async throws -> Lease {
         try await database.write { db in
             let now = Date()
             if let row = try Row.fetchOne(db, sql: "SELECT owner, expires_at FROM send_lease WHERE day = ?", arguments: [day.description]) {
                 let holder: String = row["owner"]
                 let until: Date = row["expires_at"]
-                if holder != owner && until > now {
+                if holder != owner && until > now && !isAbandoned(holder) {
                     return .heldBy(owner: holder, until: until)
                 }
             }
@@ -112,29 +115,33 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// Marks up to `limit` rows that are due (queued, or deferred whose time has come, or any
-    /// deferred with `includeDeferred`) as `sending`, counting the attempt, and returns them.
-    /// Committed before any of them goes on the wire.
-    public func claim(day: Day, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> [Delivery] {
-        try await database.write { db in
-            var rows: [Delivery] = []
-            // Queued rows first, in subscriber order (a range scan on delivery_queue), then the
-            // deferred ones that are due.
-            for (state, extra) in [("queued", ""), ("deferred", " AND (? OR next_attempt_at <= ?)")] where rows.count < limit {
-                var arguments: StatementArguments = [day.description, state]
-                if state == "deferred" { arguments += [includeDeferred, now] }
-                var condition = "day = ? AND state = ?" + extra
-                if let only {
-                    condition += " AND subscriber_id = ?"
-                    arguments += [only]
-                }
-                arguments += [limit - rows.count]
-                rows += try Self.deliveries(db, condition + " ORDER BY subscriber_id LIMIT ?", arguments)
+    /// The next rows that are due, in subscriber order after `afterID`: queued ones, and deferred
+    /// ones whose time has come (or all deferred ones with `includeDeferred`). Reads only: the
+    /// sender holding the day's lease is the only one that changes these rows.
+    public func due(
+        day: Day, after afterID: Int64, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()
+    ) async throws -> [Delivery] {
+        try await database.read { db in
+            var condition = "day = ? AND subscriber_id > ? AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))"
+            var arguments: StatementArguments = [day.description, afterID, includeDeferred, now]
+            if let only {
+                condition += " AND subscriber_id = ?"
+                arguments += [only]
             }
-            let claim = try db.cachedStatement(
+            arguments += [max(0, limit)]
+            return try Self.deliveries(db, condition + " ORDER BY subscriber_id LIMIT ?", arguments)
+        }
+    }
+
+    /// Commits these rows as `sending`, counting the attempt, before their messages go on the
+    /// wire: after a crash, exactly the rows still in `sending` are the uncertain ones.
+    public func markSending(_ rows: [Delivery], now: Date = Date()) async throws -> [Delivery] {
+        guard !rows.isEmpty else { return [] }
+        return try await database.write { db in
+            let statement = try db.cachedStatement(
                 sql: "UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE day = ? AND subscriber_id = ?")
             for row in rows {
-                try claim.execute(arguments: [now, day.description, row.subscriberID])
+                try statement.execute(arguments: [now, row.day.description, row.subscriberID])
             }
             return rows.map { row in
                 var row = row
@@ -143,6 +150,11 @@ public struct DeliveryStore: Sendable {
                 return row
             }
         }
+    }
+
+    /// `due` and `markSending` in one step, for callers that send what they take at once.
+    public func claim(day: Day, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> [Delivery] {
+        try await markSending(try await due(day: day, after: 0, limit: limit, includeDeferred: includeDeferred, only: only, now: now), now: now)
     }
 
     /// Writes outcomes in one transaction. A hard bounce is counted once per digest; at

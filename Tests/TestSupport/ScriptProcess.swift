@@ -27,8 +27,12 @@ final class ScriptProcess: Sendable {
         supportDirectory.appendingPathComponent(name)
     }
 
+    /// `PAPERPOST_TEST_PYTHON`, else the repository's `.venv` (made by `make test-deps`) so a
+    /// plain `swift test` finds aiosmtpd too, else `python3`.
     static var python: String {
-        ProcessInfo.processInfo.environment["PAPERPOST_TEST_PYTHON"] ?? "python3"
+        if let python = ProcessInfo.processInfo.environment["PAPERPOST_TEST_PYTHON"] { return python }
+        let venv = supportDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3"
     }
 
     /// Starts `script` with `arguments` and waits until it has announced its port.
