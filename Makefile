@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libcmark-gfm-dev libcmark
 VENV := .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build release demo test bench clean
+.PHONY: deps test-deps bench-deps build release demo test bench clean
 
 ## Install the Debian packages the build needs, only those that are missing.
 deps:
@@ -47,8 +47,14 @@ demo: build
 	echo "Digest: $$bin digest show --db $(DB)"; \
 	echo "Log:    $$bin deliveries --db $(DB)"
 
+## Postfix's smtp-sink and smtp-source, the sending benchmark's sink and yardstick.
+bench-deps: deps
+	@command -v /usr/sbin/smtp-sink >/dev/null || { \
+	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postfix; }
+
 ## Speed targets, in a release build (run from the repository root).
-bench: release
+bench: release bench-deps
 	"$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"
 
 test: test-deps
