@@ -32,7 +32,6 @@ GET /__requests returns every request received so far (except these) as a JSON l
 "arrival" (time.monotonic() seconds), "client_port"}.
 """
 
-import argparse
 import base64
 import json
 import os
@@ -40,7 +39,9 @@ import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import peer
 from urllib.parse import urlsplit
 
 SERVER_NAME = "PaperPostFixture/1.0"
@@ -192,27 +193,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Tests open many connections at once; the default backlog of 5 would drop SYNs and
-    # add one-second client retransmits.
-    request_queue_size = 128
-
-
-def exit_when_stdin_closes():
-    stream = sys.stdin.buffer if sys.stdin else None
-    if stream is not None:
-        while stream.read(4096):
-            pass
-    os._exit(0)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = peer.argument_parser(__doc__)
     parser.add_argument("--routes", required=True, help="JSON file of routes")
-    parser.add_argument("--ignore-stdin", action="store_true", help="keep serving after stdin closes")
-    parser.add_argument("--max-seconds", type=float, default=1800, help="exit after this long regardless")
-    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     arguments = parser.parse_args()
 
     try:
@@ -221,15 +204,7 @@ def main():
         sys.exit(f"fixture_http_server: cannot load {arguments.routes}: {error}")
     Handler.state = State(routes)
     Handler.verbose = arguments.verbose
-    server = Server(("127.0.0.1", 0), Handler)
-    print(f"PORT {server.server_address[1]}", flush=True)
-
-    if not arguments.ignore_stdin:
-        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
-    timer = threading.Timer(arguments.max_seconds, lambda: os._exit(0))
-    timer.daemon = True
-    timer.start()
-    server.serve_forever()
+    peer.serve(Handler, arguments)
 
 
 if __name__ == "__main__":

@@ -61,18 +61,18 @@ that left first, and while the request is in flight), "arrival" (time.monotonic(
 POST /__script with a script body replaces the script and restarts the steps.
 """
 
-import argparse
 import copy
 import hashlib
 import json
 import math
-import os
 import select
 import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import peer
 from urllib.parse import urlsplit
 
 SERVER_NAME = "PaperPostLLM/1.0"
@@ -535,28 +535,10 @@ class Handler(BaseHTTPRequestHandler):
             return False
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Benchmarks open many connections at once; the default backlog of 5 would drop SYNs and
-    # add one-second client retransmits.
-    request_queue_size = 128
-
-
-def exit_when_stdin_closes():
-    stream = sys.stdin.buffer if sys.stdin else None
-    if stream is not None:
-        while stream.read(4096):
-            pass
-    os._exit(0)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = peer.argument_parser(__doc__)
     parser.add_argument("--script", help="JSON script of latency, scores and steps")
     parser.add_argument("--api-key", default="test-key", help="the bearer token clients must send")
-    parser.add_argument("--ignore-stdin", action="store_true", help="keep serving after stdin closes")
-    parser.add_argument("--max-seconds", type=float, default=1800, help="exit after this long regardless")
-    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     arguments = parser.parse_args()
 
     script = {}
@@ -572,15 +554,7 @@ def main():
         sys.exit(f"llm_server: bad script {arguments.script}: {error}")
     Handler.state = State(script, arguments.api_key)
     Handler.verbose = arguments.verbose
-    server = Server(("127.0.0.1", 0), Handler)
-    print(f"PORT {server.server_address[1]}", flush=True)
-
-    if not arguments.ignore_stdin:
-        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
-    timer = threading.Timer(arguments.max_seconds, lambda: os._exit(0))
-    timer.daemon = True
-    timer.start()
-    server.serve_forever()
+    peer.serve(Handler, arguments)
 
 
 if __name__ == "__main__":
