@@ -90,7 +90,7 @@ public struct SendJob: Sendable {
     let database: PaperPostDatabase
     let transport: any MailTransport
     /// Due rows read ahead per query (read only: nothing is marked until it is sent).
-    static let readAhead = 64
+    static let readAhead = 128
     /// Messages a lane marks `sending` and sends together: the most a crash can leave uncertain
     /// per lane.
     static let laneBatch = 8
@@ -269,7 +269,7 @@ final class Run: Sendable {
             let batch = try await deliveries.markSending(due)
             let date = MessageDate()
             var messages: [OutgoingMessage] = []
-            var sentRows: [Delivery] = []
+            var sentRows: [DueDelivery] = []
             for row in batch {
                 guard let recipient = recipients[row.subscriberID],
                     let email = composer.compose(for: recipient, date: date, into: &buffer)
@@ -293,7 +293,7 @@ final class Run: Sendable {
 
     /// The retry policy: 4xx and connection trouble defer with exponential backoff until the
     /// last attempt; 5xx fails at once.
-    private func outcome(of result: TransportResult, row: Delivery, message: OutgoingMessage) -> DeliveryOutcome.Result {
+    private func outcome(of result: TransportResult, row: DueDelivery, message: OutgoingMessage) -> DeliveryOutcome.Result {
         switch result {
         case .accepted(let code, let reply):
             .sent(code: code, reply: reply, messageID: message.messageID, bytes: message.bytes.count)
@@ -329,8 +329,8 @@ final class Run: Sendable {
 actor Dispatcher {
     let run: Run
     let lowWater: Int
-    private var rows: [Delivery] = []
-    private var refill: Task<[Delivery], any Error>?
+    private var rows: [DueDelivery] = []
+    private var refill: Task<[DueDelivery], any Error>?
     private var exhausted = false
 
     init(run: Run, lowWater: Int) {
@@ -339,7 +339,7 @@ actor Dispatcher {
     }
 
     /// Up to `count` rows; none when nothing more is due.
-    func next(_ count: Int) async throws -> [Delivery] {
+    func next(_ count: Int) async throws -> [DueDelivery] {
         while rows.isEmpty {
             if exhausted { return [] }
             try await receive()
@@ -373,7 +373,7 @@ actor Dispatcher {
         }
     }
 
-    private func delivered(_ task: Task<[Delivery], any Error>, _ claimed: [Delivery]) {
+    private func delivered(_ task: Task<[DueDelivery], any Error>, _ claimed: [DueDelivery]) {
         guard refill == task else { return }
         refill = nil
         rows += claimed
@@ -383,7 +383,7 @@ actor Dispatcher {
 
 extension Run {
     /// Reads the next due rows after the last one read, within the run's budget (`--limit`).
-    func readAhead() async throws -> [Delivery] {
+    func readAhead() async throws -> [DueDelivery] {
         let allowance = budget.withLock { remaining -> Int in
             let take = min(SendJob.readAhead, remaining)
             remaining -= take

@@ -2,6 +2,15 @@ import Foundation
 import GRDB
 import PaperPostCore
 
+/// A row that is due to be sent: what the sender needs, nothing more (read ahead in bulk).
+public struct DueDelivery: Sendable, Hashable {
+    public var day: Day
+    public var subscriberID: Int64
+    public var email: String
+    /// Attempts made before this one.
+    public var attempts: Int
+}
+
 /// How one attempt ended, to be written to the delivery log.
 public struct DeliveryOutcome: Sendable {
     public enum Result: Sendable {
@@ -120,22 +129,28 @@ public struct DeliveryStore: Sendable {
     /// sender holding the day's lease is the only one that changes these rows.
     public func due(
         day: Day, after afterID: Int64, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()
-    ) async throws -> [Delivery] {
+    ) async throws -> [DueDelivery] {
         try await database.read { db in
-            var condition = "day = ? AND subscriber_id > ? AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))"
+            var sql = """
+                SELECT subscriber_id, email, attempts FROM delivery WHERE day = ? AND subscriber_id > ?
+                AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))
+                """
             var arguments: StatementArguments = [day.description, afterID, includeDeferred, now]
             if let only {
-                condition += " AND subscriber_id = ?"
+                sql += " AND subscriber_id = ?"
                 arguments += [only]
             }
             arguments += [max(0, limit)]
-            return try Self.deliveries(db, condition + " ORDER BY subscriber_id LIMIT ?", arguments)
+            return try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY subscriber_id LIMIT ?"), arguments: arguments).map { row in
+                DueDelivery(day: day, subscriberID: row[0], email: row[1], attempts: row[2])
+            }
         }
     }
 
     /// Commits these rows as `sending`, counting the attempt, before their messages go on the
     /// wire: after a crash, exactly the rows still in `sending` are the uncertain ones.
-    public func markSending(_ rows: [Delivery], now: Date = Date()) async throws -> [Delivery] {
+    @discardableResult
+    public func markSending(_ rows: [DueDelivery], now: Date = Date()) async throws -> [DueDelivery] {
         guard !rows.isEmpty else { return [] }
         return try await database.write { db in
             let statement = try db.cachedStatement(
@@ -145,7 +160,6 @@ public struct DeliveryStore: Sendable {
             }
             return rows.map { row in
                 var row = row
-                row.state = .sending
                 row.attempts += 1
                 return row
             }
@@ -153,7 +167,8 @@ public struct DeliveryStore: Sendable {
     }
 
     /// `due` and `markSending` in one step, for callers that send what they take at once.
-    public func claim(day: Day, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> [Delivery] {
+    @discardableResult
+    public func claim(day: Day, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> [DueDelivery] {
         try await markSending(try await due(day: day, after: 0, limit: limit, includeDeferred: includeDeferred, only: only, now: now), now: now)
     }
 
