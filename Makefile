@@ -55,7 +55,8 @@ bench-deps: deps
 
 ## Speed targets, in a release build (run from the repository root).
 bench: release bench-deps
-	"$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"
+	@bin="$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"; \
+	for bench in arxiv curation rendering sending; do "$$bin" $$bench; done
 
 test: test-deps
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test

@@ -114,15 +114,25 @@ public struct SendJob: Sendable {
         var report = SendReport(day: day, transport: transport.name)
 
         let everyone = try await subscribers.recipients(only: options.only, includingInactive: true)
-        let statuses = Dictionary(uniqueKeysWithValues: try await subscribers.list().map { ($0.id, $0.status) })
-        let active = everyone.filter { statuses[$0.subscriberID] == .active }
+        var recipients: [Int64: Recipient] = [:]
+        var queued: [(id: Int64, email: String)] = []
+        var skipped: [(id: Int64, email: String, reason: String)] = []
+        for recipient in everyone {
+            switch recipient.status {
+            case .active: recipients[recipient.subscriberID] = recipient
+            case .paused, .pending: skipped.append((recipient.subscriberID, recipient.email, "not active (\(recipient.status.rawValue))"))
+            case .unsubscribed, .bounced: break
+            }
+        }
         let composer = try EmailComposer(
-            digest: digest, recipients: active, settings: settings, serverSecret: try ServerSecret.load(settings))
-        let queued = active.filter(composer.hasEdition).map { (id: $0.subscriberID, email: $0.email) }
-        var skipped = active.filter { !composer.hasEdition(for: $0) }
-            .map { (id: $0.subscriberID, email: $0.email, reason: "no papers in their categories") }
-        skipped += everyone.filter { [.paused, .pending].contains(statuses[$0.subscriberID]) }
-            .map { (id: $0.subscriberID, email: $0.email, reason: "not active (\(statuses[$0.subscriberID]!.rawValue))") }
+            digest: digest, recipients: recipients.values, settings: settings, serverSecret: try ServerSecret.load(settings))
+        for recipient in recipients.values.sorted(by: { $0.subscriberID < $1.subscriberID }) {
+            if composer.hasEdition(for: recipient) {
+                queued.append((recipient.subscriberID, recipient.email))
+            } else {
+                skipped.append((recipient.subscriberID, recipient.email, "no papers in their categories"))
+            }
+        }
 
         if options.dryRun {
             report.dryRun = true
@@ -153,16 +163,12 @@ public struct SendJob: Sendable {
         report.resentUncertain = options.resendUncertain
         report.enqueued = try await deliveries.enqueue(day: day, queued: queued, skipped: skipped)
 
-        let recipients = Dictionary(uniqueKeysWithValues: active.map { ($0.subscriberID, $0) })
         var only: Int64?
         if let address = options.only {
             guard let match = everyone.first else { throw StoreError.notFound(email: address.value) }
             only = match.subscriberID
         }
-        let dueNow = try await deliveries.deliveries(day: day).filter {
-            ($0.state == .queued || ($0.state == .deferred && (options.retryDeferred || ($0.nextAttemptAt ?? .distantPast) <= Date())))
-                && (only == nil || $0.subscriberID == only)
-        }.count
+        let dueNow = try await deliveries.countDue(day: day, includeDeferred: options.retryDeferred, only: only)
         let run = Run(
             day: day, settings: settings, deliveries: deliveries, composer: composer, recipients: recipients,
             envelopeSender: (settings.delivery.bounceAddress ?? settings.mail.from.address).value,

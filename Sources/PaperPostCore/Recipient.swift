@@ -7,13 +7,18 @@ public struct Recipient: Sendable, Hashable {
     public var language: Language
     public var categories: [String]
     public var linkSecret: String
+    public var status: SubscriberStatus
 
-    public init(subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String) {
+    public init(
+        subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String,
+        status: SubscriberStatus = .active
+    ) {
         self.subscriberID = subscriberID
         self.email = email
         self.name = name
         self.language = language
         self.categories = categories
         self.linkSecret = linkSecret
+        self.status = status
     }
 }

@@ -147,6 +147,19 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// How many rows `due` would return in all (for progress and ETA).
+    public func countDue(day: Day, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> Int {
+        try await database.read { db in
+            var sql = "SELECT COUNT(*) FROM delivery WHERE day = ? AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))"
+            var arguments: StatementArguments = [day.description, includeDeferred, now]
+            if let only {
+                sql += " AND subscriber_id = ?"
+                arguments += [only]
+            }
+            return try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+        }
+    }
+
     /// Commits these rows as `sending`, counting the attempt, before their messages go on the
     /// wire: after a crash, exactly the rows still in `sending` are the uncertain ones.
     @discardableResult

@@ -202,7 +202,7 @@ public struct SubscriberStore: Sendable {
                 Recipient(
                     subscriberID: record.id!, email: record.email!, name: record.name,
                     language: Language(rawValue: record.language) ?? .en, categories: categories[record.id!] ?? [],
-                    linkSecret: record.secret)
+                    linkSecret: record.secret, status: SubscriberStatus(rawValue: record.status) ?? .paused)
             }
         }
     }
