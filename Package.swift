@@ -17,9 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
@@ -96,6 +98,18 @@ let package = Package(
             dependencies: ["PaperPostCore", "PaperPostStore", "Rendering", "Curl", "CCurl"],
             swiftSettings: strictness
         ),
+        // The web app: unsubscribe links, the archive, health.
+        .target(
+            name: "Web",
+            dependencies: [
+                "PaperPostCore", "PaperPostStore", "Rendering",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
         // The thin executable: argument parsing, one subcommand per file.
         .executableTarget(
             name: "paperpost",
@@ -106,7 +120,9 @@ let package = Package(
                 "Curation",
                 "Rendering",
                 "Mail",
+                "Web",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -158,6 +174,16 @@ let package = Package(
         .testTarget(
             name: "MailTests",
             dependencies: ["Mail", "Curation", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "Web", "PaperPostCore", "PaperPostStore", "Curation", "Rendering", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(

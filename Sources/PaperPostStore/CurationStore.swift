@@ -180,6 +180,13 @@ public struct CurationStore: Sendable {
         }
     }
 
+    /// Days with a digest, newest first.
+    public func digestDays(limit: Int = 90) async throws -> [Day] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT day FROM digest ORDER BY day DESC LIMIT ?", arguments: [limit]).map { try Day(parsing: $0) }
+        }
+    }
+
     /// The digest of a day, with its usage summed from the ledger.
     public func digest(on day: Day) async throws -> Digest? {
         let stored: Digest? = try await database.read { db in

@@ -207,6 +207,26 @@ public struct SubscriberStore: Sendable {
         }
     }
 
+    /// What a link's token is checked against: the subscriber's address (`nil` once forgotten),
+    /// link secret, and the language their pages are shown in.
+    public func linkIdentity(id: Int64) async throws -> (email: String?, secret: String, language: Language)? {
+        try await database.read { db in
+            try SubscriberRecord.fetchOne(db, key: id).map { ($0.email, $0.secret, Language(rawValue: $0.language) ?? .en) }
+        }
+    }
+
+    /// Unsubscribes by id (a signed link names the subscriber by id). Idempotent.
+    ///
+    /// - Returns: whether the status changed.
+    @discardableResult
+    public func unsubscribe(id: Int64, source: SubscriberEvent.Source) async throws -> Bool {
+        try await database.write { db in
+            guard var record = try SubscriberRecord.fetchOne(db, key: id) else { throw StoreError.notFound(email: "#\(id)") }
+            guard record.status != SubscriberStatus.unsubscribed.rawValue else { return false }
+            return try Self.apply(SubscriberChange(status: .unsubscribed), to: &record, db, source: source)
+        }
+    }
+
     /// The categories at least one active subscriber reads, most read first.
     public func activeCategories() async throws -> [String] {
         try await stats().activeByCategory.map(\.0)

@@ -1,0 +1,170 @@
+import Curation
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PaperPostCore
+import PaperPostStore
+import Rendering
+import TestSupport
+import Testing
+import Web
+import struct Crypto.SymmetricKey
+
+/// The web app over real HTTP on 127.0.0.1.
+@Suite("The web app")
+struct WebTests {
+    static let templates = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("templates").path
+    static let day = Day(year: 2026, month: 2, day: 20)!
+
+    struct World {
+        var store: SubscriberStore
+        var settings: Settings
+        var li: Subscriber
+
+        func token(_ purpose: LinkToken.Purpose, secret: String? = nil) async throws -> String {
+            let identity = try #require(try await store.linkIdentity(id: li.id))
+            return LinkToken(purpose: purpose, subscriberID: li.id)
+                .signed(serverSecret: SymmetricKey(data: Data("web-secret".utf8)), subscriberSecret: secret ?? identity.secret)
+        }
+    }
+
+    func withApp(_ body: @escaping @Sendable (World, any TestClientProtocol) async throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            var settings = store.settings
+            settings.templatesDirectory = Self.templates
+            settings.mail.secret = "web-secret"
+            settings.baseURL = "https://digest.example.org"
+            let li = try await store.add(
+                NewSubscriber(email: try EmailAddress("li.wei@example.com"), name: "李伟", categories: ["cs.AI"], language: .zh, status: .active),
+                source: .cli)
+            let papers = (0..<3).map { number in
+                AnnouncedPaper(
+                    paper: Paper(id: "2602.0000\(number)", version: 1, title: "Paper \(number) | <b>bold</b>",
+                                 abstract: "Agents struggle. We propose a method. Experiments show gains.", authors: ["A"], categories: ["cs.AI"]),
+                    announceType: .new)
+            }
+            _ = try await PaperStore(database: store.database).record(day: Self.day, categories: ["cs.AI"], papers: papers, source: "test")
+            _ = try await Curation(settings: settings, database: store.database).run(CurationOptions(day: Self.day))
+            let app = try await buildApplication(settings: settings, database: store.database, host: "127.0.0.1", port: 0)
+            let world = World(store: SubscriberStore(database: store.database, settings: settings), settings: settings, li: li)
+            try await app.test(.live) { client in
+                try await body(world, client)
+            }
+        }
+    }
+
+    static let oneClick = ByteBuffer(string: "List-Unsubscribe=One-Click")
+    static let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    @Test("/healthz answers, and every page carries the security headers")
+    func health() async throws {
+        try await withApp { _, client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "ok\n")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            }
+        }
+    }
+
+    @Test("a GET of the emailed unsubscribe link changes nothing and shows one button")
+    func getChangesNothing() async throws {
+        try await withApp { world, client in
+            let token = try await world.token(.unsubscribe)
+            try await client.execute(uri: "/unsubscribe?token=\(token)", method: .get) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                #expect(page.contains("<form method=\"post\" action=\"/unsubscribe?token=\(token)&amp;lang=zh\">"))
+                #expect(page.contains("li***@example.com"))
+                #expect(!page.contains("<script"))
+            }
+            #expect(try await world.store.get(try EmailAddress("li.wei@example.com")).status == .active)
+        }
+    }
+
+    @Test("the one-click POST (RFC 8058) unsubscribes at once, without cookies, records source link, and is idempotent")
+    func oneClick() async throws {
+        try await withApp { world, client in
+            let token = try await world.token(.unsubscribe)
+            for _ in 0..<2 {
+                try await client.execute(uri: "/unsubscribe?token=\(token)", method: .post, headers: Self.form, body: Self.oneClick) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+            let subscriber = try await world.store.get(try EmailAddress("li.wei@example.com"))
+            #expect(subscriber.status == .unsubscribed)
+            let events = try await world.store.events(of: subscriber).filter { $0.kind == .unsubscribed }
+            #expect(events.count == 1)
+            #expect(events.first?.source == .link)
+        }
+    }
+
+    @Test("tampered, wrong-purpose and revoked tokens, and a POST without the one-click body, change nothing")
+    func badTokens() async throws {
+        try await withApp { world, client in
+            let good = try await world.token(.unsubscribe)
+            let tampered = String(good.dropLast()) + (good.hasSuffix("A") ? "B" : "A")
+            let wrongPurpose = try await world.token(.preferences)
+            let revoked = try await world.token(.unsubscribe, secret: "an old secret")
+            for token in [tampered, wrongPurpose, revoked, "garbage", ""] {
+                try await client.execute(uri: "/unsubscribe?token=\(token)", method: .get) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body).contains("链接无效") || String(buffer: response.body).contains("not valid"))
+                }
+                try await client.execute(uri: "/unsubscribe?token=\(token)", method: .post, headers: Self.form, body: Self.oneClick) { response in
+                    #expect(response.status == .badRequest)
+                }
+            }
+            try await client.execute(uri: "/unsubscribe?token=\(good)", method: .post, headers: Self.form, body: ByteBuffer(string: "")) { response in
+                #expect(response.status == .badRequest)
+            }
+            #expect(try await world.store.get(try EmailAddress("li.wei@example.com")).status == .active)
+        }
+    }
+
+    @Test("the unsubscribe link in a real email works end to end")
+    func linkFromEmail() async throws {
+        try await withApp { world, client in
+            let digest = try #require(try await CurationStore(database: world.store.database).digest(on: Self.day))
+            let recipient = try #require(try await world.store.recipients().first)
+            let composer = try EmailComposer(
+                digest: digest, recipients: [recipient], settings: world.settings, serverSecret: try ServerSecret.load(world.settings))
+            var buffer: [UInt8] = []
+            _ = try #require(composer.compose(for: recipient, date: MessageDate(), into: &buffer))
+            let message = try InspectedMessage.inspect(buffer)
+            let header = try #require(message.headers["List-Unsubscribe"])
+            let url = try #require(header.split(separator: ",").first?.trimmingCharacters(in: CharacterSet(charactersIn: " <>")))
+            let path = String(url.dropFirst("https://digest.example.org".count))
+            try await client.execute(uri: path, method: .post, headers: Self.form, body: Self.oneClick) { response in
+                #expect(response.status == .ok)
+            }
+            #expect(try await world.store.get(try EmailAddress("li.wei@example.com")).status == .unsubscribed)
+        }
+    }
+
+    @Test("the archive lists the editions and shows each as a page, with untrusted text escaped")
+    func archive() async throws {
+        try await withApp { _, client in
+            try await client.execute(uri: "/archive?lang=en", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<a href=\"/archive/2026-02-20?lang=en\">2026-02-20</a>"))
+            }
+            try await client.execute(uri: "/archive/2026-02-20", method: .get, headers: [.acceptLanguage: "zh-CN,zh;q=0.9"]) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                #expect(page.contains("<h1>🧪 ArXiv AI 日报</h1>"))
+                #expect(page.contains("Paper 0 | &lt;b&gt;bold&lt;/b&gt;"))
+                #expect(!page.contains("<b>bold</b>"))
+            }
+            try await client.execute(uri: "/archive/2026-02-21", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}
