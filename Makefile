@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 DB ?= var/paperpost.sqlite
-DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev python3-venv openssl
+DEBIAN_PACKAGES := pkg-config libcurl4-openssl-dev libsqlite3-dev libcmark-gfm-dev libcmark-gfm-extensions-dev python3-venv openssl
 VENV := .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
