@@ -19,6 +19,7 @@ public func buildApplication(settings: Settings, database: PaperPostDatabase, ho
     router.post("unsubscribe") { request, _ in try await site.unsubscribe(request) }
     router.get("archive") { request, _ in try await site.archive(request) }
     router.get("archive/:day") { request, context in try await site.edition(request, day: context.parameters.get("day") ?? "") }
+    router.get("feed.xml") { _, _ in try await site.feed() }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil))
 }
 
@@ -131,6 +132,24 @@ struct Site: Sendable {
             ])
         }
         return page(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language)), status: .ok)
+    }
+
+    /// An Atom feed of the editions, newest first, for feed readers.
+    func feed() async throws -> Response {
+        var entries: [[String: String]] = []
+        var newest: Date?
+        for day in try await curation.digestDays(limit: 30) {
+            guard let digest = try await curation.digest(on: day) else { continue }
+            newest = max(newest ?? digest.createdAt, digest.createdAt)
+            entries.append([
+                "day": day.description, "title": "ArXiv AI Daily \(day)", "updated": digest.createdAt.formatted(.iso8601),
+                "summary": digest.picks.map(\.paper.title).joined(separator: " · "),
+            ])
+        }
+        let xml = templates.render(
+            ["base": settings.baseURL, "updated": (newest ?? Date()).formatted(.iso8601), "entries": entries], withTemplate: "feed.xml") ?? ""
+        return Response(
+            status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
     // MARK: Pages

@@ -1,5 +1,8 @@
 import Curation
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -164,6 +167,21 @@ struct WebTests {
             }
             try await client.execute(uri: "/archive/2026-02-21", method: .get) { response in
                 #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("/feed.xml is an Atom feed of the editions that an XML parser accepts, with titles escaped")
+    func feed() async throws {
+        try await withApp { _, client in
+            try await client.execute(uri: "/feed.xml", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/atom+xml; charset=utf-8")
+                let xml = String(buffer: response.body)
+                #expect(xml.contains("<id>https://digest.example.org/archive/2026-02-20</id>"))
+                #expect(xml.contains("Paper 0 | &lt;b&gt;bold&lt;/b&gt;"))
+                let parser = XMLParser(data: Data(xml.utf8))
+                #expect(parser.parse())
             }
         }
     }
