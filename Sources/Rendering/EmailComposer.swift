@@ -50,7 +50,8 @@ public struct EmailComposer: Sendable {
     let serverSecret: SymmetricKey
     let day: Day
     let fromHeader: String
-    let listID: String
+    /// The List-Id header value, the same for every message.
+    let listIDHeader: String
 
     /// Prepares the editions these recipients need.
     ///
@@ -75,7 +76,7 @@ public struct EmailComposer: Sendable {
         self.day = digest.day
         self.fromHeader = MIMEEncoding.mailbox(name: settings.mail.from.displayName, address: settings.mail.from.address.value)
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
-        self.listID = settings.mail.listID ?? "arxiv-digest.\(host)"
+        self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
     }
 
     /// The number of distinct editions prepared.
@@ -107,7 +108,7 @@ public struct EmailComposer: Sendable {
             "Date: \(date.header)",
             "Message-ID: \(messageID)",
             "MIME-Version: 1.0",
-            "List-Id: \(MIMEEncoding.headerText("PaperPost arXiv digest")) <\(listID)>",
+            "List-Id: \(listIDHeader)",
             "List-Unsubscribe:\r\n \(unsubscribeHeader)",
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
             "Content-Type: multipart/alternative;\r\n boundary=\"\(edition.boundary)\"",
