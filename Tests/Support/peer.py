@@ -23,6 +23,23 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+def read_body(handler):
+    """The request body, whether sent with Content-Length or chunked (libcurl chunks a POST
+    whose size it does not know)."""
+    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
+        chunks = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length > 0 else b""
+
+
 def exit_when_stdin_closes():
     stream = sys.stdin.buffer if sys.stdin else None
     if stream is not None:
