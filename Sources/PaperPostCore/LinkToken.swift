@@ -91,10 +91,14 @@ extension Data {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Decodes only the canonical spelling: the unused low bits of the last character must be
+    /// zero, so that a token has exactly one valid form (otherwise `…A` and `…B` can decode to
+    /// the same bytes).
     public init?(base64URLEncoded text: String) {
         guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
+        guard let data = Data(base64Encoded: base64), data.base64URLEncoded == text else { return nil }
+        self = data
     }
 }

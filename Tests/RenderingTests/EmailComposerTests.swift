@@ -143,6 +143,14 @@ struct EmailComposerTests {
         #expect(throws: LinkToken.Rejection.malformed) {
             try LinkToken.verify("garbage", purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "li-secret")
         }
+        // The last character of a 32-byte signature has two unused bits: flipping them keeps the
+        // bytes, but only the canonical spelling is accepted.
+        let last = token.last!
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let twin = alphabet[alphabet.firstIndex(of: last)! ^ 1]
+        #expect(throws: LinkToken.Rejection.malformed) {
+            try LinkToken.verify(String(token.dropLast()) + String(twin), purpose: .unsubscribe, serverSecret: Self.secret, subscriberSecret: "li-secret")
+        }
     }
 
     @Test("no header can be injected through a name, and hostile titles stay inert in both parts")
