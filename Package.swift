@@ -98,15 +98,16 @@ let package = Package(
             dependencies: ["PaperPostCore", "PaperPostStore", "Rendering", "Curl", "CCurl"],
             swiftSettings: strictness
         ),
-        // The web app: unsubscribe links, the archive, health.
+        // The web app: subscribing with double opt-in, preferences, unsubscribe links, the archive.
         .target(
             name: "Web",
             dependencies: [
-                "PaperPostCore", "PaperPostStore", "Rendering",
+                "PaperPostCore", "PaperPostStore", "Rendering", "Mail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness
         ),

@@ -11,8 +11,15 @@ public struct OutgoingMessage: Sendable {
     public var bytes: [UInt8]
     /// The HTML part as the reader sees it, for transports that keep a preview.
     public var preview: @Sendable () -> String?
+    /// What kind of mail this is when it is not the day's digest (`confirm`), for transports
+    /// that keep files: a notice must not overwrite the reader's digest of the same day.
+    public var kind: String?
 
-    public init(day: Day, envelopeSender: String, recipient: String, messageID: String, bytes: [UInt8], preview: @escaping @Sendable () -> String? = { nil }) {
+    public init(
+        day: Day, envelopeSender: String, recipient: String, messageID: String, bytes: [UInt8], kind: String? = nil,
+        preview: @escaping @Sendable () -> String? = { nil }
+    ) {
+        self.kind = kind
         self.day = day
         self.envelopeSender = envelopeSender
         self.recipient = recipient

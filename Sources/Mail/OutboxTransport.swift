@@ -1,7 +1,8 @@
 import Foundation
 import PaperPostCore
 
-/// Writes each message as `<outbox>/<day>/<address>.eml` with an `.html` preview beside it,
+/// Writes each message as `<outbox>/<day>/<address>.eml` (a notice such as a confirmation as
+/// `<address>.<kind>.eml`) with an `.html` preview beside it,
 /// each through a temporary file and a rename, so a reader never sees half a file. What
 /// `make demo` uses, and the default when no SMTP URL is configured.
 public struct OutboxTransport: MailTransport {
@@ -26,7 +27,8 @@ public struct OutboxTransport: MailTransport {
 
         func write(_ message: OutgoingMessage) -> TransportResult {
             let folder = directory.appendingPathComponent(message.day.description, isDirectory: true)
-            let base = folder.appendingPathComponent(Self.fileName(for: message.recipient))
+            let name = Self.fileName(for: message.recipient) + (message.kind.map { ".\(Self.fileName(for: $0))" } ?? "")
+            let base = folder.appendingPathComponent(name)
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try Data(message.bytes).write(to: base.appendingPathExtension("eml"), options: .atomic)

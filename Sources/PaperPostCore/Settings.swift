@@ -38,6 +38,8 @@ public struct Settings: Sendable {
     public var mail: MailSettings
     /// How mail leaves: SMTP, or files in an outbox.
     public var delivery: DeliverySettings
+    /// How the web app treats sign-ups.
+    public var web: WebSettings
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
@@ -52,7 +54,8 @@ public struct Settings: Sendable {
         llm: LLMSettings = LLMSettings(),
         templatesDirectory: String = "templates",
         mail: MailSettings = MailSettings(),
-        delivery: DeliverySettings = DeliverySettings()
+        delivery: DeliverySettings = DeliverySettings(),
+        web: WebSettings = WebSettings()
     ) {
         self.databasePath = databasePath
         self.defaultCategories = defaultCategories
@@ -67,6 +70,38 @@ public struct Settings: Sendable {
         self.templatesDirectory = templatesDirectory
         self.mail = mail
         self.delivery = delivery
+        self.web = web
+    }
+}
+
+/// Sign-up rules of the web app: how long a confirmation link lives and how often a form may
+/// send mail, so that the subscribe form cannot be turned into a spam cannon.
+public struct WebSettings: Sendable {
+    /// How long a confirmation link works (`PAPERPOST_CONFIRM_DAYS`, days).
+    public var confirmationLifetime: Duration
+    /// Sign-ups one client address may make per ``clientWindow``
+    /// (`PAPERPOST_SUBSCRIBE_LIMIT_CLIENT`, per hour).
+    public var subscribeLimitPerClient: Int
+    public var clientWindow: Duration
+    /// Confirmation mails one address may be sent per ``addressWindow``
+    /// (`PAPERPOST_SUBSCRIBE_LIMIT_ADDRESS`, per day).
+    public var subscribeLimitPerAddress: Int
+    public var addressWindow: Duration
+    /// Take the client address from the last `X-Forwarded-For` entry (`PAPERPOST_TRUST_PROXY`):
+    /// only behind a reverse proxy that sets it, or every client could claim any address.
+    public var trustForwardedFor: Bool
+
+    public init(
+        confirmationLifetime: Duration = .seconds(7 * 86_400), subscribeLimitPerClient: Int = 10,
+        clientWindow: Duration = .seconds(3_600), subscribeLimitPerAddress: Int = 3, addressWindow: Duration = .seconds(86_400),
+        trustForwardedFor: Bool = false
+    ) {
+        self.confirmationLifetime = confirmationLifetime
+        self.subscribeLimitPerClient = subscribeLimitPerClient
+        self.clientWindow = clientWindow
+        self.subscribeLimitPerAddress = subscribeLimitPerAddress
+        self.addressWindow = addressWindow
+        self.trustForwardedFor = trustForwardedFor
     }
 }
 
@@ -351,6 +386,10 @@ extension Settings {
         settings.delivery.retryBase = try number("RETRY_BASE").map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.retryBase
         settings.delivery.maxAttempts = try number("MAX_ATTEMPTS", minimum: 1).map { Int($0) } ?? settings.delivery.maxAttempts
         settings.delivery.bounceThreshold = try number("BOUNCE_THRESHOLD", minimum: 1).map { Int($0) } ?? settings.delivery.bounceThreshold
+        settings.web.confirmationLifetime = try number("CONFIRM_DAYS", minimum: 1).map { .seconds(Int($0 * 86_400)) } ?? settings.web.confirmationLifetime
+        settings.web.subscribeLimitPerClient = try number("SUBSCRIBE_LIMIT_CLIENT", minimum: 1).map { Int($0) } ?? settings.web.subscribeLimitPerClient
+        settings.web.subscribeLimitPerAddress = try number("SUBSCRIBE_LIMIT_ADDRESS", minimum: 1).map { Int($0) } ?? settings.web.subscribeLimitPerAddress
+        settings.web.trustForwardedFor = try flag("TRUST_PROXY") ?? settings.web.trustForwardedFor
         return settings
     }
 }

@@ -227,6 +227,88 @@ public struct SubscriberStore: Sendable {
         }
     }
 
+    /// The subscriber with this id, or `nil` when there is none or they were forgotten (a
+    /// forgotten subscriber has no address a link could belong to).
+    public func subscriber(id: Int64) async throws -> Subscriber? {
+        try await database.read { db in
+            guard let record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else { return nil }
+            return record.subscriber(categories: try Self.categories(db, of: id))
+        }
+    }
+
+    /// Changes a subscriber named by id (a signed link names them by id).
+    ///
+    /// - Throws: ``StoreError/notFound(email:)``, or ``InputError`` when the change would
+    ///   leave the subscriber without categories.
+    @discardableResult
+    public func update(id: Int64, _ change: SubscriberChange, source: SubscriberEvent.Source) async throws -> Subscriber {
+        try await database.write { db in
+            guard var record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else {
+                throw StoreError.notFound(email: "#\(id)")
+            }
+            try Self.apply(change, to: &record, db, source: source)
+            return record.subscriber(categories: try Self.categories(db, of: id))
+        }
+    }
+
+    /// What a subscription request from the web leads to.
+    public enum SubscriptionRequest: Sendable, Hashable {
+        /// The address must confirm before anything is sent: it is new, pending, or came back
+        /// after unsubscribing or bouncing.
+        case needsConfirmation(Subscriber)
+        /// The address already receives the digest (or paused it); nothing was changed.
+        case alreadySubscribed(Subscriber)
+    }
+
+    /// Records a request to subscribe, as typed into the web form by anyone.
+    ///
+    /// Nothing about a subscriber who receives the digest (active or paused) changes: only their
+    /// own signed link may do that. An address that receives nothing (new, pending,
+    /// unsubscribed, bounced, forgotten) takes the form's name, categories and language, and
+    /// keeps its status until its owner confirms, so an unsubscribed person stays suppressed
+    /// until they click the link themselves.
+    public func requestSubscription(_ new: NewSubscriber) async throws -> SubscriptionRequest {
+        try await database.write { db in
+            guard var record = try Self.record(db, for: new.email) else {
+                var pending = new
+                pending.status = .pending
+                return .needsConfirmation(try Self.insert(db, pending, source: .web, kind: .added))
+            }
+            let status = SubscriberStatus(rawValue: record.status) ?? .paused
+            if status == .active || status == .paused {
+                return .alreadySubscribed(record.subscriber(categories: try Self.categories(db, of: record.id!)))
+            }
+            if record.email == nil {
+                record.email = new.email.value
+                record.emailKey = new.email.key
+                record.updatedAt = Date()
+                try record.update(db)
+                try Self.log(db, record.id!, .updated, .web, detail: "address given again in a subscription request")
+            }
+            try Self.apply(
+                SubscriberChange(name: new.name ?? "", categories: new.categories, language: new.language), to: &record, db,
+                source: .web)
+            return .needsConfirmation(record.subscriber(categories: try Self.categories(db, of: record.id!)))
+        }
+    }
+
+    /// Activates a subscriber whose owner confirmed through their link: a pending one, or one
+    /// who comes back after unsubscribing or bouncing (their bounce count starts again).
+    /// Confirming again changes nothing.
+    ///
+    /// - Returns: the subscriber, or `nil` when there is none with this id any more.
+    public func confirm(id: Int64) async throws -> Subscriber? {
+        try await database.write { db in
+            guard var record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else { return nil }
+            let status = SubscriberStatus(rawValue: record.status) ?? .paused
+            if status == .pending || status.isSuppressed {
+                record.bounceCount = 0
+                try Self.apply(SubscriberChange(status: .active), to: &record, db, source: .web)
+            }
+            return record.subscriber(categories: try Self.categories(db, of: id))
+        }
+    }
+
     /// The categories at least one active subscriber reads, most read first.
     public func activeCategories() async throws -> [String] {
         try await stats().activeByCategory.map(\.0)

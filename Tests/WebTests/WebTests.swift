@@ -15,56 +15,15 @@ import Web
 import struct Crypto.SymmetricKey
 
 /// The web app over real HTTP on 127.0.0.1.
-@Suite("The web app")
+@Suite("The web app: health, unsubscribe links, archive")
 struct WebTests {
-    static let templates = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("templates").path
-    static let day = Day(year: 2026, month: 2, day: 20)!
-
-    struct World {
-        var store: SubscriberStore
-        var settings: Settings
-        var li: Subscriber
-
-        func token(_ purpose: LinkToken.Purpose, secret: String? = nil) async throws -> String {
-            let identity = try #require(try await store.linkIdentity(id: li.id))
-            return LinkToken(purpose: purpose, subscriberID: li.id)
-                .signed(serverSecret: SymmetricKey(data: Data("web-secret".utf8)), subscriberSecret: secret ?? identity.secret)
-        }
-    }
-
-    func withApp(_ body: @escaping @Sendable (World, any TestClientProtocol) async throws -> Void) async throws {
-        try await withTemporaryStore { store, _ in
-            var settings = store.settings
-            settings.templatesDirectory = Self.templates
-            settings.mail.secret = "web-secret"
-            settings.baseURL = "https://digest.example.org"
-            let li = try await store.add(
-                NewSubscriber(email: try EmailAddress("li.wei@example.com"), name: "李伟", categories: ["cs.AI"], language: .zh, status: .active),
-                source: .cli)
-            let papers = (0..<3).map { number in
-                AnnouncedPaper(
-                    paper: Paper(id: "2602.0000\(number)", version: 1, title: "Paper \(number) | <b>bold</b>",
-                                 abstract: "Agents struggle. We propose a method. Experiments show gains.", authors: ["A"], categories: ["cs.AI"]),
-                    announceType: .new)
-            }
-            _ = try await PaperStore(database: store.database).record(day: Self.day, categories: ["cs.AI"], papers: papers, source: "test")
-            _ = try await Curation(settings: settings, database: store.database).run(CurationOptions(day: Self.day))
-            let app = try await buildApplication(settings: settings, database: store.database, host: "127.0.0.1", port: 0)
-            let world = World(store: SubscriberStore(database: store.database, settings: settings), settings: settings, li: li)
-            try await app.test(.live) { client in
-                try await body(world, client)
-            }
-        }
-    }
-
-    static let oneClick = ByteBuffer(string: "List-Unsubscribe=One-Click")
-    static let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+    static let day = WebWorld.day
+    static let oneClick = WebWorld.oneClick
+    static let form = WebWorld.form
 
     @Test("/healthz answers, and every page carries the security headers")
     func health() async throws {
-        try await withApp { _, client in
+        try await withWebApp { _, client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "ok\n")
@@ -78,7 +37,7 @@ struct WebTests {
 
     @Test("a GET of the emailed unsubscribe link changes nothing and shows one button")
     func getChangesNothing() async throws {
-        try await withApp { world, client in
+        try await withWebApp { world, client in
             let token = try await world.token(.unsubscribe)
             try await client.execute(uri: "/unsubscribe?token=\(token)", method: .get) { response in
                 #expect(response.status == .ok)
@@ -93,7 +52,7 @@ struct WebTests {
 
     @Test("the one-click POST (RFC 8058) unsubscribes at once, without cookies, records source link, and is idempotent")
     func oneClick() async throws {
-        try await withApp { world, client in
+        try await withWebApp { world, client in
             let token = try await world.token(.unsubscribe)
             for _ in 0..<2 {
                 try await client.execute(uri: "/unsubscribe?token=\(token)", method: .post, headers: Self.form, body: Self.oneClick) { response in
@@ -110,7 +69,7 @@ struct WebTests {
 
     @Test("tampered, wrong-purpose and revoked tokens, and a POST without the one-click body, change nothing")
     func badTokens() async throws {
-        try await withApp { world, client in
+        try await withWebApp { world, client in
             let good = try await world.token(.unsubscribe)
             let tampered = String(good.dropLast()) + (good.hasSuffix("A") ? "B" : "A")
             let wrongPurpose = try await world.token(.preferences)
@@ -133,7 +92,7 @@ struct WebTests {
 
     @Test("the unsubscribe link in a real email works end to end")
     func linkFromEmail() async throws {
-        try await withApp { world, client in
+        try await withWebApp { world, client in
             let digest = try #require(try await CurationStore(database: world.store.database).digest(on: Self.day))
             let recipient = try #require(try await world.store.recipients().first)
             let composer = try EmailComposer(
@@ -153,7 +112,7 @@ struct WebTests {
 
     @Test("the archive lists the editions and shows each as a page, with untrusted text escaped")
     func archive() async throws {
-        try await withApp { _, client in
+        try await withWebApp { _, client in
             try await client.execute(uri: "/archive?lang=en", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("<a href=\"/archive/2026-02-20?lang=en\">2026-02-20</a>"))
@@ -173,7 +132,7 @@ struct WebTests {
 
     @Test("/feed.xml is an Atom feed of the editions that an XML parser accepts, with titles escaped")
     func feed() async throws {
-        try await withApp { _, client in
+        try await withWebApp { _, client in
             try await client.execute(uri: "/feed.xml", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/atom+xml; charset=utf-8")

@@ -4,9 +4,15 @@ import Web
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the web app: unsubscribe links (RFC 8058 one-click), the archive, /healthz.")
+        abstract: "Run the web app: subscribe and confirm, preferences, unsubscribe (RFC 8058 one-click), the archive.",
+        discussion: """
+            Confirmation mail goes through the same transport as 'send' (SMTP when PAPERPOST_SMTP_URL
+            is set, else the outbox). SIGTERM or SIGINT stops the server gracefully: requests in
+            flight finish first.
+            """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var sending: SendingOptions
 
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -15,8 +21,9 @@ struct Serve: AsyncParsableCommand {
     var port = 8080
 
     func run() async throws {
-        let (database, settings) = try await global.database()
-        let app = try await buildApplication(settings: settings, database: database, host: host, port: port)
+        var (database, settings) = try await global.database()
+        let transport = try sending.transport(&settings)
+        let app = try await buildApplication(settings: settings, database: database, transport: transport, host: host, port: port)
         try await app.runService()
     }
 }

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import PaperPostCore
+import Rendering
+
+/// The public archive: every edition as a page, and an Atom feed of them.
+extension Site {
+    func archive(_ request: Request) async throws -> Response {
+        let language = Self.language(request)
+        let text = WebText.for(language)
+        let days = try await curation.digestDays().map { ["day": $0.description] }
+        return page(language, title: text.archiveTitle, template: "archive", context: [
+            "heading": text.archiveTitle, "days": days, "lang": language.rawValue, "empty": text.archiveEmpty,
+        ])
+    }
+
+    func edition(_ request: Request, day text: String) async throws -> Response {
+        let language = Self.language(request)
+        let labels = WebText.for(language)
+        guard let day = try? Day(parsing: text), let digest = try await curation.digest(on: day) else {
+            return message(language, heading: labels.notFoundTitle, paragraphs: [labels.notFoundMessage], status: .notFound)
+        }
+        return page(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language)))
+    }
+
+    /// An Atom feed of the editions, newest first, for feed readers.
+    func feed() async throws -> Response {
+        var entries: [[String: String]] = []
+        var newest: Date?
+        for day in try await curation.digestDays(limit: 30) {
+            guard let digest = try await curation.digest(on: day) else { continue }
+            newest = max(newest ?? digest.createdAt, digest.createdAt)
+            entries.append([
+                "day": day.description, "title": "ArXiv AI Daily \(day)", "updated": digest.createdAt.formatted(.iso8601),
+                "summary": digest.picks.map(\.paper.title).joined(separator: " · "),
+            ])
+        }
+        let xml = templates.render(
+            ["base": settings.baseURL, "updated": (newest ?? Date()).formatted(.iso8601), "entries": entries], withTemplate: "feed.xml") ?? ""
+        return Response(
+            status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PaperPostCore
+import PaperPostStore
+
+/// The preference centre and unsubscribing: what a reader can do with the links in every email.
+extension Site {
+    func preferencesPage(_ request: Request) async throws -> Response {
+        let nonce = csrf.nonce(for: request)
+        switch try await holder(of: Self.token(request), .preferences) {
+        case .failure:
+            return invalidLink(Self.language(request))
+        case .success(let subscriber):
+            return try await preferences(subscriber, language: Self.language(request, reader: subscriber.language), nonce: nonce)
+        }
+    }
+
+    /// Saves categories and language, pauses, resumes or unsubscribes, as the pressed button says.
+    func changePreferences(_ request: Request, context: WebRequestContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(FormFields.self, from: request, context: context)
+        let nonce = csrf.nonce(for: request)
+        guard case .success(let subscriber) = try await holder(of: Self.token(request), .preferences) else {
+            return invalidLink(Self.language(request))
+        }
+        var language = Self.language(request, reader: subscriber.language)
+        var text = WebText.for(language)
+        let typedCategories = form.category ?? []
+        let typedLanguage = form.language.flatMap(Language.init(rawValue:))
+        guard csrf.isValid(form.csrf, request: request) else {
+            return try await preferences(
+                subscriber, language: language, nonce: nonce, errors: [text.csrfFailed], categories: typedCategories,
+                chosenLanguage: typedLanguage, status: .forbidden)
+        }
+        let change: SubscriberChange
+        let notice: String
+        switch form.action ?? "save" {
+        case "pause":
+            guard subscriber.status == .active else { return try await preferences(subscriber, language: language, nonce: nonce) }
+            (change, notice) = (SubscriberChange(status: .paused), text.paused)
+        case "resume":
+            guard subscriber.status != .active && subscriber.status != .pending else { return try await preferences(subscriber, language: language, nonce: nonce) }
+            (change, notice) = (SubscriberChange(status: .active), text.resumed)
+        case "unsubscribe":
+            try await subscribers.unsubscribe(id: subscriber.id, source: .web)
+            let current = try await subscribers.subscriber(id: subscriber.id) ?? subscriber
+            return try await preferences(current, language: language, nonce: nonce, notice: text.done(Self.masked(subscriber.email)))
+        case "save":
+            var errors: [String] = []
+            var categories: [String] = []
+            for code in typedCategories {
+                do { categories.append(try ArxivCategory.validCode(code)) } catch { errors.append(text.badCategory(code)) }
+            }
+            if typedCategories.isEmpty { errors.append(text.noCategory) }
+            if let typed = form.language, Language(rawValue: typed) == nil { errors.append(text.badLanguage(typed)) }
+            guard errors.isEmpty else {
+                return try await preferences(
+                    subscriber, language: language, nonce: nonce, errors: errors, categories: typedCategories, chosenLanguage: typedLanguage,
+                    status: .badRequest)
+            }
+            if let typedLanguage, request.uri.queryParameters["lang"] == nil {
+                language = typedLanguage
+                text = WebText.for(language)
+            }
+            (change, notice) = (SubscriberChange(categories: categories, language: typedLanguage), text.saved)
+        default:
+            return try await preferences(
+                subscriber, language: language, nonce: nonce, errors: [text.unknownAction], status: .badRequest)
+        }
+        let changed = try await subscribers.update(id: subscriber.id, change, source: .web)
+        return try await preferences(changed, language: language, nonce: nonce, notice: notice)
+    }
+
+    /// The preference page, showing what the reader typed when it could not be saved.
+    func preferences(
+        _ subscriber: Subscriber, language: Language, nonce: (value: String, isNew: Bool), notice: String? = nil, errors: [String] = [],
+        categories: [String]? = nil, chosenLanguage: Language? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let text = WebText.for(language)
+        let token = try await token(.preferences, for: subscriber)
+        var context: [String: Any] = [
+            "heading": text.preferencesTitle, "address": text.preferencesFor(Self.masked(subscriber.email)),
+            "status": text.statusLine(subscriber.status), "action": "/preferences?token=\(token)", "csrf": csrf.field(for: nonce.value),
+            "errors": errors, "categories_label": text.categoriesLabel, "language_label": text.languageLabel,
+            "categories": categoryChoices(categories ?? subscriber.categories, language: language),
+            "languages": Self.languageChoices(chosenLanguage ?? subscriber.language, labels: text),
+            "save": text.saveButton, "unsubscribe": text.unsubscribeButton,
+        ]
+        context["notice"] = notice
+        switch subscriber.status {
+        case .active: context["pause"] = text.pauseButton
+        case .paused, .unsubscribed, .bounced: context["resume"] = text.resumeButton
+        case .pending: break
+        }
+        context["can_unsubscribe"] = subscriber.status != .unsubscribed
+        return page(language, title: text.preferencesTitle, template: "preferences", context: context, status: status, nonce: nonce)
+    }
+
+    // MARK: Unsubscribe (RFC 8058)
+
+    /// A GET only shows a button: mail scanners follow every link in a message and must not
+    /// unsubscribe anyone.
+    func unsubscribePage(_ request: Request) async throws -> Response {
+        let token = Self.token(request)
+        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
+        let language = Self.language(request, reader: subscriber.language)
+        let text = WebText.for(language)
+        return message(
+            language, heading: text.unsubscribeTitle, paragraphs: [text.unsubscribeQuestion(Self.masked(subscriber.email))],
+            button: [
+                "action": "/unsubscribe?token=\(token)&lang=\(language.rawValue)", "label": text.unsubscribeButton,
+                "fields": [["name": "List-Unsubscribe", "value": "One-Click"]],
+            ])
+    }
+
+    /// The one-click POST as mail providers send it (`List-Unsubscribe=One-Click`, the token in
+    /// the URL, no cookies), and the button's POST: unsubscribes at once, idempotently.
+    func unsubscribe(_ request: Request, context: WebRequestContext) async throws -> Response {
+        var language = Self.language(request)
+        var request = request
+        let body = String(buffer: try await request.collectBody(upTo: context.maxUploadSize))
+        guard body.split(separator: "&").contains("List-Unsubscribe=One-Click") else {
+            let text = WebText.for(language)
+            return message(language, heading: text.invalidTitle, paragraphs: [text.missingOneClick], status: .badRequest)
+        }
+        guard case .success(let subscriber) = try await holder(of: Self.token(request), .unsubscribe) else { return invalidLink(language) }
+        language = Self.language(request, reader: subscriber.language)
+        try await subscribers.unsubscribe(id: subscriber.id, source: .link)
+        let text = WebText.for(language)
+        return message(language, heading: text.doneTitle, paragraphs: [text.done(Self.masked(subscriber.email))])
+    }
+
+    func invalidLink(_ language: Language) -> Response {
+        let text = WebText.for(language)
+        return message(language, heading: text.invalidTitle, paragraphs: [text.invalidMessage], status: .badRequest)
+    }
+}

@@ -1,0 +1,180 @@
+import PaperPostCore
+import Rendering
+
+/// The words on the pages and in the notices, in Chinese and English.
+struct WebText: Sendable {
+    var homeLabel: String
+    var homeHeading: String
+    var homeIntro: [String]
+    var sampleHeading: @Sendable (String) -> String
+    var readEdition: String
+    var emailLabel: String
+    var nameLabel: String
+    var categoriesLabel: String
+    var languageLabel: String
+    var subscribeButton: String
+    var languageName: @Sendable (Language) -> String
+    var csrfFailed: String
+    var badEmail: @Sendable (String) -> String
+    var badName: String
+    var badCategory: @Sendable (String) -> String
+    var noCategory: String
+    var badLanguage: @Sendable (String) -> String
+    var tooManyTitle: String
+    var tooMany: @Sendable (Duration) -> String
+    var mailFailedTitle: String
+    var mailFailed: String
+    var checkInboxTitle: String
+    var checkInbox: @Sendable (String) -> String
+    var confirmTitle: String
+    var confirmQuestion: @Sendable (String) -> String
+    var confirmButton: String
+    var confirmed: String
+    var expiredTitle: String
+    var expiredMessage: String
+    var preferencesTitle: String
+    var preferencesFor: @Sendable (String) -> String
+    var statusLine: @Sendable (SubscriberStatus) -> String
+    var saveButton: String
+    var pauseButton: String
+    var resumeButton: String
+    var saved: String
+    var paused: String
+    var resumed: String
+    var unknownAction: String
+    var unsubscribeTitle: String
+    var unsubscribeButton: String
+    var unsubscribeQuestion: @Sendable (String) -> String
+    var doneTitle: String
+    var done: @Sendable (String) -> String
+    var invalidTitle: String
+    var invalidMessage: String
+    var missingOneClick: String
+    var archiveTitle: String
+    var archiveEmpty: String
+    var notFoundTitle: String
+    var notFoundMessage: String
+    var confirmationNotice: @Sendable (_ url: String, _ days: Int) -> Notice
+    var alreadySubscribedNotice: @Sendable (_ url: String) -> Notice
+
+    static func `for`(_ language: Language) -> WebText {
+        language == .zh ? zh : en
+    }
+
+    static let zh = WebText(
+        homeLabel: "首页", homeHeading: "ArXiv AI 日报",
+        homeIntro: [
+            "每个工作日，从 arXiv 当天新发布的 AI 论文（cs.AI、cs.CL、cs.LG 以及你选的其他分类）里挑出最值得读的几篇，写成结构化的中文摘要，发到你的邮箱。",
+            "免费，没有广告；每封邮件都有一键退订链接。",
+        ],
+        sampleHeading: { "最新一期：\($0)" }, readEdition: "阅读这一期", emailLabel: "邮箱", nameLabel: "称呼（可不填）",
+        categoriesLabel: "分类", languageLabel: "语言", subscribeButton: "订阅",
+        languageName: { $0 == .zh ? "中文" : "English" },
+        csrfFailed: "表单已过期或来自别的网站。请再提交一次。",
+        badEmail: { $0.isEmpty ? "请填写邮箱地址。" : "“\($0)”不是有效的邮箱地址。" },
+        badName: "称呼不能超过 100 个字符，也不能包含换行。",
+        badCategory: { "“\($0)”不是 arXiv 分类。" }, noCategory: "请至少选择一个分类。",
+        badLanguage: { "“\($0)”不是可选的语言。" },
+        tooManyTitle: "请求太频繁", tooMany: { "订阅请求太多了。请在 \(WebText.minutes($0)) 分钟后再试。" },
+        mailFailedTitle: "暂时无法发送邮件", mailFailed: "确认邮件现在发不出去。请稍后再试。",
+        checkInboxTitle: "请查收邮件",
+        checkInbox: { "我们向 \($0) 发了一封邮件。点击其中的链接即可完成订阅或管理你的订阅。没有收到的话，请看看垃圾邮件。" },
+        confirmTitle: "确认订阅", confirmQuestion: { "确认让 \($0) 订阅 ArXiv AI 日报吗？" }, confirmButton: "确认订阅",
+        confirmed: "订阅已确认。下一期日报会发到你的邮箱。",
+        expiredTitle: "链接已过期", expiredMessage: "这个确认链接已经过期。请在下面重新填写邮箱，我们会发一封新的确认邮件。",
+        preferencesTitle: "订阅设置", preferencesFor: { "\($0) 的订阅设置" },
+        statusLine: { status in
+            switch status {
+            case .active: "状态：正在接收"
+            case .paused: "状态：已暂停，不会收到日报"
+            case .pending: "状态：等待确认"
+            case .unsubscribed: "状态：已退订"
+            case .bounced: "状态：邮件多次无法投递，已停止发送"
+            }
+        },
+        saveButton: "保存", pauseButton: "暂停接收", resumeButton: "恢复接收", saved: "已保存。", paused: "已暂停。恢复之前不会再收到日报。",
+        resumed: "已恢复。下一期日报会发到你的邮箱。", unknownAction: "未知的操作。",
+        unsubscribeTitle: "退订 ArXiv AI 日报", unsubscribeButton: "确认退订",
+        unsubscribeQuestion: { "要让 \($0) 不再收到 ArXiv AI 日报吗？" },
+        doneTitle: "已退订", done: { "\($0) 不会再收到 ArXiv AI 日报。" },
+        invalidTitle: "链接无效", invalidMessage: "这个链接无效或已失效。请使用最近一封邮件中的链接。",
+        missingOneClick: "请求缺少 List-Unsubscribe=One-Click。", archiveTitle: "往期日报", archiveEmpty: "还没有日报。",
+        notFoundTitle: "没有这一期", notFoundMessage: "这一天没有日报。",
+        confirmationNotice: { url, days in
+            Notice(
+                language: .zh, subject: "请确认订阅 ArXiv AI 日报", heading: "请确认你的订阅",
+                paragraphs: ["有人（希望是你）用这个邮箱订阅了 ArXiv AI 日报。点击下面的按钮，在打开的页面上确认即可。", "链接 \(days) 天内有效。"],
+                actionLabel: "确认订阅", actionURL: url, footer: "如果不是你本人操作，忽略这封邮件即可：不确认就不会收到任何日报。")
+        },
+        alreadySubscribedNotice: { url in
+            Notice(
+                language: .zh, subject: "你已经订阅了 ArXiv AI 日报", heading: "你已经订阅了",
+                paragraphs: ["有人（希望是你）又用这个邮箱订阅了 ArXiv AI 日报。你已经在订阅名单里，无需再确认。", "想换分类、语言或者暂停，请打开订阅设置。"],
+                actionLabel: "管理订阅", actionURL: url, footer: "如果不是你本人操作，忽略这封邮件即可：你的订阅没有任何变化。")
+        })
+
+    static let en = WebText(
+        homeLabel: "Home", homeHeading: "The ArXiv AI Daily",
+        homeIntro: [
+            "Every weekday, the best of the day's new AI papers on arXiv (cs.AI, cs.CL, cs.LG and whichever categories you pick), with structured summaries, in your inbox.",
+            "Free, no ads; every email has a one-click unsubscribe link.",
+        ],
+        sampleHeading: { "Latest edition: \($0)" }, readEdition: "Read this edition", emailLabel: "Email", nameLabel: "Name (optional)",
+        categoriesLabel: "Categories", languageLabel: "Language", subscribeButton: "Subscribe",
+        languageName: { $0 == .zh ? "中文" : "English" },
+        csrfFailed: "This form expired or came from another site. Please send it again.",
+        badEmail: { $0.isEmpty ? "Please enter your email address." : "'\($0)' is not a valid email address." },
+        badName: "The name must be at most 100 characters, without line breaks.",
+        badCategory: { "'\($0)' is not an arXiv category." }, noCategory: "Please choose at least one category.",
+        badLanguage: { "'\($0)' is not a language on offer." },
+        tooManyTitle: "Too many requests", tooMany: { "Too many sign-up requests. Please try again in \(WebText.minutes($0)) minutes." },
+        mailFailedTitle: "Cannot send mail right now", mailFailed: "The confirmation email could not be sent. Please try again later.",
+        checkInboxTitle: "Check your inbox",
+        checkInbox: { "We sent an email to \($0). Click the link in it to finish subscribing or to manage your subscription. If it does not arrive, look in your spam folder." },
+        confirmTitle: "Confirm your subscription", confirmQuestion: { "Subscribe \($0) to the ArXiv AI Daily?" },
+        confirmButton: "Confirm my subscription", confirmed: "Your subscription is confirmed. The next digest will come to your inbox.",
+        expiredTitle: "This link has expired",
+        expiredMessage: "This confirmation link has expired. Enter your address below and we will send you a new one.",
+        preferencesTitle: "Your preferences", preferencesFor: { "Preferences for \($0)" },
+        statusLine: { status in
+            switch status {
+            case .active: "Status: receiving the digest"
+            case .paused: "Status: paused, no digests until you resume"
+            case .pending: "Status: waiting for confirmation"
+            case .unsubscribed: "Status: unsubscribed"
+            case .bounced: "Status: stopped, mail to this address bounced"
+            }
+        },
+        saveButton: "Save", pauseButton: "Pause", resumeButton: "Resume", saved: "Saved.", paused: "Paused. No digests until you resume.",
+        resumed: "Resumed. The next digest will come to your inbox.", unknownAction: "Unknown action.",
+        unsubscribeTitle: "Unsubscribe from the ArXiv AI Daily", unsubscribeButton: "Unsubscribe",
+        unsubscribeQuestion: { "Stop sending the ArXiv AI Daily to \($0)?" },
+        doneTitle: "You are unsubscribed", done: { "\($0) will not receive the ArXiv AI Daily again." },
+        invalidTitle: "This link is not valid", invalidMessage: "This link is not valid or no longer works. Please use the link in a recent email.",
+        missingOneClick: "The request lacks List-Unsubscribe=One-Click.", archiveTitle: "Past editions",
+        archiveEmpty: "No editions yet.", notFoundTitle: "No such edition", notFoundMessage: "There is no digest for that day.",
+        confirmationNotice: { url, days in
+            Notice(
+                language: .en, subject: "Please confirm your subscription to the ArXiv AI Daily", heading: "Confirm your subscription",
+                paragraphs: [
+                    "Someone (we hope you) subscribed this address to the ArXiv AI Daily. Click the button and confirm on the page that opens.",
+                    "The link works for \(days) days.",
+                ],
+                actionLabel: "Confirm my subscription", actionURL: url,
+                footer: "If this was not you, ignore this email: without confirmation you will receive nothing.")
+        },
+        alreadySubscribedNotice: { url in
+            Notice(
+                language: .en, subject: "You are already subscribed to the ArXiv AI Daily", heading: "You are already subscribed",
+                paragraphs: [
+                    "Someone (we hope you) asked to subscribe this address to the ArXiv AI Daily again. You are already on the list; there is nothing to confirm.",
+                    "To change your categories or language, or to pause, open your preferences.",
+                ],
+                actionLabel: "Manage my subscription", actionURL: url,
+                footer: "If this was not you, ignore this email: nothing about your subscription changed.")
+        })
+
+    static func minutes(_ wait: Duration) -> Int {
+        max(1, Int((wait.seconds / 60).rounded(.up)))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PaperPostCore
+import PaperPostStore
+import TestSupport
+import Testing
+
+/// The preference centre behind the link in every email.
+@Suite("The web app: preferences")
+struct PreferencesTests {
+    @Test("GET shows the reader's choices and changes nothing; save changes categories and language; bad input is kept and named")
+    func save() async throws {
+        try await withWebApp { world, client in
+            let token = try await world.token(.preferences)
+            var browser = Browser(client)
+            let page = try await browser.get("/preferences?token=\(token)")
+            #expect(page.status == .ok)
+            #expect(page.body.contains("li***@example.com 的订阅设置"))
+            #expect(page.body.contains(#"value="cs.AI" checked"#))
+            #expect(page.body.contains(#"value="zh" checked"#))
+            let csrf = try #require(page.csrf)
+
+            let bad = try await browser.post(
+                "/preferences?token=\(token)", [("csrf", csrf), ("category[]", "cs.CV"), ("category[]", "nope"), ("language", "en"), ("action", "save")])
+            #expect(bad.status == .badRequest)
+            #expect(bad.body.contains("“nope”不是 arXiv 分类。"))
+            #expect(bad.body.contains(#"value="cs.CV" checked"#))
+            #expect(try await world.subscriber("li.wei@example.com")?.categories == ["cs.AI"])
+
+            let saved = try await browser.post(
+                "/preferences?token=\(token)", [("csrf", csrf), ("category[]", "cs.CV"), ("category[]", "cs.AI"), ("language", "en"), ("action", "save")])
+            #expect(saved.status == .ok)
+            #expect(saved.body.contains("Saved."), "the page follows the newly chosen language")
+            let li = try #require(try await world.subscriber("li.wei@example.com"))
+            #expect(li.categories == ["cs.CV", "cs.AI"])
+            #expect(li.language == .en)
+            #expect(try await world.store.events(of: li).contains { $0.kind == .categoriesChanged && $0.source == .web })
+        }
+    }
+
+    @Test("pause, resume and unsubscribe from the preference page; a wrong CSRF field or a bad token changes nothing")
+    func status() async throws {
+        try await withWebApp { world, client in
+            let token = try await world.token(.preferences)
+            var browser = Browser(client)
+            let csrf = try #require(try await browser.get("/preferences?token=\(token)").csrf)
+            let forged = try await browser.post("/preferences?token=\(token)", [("csrf", "forged"), ("action", "pause")])
+            #expect(forged.status == .forbidden)
+            #expect(try await world.subscriber("li.wei@example.com")?.status == .active)
+
+            let unsubscribeToken = try await world.token(.unsubscribe)
+            let wrongPurpose = try await browser.post("/preferences?token=\(unsubscribeToken)", [("csrf", csrf), ("action", "pause")])
+            #expect(wrongPurpose.status == .badRequest)
+
+            for (action, status) in [("pause", SubscriberStatus.paused), ("resume", .active), ("unsubscribe", .unsubscribed), ("resume", .active)] {
+                let page = try await browser.post("/preferences?token=\(token)", [("csrf", csrf), ("action", action)])
+                #expect(page.status == .ok)
+                #expect(try await world.subscriber("li.wei@example.com")?.status == status, "after \(action)")
+            }
+            let li = try #require(try await world.subscriber("li.wei@example.com"))
+            let events = try await world.store.events(of: li)
+            #expect(events.contains { $0.kind == .unsubscribed && $0.source == .web })
+            #expect(events.contains { $0.kind == .resubscribed && $0.source == .web })
+        }
+    }
+}
