@@ -47,16 +47,18 @@ demo: build
 	echo "Digest: $$bin digest show --db $(DB)"; \
 	echo "Log:    $$bin deliveries --db $(DB)"
 
-## Postfix's smtp-sink and smtp-source, the sending benchmark's sink and yardstick.
+## Postfix's smtp-sink and smtp-source (the sending benchmark's sink and yardstick), and wrk
+## (the web benchmark's load).
 bench-deps: deps
 	@command -v /usr/sbin/smtp-sink >/dev/null || { \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postfix; }
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
 
 ## Speed targets, in a release build (run from the repository root).
 bench: release bench-deps
 	@bin="$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"; \
-	for bench in arxiv curation rendering sending; do "$$bin" $$bench; done
+	for bench in arxiv curation rendering sending web; do "$$bin" $$bench; done
 
 test: test-deps
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test

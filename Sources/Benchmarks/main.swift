@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] [curation] [rendering] [sending] (all when none is named)
+// Usage: paperpost-bench [arxiv] [curation] [rendering] [sending] [web] (all when none is named)
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 let wanted = Set(CommandLine.arguments.dropFirst())
@@ -22,4 +22,8 @@ if selected("rendering") {
 if selected("sending") {
     let count = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_MESSAGES"].flatMap(Int.init) ?? 100_000
     try await SendingBenchmark.run(templates: root.appendingPathComponent("templates").path, messages: count)
+}
+
+if selected("web") {
+    try await WebBenchmark.run(templates: root.appendingPathComponent("templates").path)
 }

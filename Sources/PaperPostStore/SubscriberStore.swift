@@ -49,6 +49,13 @@ public struct SubscriberStats: Sendable {
     public var activeByLanguage: [(Language, Int)]
 }
 
+/// A subscriber as a signed link finds them: who they are, and the secret their links are
+/// signed with.
+public struct LinkIdentity: Sendable {
+    public var subscriber: Subscriber
+    public var secret: String
+}
+
 /// Subscribers and their audit trail. Every change is one transaction that also writes the
 /// event saying who made it, so the trail and the state never disagree.
 public struct SubscriberStore: Sendable {
@@ -207,11 +214,27 @@ public struct SubscriberStore: Sendable {
         }
     }
 
-    /// What a link's token is checked against: the subscriber's address (`nil` once forgotten),
-    /// link secret, and the language their pages are shown in.
-    public func linkIdentity(id: Int64) async throws -> (email: String?, secret: String, language: Language)? {
-        try await database.read { db in
-            try SubscriberRecord.fetchOne(db, key: id).map { ($0.email, $0.secret, Language(rawValue: $0.language) ?? .en) }
+    /// What a link's token is checked against (the subscriber's link secret) and what its page
+    /// shows, in one read; `nil` when there is no such subscriber or they were forgotten.
+    public func linkIdentity(id: Int64) async throws -> LinkIdentity? {
+        try await database.read { db in try Self.linkIdentity(db, id: id) }
+    }
+
+    /// Unsubscribes the subscriber a link names, checking the link in the same transaction, so
+    /// that the one-click POST costs one trip to the database. Idempotent.
+    ///
+    /// - Returns: the subscriber afterwards, or `nil` when there is none or `authorized` refused.
+    public func unsubscribe(
+        id: Int64, source: SubscriberEvent.Source, authorized: @escaping @Sendable (LinkIdentity) -> Bool
+    ) async throws -> Subscriber? {
+        try await database.write { db in
+            guard var record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else { return nil }
+            let categories = try Self.categories(db, of: id)
+            guard authorized(LinkIdentity(subscriber: record.subscriber(categories: categories), secret: record.secret)) else { return nil }
+            if record.status != SubscriberStatus.unsubscribed.rawValue {
+                try Self.apply(SubscriberChange(status: .unsubscribed), to: &record, db, source: source)
+            }
+            return record.subscriber(categories: categories)
         }
     }
 
@@ -369,13 +392,14 @@ extension SubscriberStore {
         let now = Date()
         var changed = false
 
-        let oldCategories = try categories(db, of: id)
+        let touchesCategories = change.categories != nil || !change.addCategories.isEmpty || !change.removeCategories.isEmpty
+        let oldCategories = touchesCategories ? try categories(db, of: id) : []
         var newCategories = change.categories ?? oldCategories
         for code in change.addCategories where !newCategories.contains(code) {
             newCategories.append(code)
         }
         newCategories.removeAll { change.removeCategories.contains($0) }
-        if newCategories != oldCategories {
+        if touchesCategories && newCategories != oldCategories {
             guard !newCategories.isEmpty else {
                 throw InputError.invalidValue(
                     field: "categories", value: "", reason: "a subscriber needs at least one category")
@@ -421,6 +445,11 @@ extension SubscriberStore {
             try record.update(db)
         }
         return changed
+    }
+
+    static func linkIdentity(_ db: Database, id: Int64) throws -> LinkIdentity? {
+        guard let record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else { return nil }
+        return LinkIdentity(subscriber: record.subscriber(categories: try categories(db, of: id)), secret: record.secret)
     }
 
     static func categories(_ db: Database, of id: Int64) throws -> [String] {

@@ -123,9 +123,13 @@ extension Site {
             let text = WebText.for(language)
             return message(language, heading: text.invalidTitle, paragraphs: [text.missingOneClick], status: .badRequest)
         }
-        guard case .success(let subscriber) = try await holder(of: Self.token(request), .unsubscribe) else { return invalidLink(language) }
+        let token = Self.token(request)
+        guard let claims = LinkToken(unverified: token), claims.purpose == .unsubscribe,
+            let subscriber = try await subscribers.unsubscribe(id: claims.subscriberID, source: .link, authorized: { [secret] identity in
+                (try? LinkToken.verify(token, purpose: .unsubscribe, serverSecret: secret, subscriberSecret: identity.secret)) != nil
+            })
+        else { return invalidLink(language) }
         language = Self.language(request, reader: subscriber.language)
-        try await subscribers.unsubscribe(id: subscriber.id, source: .link)
         let text = WebText.for(language)
         return message(language, heading: text.doneTitle, paragraphs: [text.done(Self.masked(subscriber.email))])
     }

@@ -55,7 +55,7 @@ struct Site: Sendable {
     /// The subscriber a token for `purpose` names, after checking its signature and expiry.
     func holder(of token: String, _ purpose: LinkToken.Purpose) async throws -> Result<Subscriber, LinkProblem> {
         guard let claims = LinkToken(unverified: token), claims.purpose == purpose,
-            let identity = try await subscribers.linkIdentity(id: claims.subscriberID), identity.email != nil
+            let identity = try await subscribers.linkIdentity(id: claims.subscriberID)
         else { return .failure(.invalid) }
         do {
             _ = try LinkToken.verify(token, purpose: purpose, serverSecret: secret, subscriberSecret: identity.secret)
@@ -64,8 +64,7 @@ struct Site: Sendable {
         } catch {
             return .failure(.invalid)
         }
-        guard let subscriber = try await subscribers.subscriber(id: claims.subscriberID) else { return .failure(.invalid) }
-        return .success(subscriber)
+        return .success(identity.subscriber)
     }
 
     /// A signed link for a subscriber; confirmation links expire, the others work for years.
