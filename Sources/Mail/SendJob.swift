@@ -91,8 +91,8 @@ public struct SendJob: Sendable {
     let transport: any MailTransport
     /// Due rows read ahead per query (read only: nothing is marked until it is sent).
     static let readAhead = 128
-    /// Messages a lane marks `sending` and sends together: the most a crash can leave uncertain
-    /// per lane.
+    /// Messages a lane marks `sending` and sends together. A lane marks its next batch while the
+    /// current one is on the wire, so a crash leaves at most twice this many uncertain per lane.
     static let laneBatch = 8
     /// Outcomes written per transaction.
     static let flushSize = 64
@@ -266,14 +266,23 @@ final class Run: Sendable {
         }
     }
 
-    /// One lane: take a few claimed rows, compose their messages, send them, repeat until
-    /// nothing is due. With a rate limit, one message at a time so the pacing holds.
+    /// One lane: take a few rows and mark them `sending`, compose their messages, send them,
+    /// repeat until nothing is due. The next rows are marked while the current ones are on the
+    /// wire, so the connection never idles while SQLite's one writer serves the other lanes.
+    /// With a rate limit, one message at a time so the pacing holds.
     private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
         var buffer: [UInt8] = []
         let batchSize = pacer == nil ? SendJob.laneBatch : 1
-        while case let due = try await rows.next(batchSize), !due.isEmpty {
-            let batch = try await deliveries.markSending(due)
-            let date = MessageDate()
+        @Sendable func claim() async throws -> [DueDelivery] {
+            let due = try await rows.next(batchSize)
+            return due.isEmpty ? [] : try await deliveries.markSending(due)
+        }
+        var date = MessageDate()
+        var batch = try await claim()
+        while !batch.isEmpty {
+            async let upcoming = claim()
+            let now = Date()
+            if now.timeIntervalSince(date.date) >= 1 { date = MessageDate(now) }
             var messages: [OutgoingMessage] = []
             var sentRows: [DueDelivery] = []
             for row in batch {
@@ -294,6 +303,7 @@ final class Run: Sendable {
             for (row, (message, result)) in zip(sentRows, zip(messages, results)) {
                 add(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: outcome(of: result, row: row, message: message)))
             }
+            batch = try await upcoming
         }
     }
 

@@ -50,8 +50,14 @@ public struct Day: Sendable, Hashable, Comparable, Codable, CustomStringConverti
         Day(Date(), in: timeZone)
     }
 
+    /// `2026-02-21`. Spelled out digit by digit: a send names the day in every log row, and
+    /// `String(format:)` goes through Foundation's formatter each time.
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2)
     }
 
     /// 1 is Sunday … 7 is Saturday, as Foundation counts.
