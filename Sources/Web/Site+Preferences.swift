@@ -18,7 +18,7 @@ extension Site {
 
     /// Saves categories and language, pauses, resumes or unsubscribes, as the pressed button says.
     func changePreferences(_ request: Request, context: WebRequestContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(FormFields.self, from: request, context: context)
+        guard let form = try await formFields(request, context) else { return unreadableForm(Self.language(request)) }
         let nonce = csrf.nonce(for: request)
         guard case .success(let subscriber) = try await holder(of: Self.token(request), .preferences) else {
             return invalidLink(Self.language(request))

@@ -32,7 +32,7 @@ extension Site {
     func subscribe(_ request: Request, context: WebRequestContext) async throws -> Response {
         let language = Self.language(request)
         let text = WebText.for(language)
-        let form = try await URLEncodedFormDecoder().decode(FormFields.self, from: request, context: context)
+        guard let form = try await formFields(request, context) else { return unreadableForm(Self.language(request)) }
         let nonce = csrf.nonce(for: request)
         let typedCategories = form.category ?? []
         let chosenLanguage = form.language.flatMap(Language.init(rawValue:)) ?? language
@@ -107,7 +107,7 @@ extension Site {
     /// Activates the subscriber, then shows their preferences.
     func confirm(_ request: Request, context: WebRequestContext) async throws -> Response {
         let token = Self.token(request)
-        let form = try await URLEncodedFormDecoder().decode(FormFields.self, from: request, context: context)
+        guard let form = try await formFields(request, context) else { return unreadableForm(Self.language(request)) }
         let nonce = csrf.nonce(for: request)
         switch try await holder(of: token, .confirm) {
         case .failure(let problem):

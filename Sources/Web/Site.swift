@@ -91,6 +91,26 @@ struct Site: Sendable {
         request.uri.queryParameters["token"].map(String.init) ?? ""
     }
 
+    // MARK: Forms
+
+    /// The posted form, or `nil` when it cannot be read (a field in the wrong shape): that is
+    /// the client's mistake and gets a 400 page, while a body over the limit still gets 413.
+    func formFields(_ request: Request, _ context: WebRequestContext) async throws -> FormFields? {
+        do {
+            return try await URLEncodedFormDecoder().decode(FormFields.self, from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            logger.notice("unreadable form", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            return nil
+        }
+    }
+
+    func unreadableForm(_ language: Language) -> Response {
+        let text = WebText.for(language)
+        return message(language, heading: text.unreadableFormTitle, paragraphs: [text.unreadableForm], status: .badRequest)
+    }
+
     // MARK: Mail
 
     /// Sends a notice through the configured transport.

@@ -15,6 +15,8 @@ struct WebText: Sendable {
     var subscribeButton: String
     var languageName: @Sendable (Language) -> String
     var csrfFailed: String
+    var unreadableFormTitle: String
+    var unreadableForm: String
     var badEmail: @Sendable (String) -> String
     var badName: String
     var badCategory: @Sendable (String) -> String
@@ -71,6 +73,7 @@ struct WebText: Sendable {
         categoriesLabel: "分类", languageLabel: "语言", subscribeButton: "订阅",
         languageName: { $0 == .zh ? "中文" : "English" },
         csrfFailed: "表单已过期或来自别的网站。请再提交一次。",
+        unreadableFormTitle: "表单无法读取", unreadableForm: "提交的表单格式不对。请回到页面重新填写。",
         badEmail: { $0.isEmpty ? "请填写邮箱地址。" : "“\($0)”不是有效的邮箱地址。" },
         badName: "称呼不能超过 100 个字符，也不能包含换行。",
         badCategory: { "“\($0)”不是 arXiv 分类。" }, noCategory: "请至少选择一个分类。",
@@ -123,6 +126,7 @@ struct WebText: Sendable {
         categoriesLabel: "Categories", languageLabel: "Language", subscribeButton: "Subscribe",
         languageName: { $0 == .zh ? "中文" : "English" },
         csrfFailed: "This form expired or came from another site. Please send it again.",
+        unreadableFormTitle: "This form could not be read", unreadableForm: "The form arrived in a shape it cannot have. Please go back and fill it in again.",
         badEmail: { $0.isEmpty ? "Please enter your email address." : "'\($0)' is not a valid email address." },
         badName: "The name must be at most 100 characters, without line breaks.",
         badCategory: { "'\($0)' is not an arXiv category." }, noCategory: "Please choose at least one category.",

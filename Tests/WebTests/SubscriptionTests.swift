@@ -179,6 +179,21 @@ struct SubscriptionTests {
         }
     }
 
+    @Test("a form in the wrong shape gets a 400 page, never a 500 or the decoder's message")
+    func unreadableForm() async throws {
+        try await withWebApp { world, client in
+            var browser = Browser(client)
+            let csrf = try #require(try await browser.get("/?lang=en").csrf)
+            let page = try await browser.post("/subscribe?lang=en", [("email", "x@example.com"), ("category", "cs.AI"), ("csrf", csrf)])
+            #expect(page.status == .badRequest)
+            #expect(page.body.contains("This form could not be read"))
+            #expect(!page.body.contains("DecodingError"))
+            let preferences = try await browser.post("/preferences?token=\(try await world.token(.preferences))", [("category", "x"), ("csrf", csrf)])
+            #expect(preferences.status == .badRequest)
+            #expect(try await world.subscriber("x@example.com") == nil)
+        }
+    }
+
     @Test("a body over 16 KiB is refused with 413 before it is read")
     func bodyLimit() async throws {
         try await withWebApp { world, client in
