@@ -45,7 +45,8 @@ demo: build
 	echo; "$$bin" deliveries stats; \
 	echo; echo "Emails: var/outbox/2025-08-20/ (one .eml and one .html preview per subscriber)"; \
 	echo "Digest: $$bin digest show --db $(DB)"; \
-	echo "Log:    $$bin deliveries --db $(DB)"
+	echo "Log:    $$bin deliveries --db $(DB)"; \
+	echo "Web:    $$bin serve --db $(DB), then open http://localhost:8080 (subscribe, archive; mail to the outbox)"
 
 ## Postfix's smtp-sink and smtp-source (the sending benchmark's sink and yardstick), and wrk
 ## (the web benchmark's load).
