@@ -90,41 +90,44 @@ extension Site {
     /// A GET only shows the button: mail scanners follow every link in a message, and must not
     /// confirm an address whose owner never clicked.
     func confirmPage(_ request: Request) async throws -> Response {
-        let token = Self.token(request)
         let nonce = csrf.nonce(for: request)
-        switch try await holder(of: token, .confirm) {
+        switch try await holder(of: Self.token(request), .confirm) {
         case .failure(let problem):
             return linkProblem(problem, language: Self.language(request), nonce: nonce)
         case .success(let subscriber):
-            let language = Self.language(request, reader: subscriber.language)
-            let text = WebText.for(language)
-            return message(
-                language, heading: text.confirmTitle, paragraphs: [text.confirmQuestion(Self.masked(subscriber.email))],
-                button: button("/confirm?token=\(token)", label: text.confirmButton, nonce: nonce.value), nonce: nonce)
+            return confirmButton(request, subscriber, nonce: nonce)
         }
     }
 
     /// Activates the subscriber, then shows their preferences.
     func confirm(_ request: Request, context: WebRequestContext) async throws -> Response {
-        let token = Self.token(request)
         guard let form = try await formFields(request, context) else { return unreadableForm(Self.language(request)) }
         let nonce = csrf.nonce(for: request)
-        switch try await holder(of: token, .confirm) {
+        switch try await holder(of: Self.token(request), .confirm) {
         case .failure(let problem):
             return linkProblem(problem, language: Self.language(request), nonce: nonce)
         case .success(let subscriber):
-            let language = Self.language(request, reader: subscriber.language)
-            let text = WebText.for(language)
             guard csrf.isValid(form.csrf, request: request) else {
-                return message(
-                    language, heading: text.confirmTitle, paragraphs: [text.csrfFailed], status: .forbidden,
-                    button: button("/confirm?token=\(token)", label: text.confirmButton, nonce: nonce.value), nonce: nonce)
+                return confirmButton(request, subscriber, nonce: nonce, refused: true)
             }
+            let language = Self.language(request, reader: subscriber.language)
             guard let confirmed = try await subscribers.confirm(id: subscriber.id) else {
                 return linkProblem(.invalid, language: language, nonce: nonce)
             }
-            return try await preferences(confirmed, language: language, nonce: nonce, notice: text.confirmed)
+            return try await preferences(confirmed, language: language, nonce: nonce, notice: WebText.for(language).confirmed)
         }
+    }
+
+    /// The page with the one "Confirm my subscription" button; `refused` when a POST came
+    /// without a valid CSRF field, so the reader can simply press it again.
+    func confirmButton(_ request: Request, _ subscriber: Subscriber, nonce: (value: String, isNew: Bool), refused: Bool = false) -> Response {
+        let language = Self.language(request, reader: subscriber.language)
+        let text = WebText.for(language)
+        return message(
+            language, heading: text.confirmTitle,
+            paragraphs: [refused ? text.csrfFailed : text.confirmQuestion(Self.masked(subscriber.email))],
+            status: refused ? .forbidden : .ok,
+            button: button("/confirm?token=\(Self.token(request))", label: text.confirmButton, nonce: nonce.value), nonce: nonce)
     }
 
     /// A refused link: what happened, and the form to ask for a new one.
