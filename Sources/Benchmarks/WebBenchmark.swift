@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import PaperPostCore
 import PaperPostStore
 import struct Crypto.SymmetricKey
@@ -31,41 +32,19 @@ enum WebBenchmark {
                 .signed(serverSecret: secret, subscriberSecret: recipient.linkSecret)
         }
 
-        let log = directory.appendingPathComponent("serve.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paperpost")
-        serve.arguments = ["serve", "--port", "0", "--transport", "outbox"]
-        serve.currentDirectoryURL = directory
-        serve.environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "PAPERPOST_DB": settings.databasePath,
-            "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret",
-        ]
-        serve.standardError = try FileHandle(forWritingTo: log)
-        serve.standardOutput = FileHandle.nullDevice
-        try serve.run()
-        defer { kill(serve.processIdentifier, SIGTERM) }
-        var port: Int?
-        for _ in 0..<100 where port == nil {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"listening on 127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
-                port = Int(text[range].split(separator: ":").last ?? "")
-            } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        guard let port else {
-            print("web: paperpost serve did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
-            return
-        }
+        let server = try await ServeProcess(
+            executable: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paperpost"),
+            directory: directory,
+            environment: ["PAPERPOST_DB": settings.databasePath, "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret"])
 
         print("web: paperpost serve (release, request log on) under wrk -t2 -c32 -d10s, \(subscribers) subscribers, a different token per request")
         for method in ["GET", "POST"] {
             let script = directory.appendingPathComponent("\(method).lua")
             try Data(luaScript(method: method, paths: paths).utf8).write(to: script)
-            let result = try runWrk(wrk, script: script.path, url: "http://127.0.0.1:\(port)")
+            let result = try runWrk(wrk, script: script.path, url: server.baseURL)
             print("  \(method) /unsubscribe: \(result.requestsPerSecond) req/s, p99 \(result.p99), non-2xx \(result.errors)  [target ≥ 2000 req/s, p99 < 50 ms]")
         }
+        _ = try await server.terminate()
         let unsubscribed = try await store.stats().byStatus.first { $0.0 == .unsubscribed }?.1 ?? 0
         print("  the POSTs unsubscribed \(unsubscribed) of \(subscribers) subscribers (the rest were repeats, which change nothing)")
     }

@@ -238,27 +238,6 @@ public struct SubscriberStore: Sendable {
         }
     }
 
-    /// Unsubscribes by id (a signed link names the subscriber by id). Idempotent.
-    ///
-    /// - Returns: whether the status changed.
-    @discardableResult
-    public func unsubscribe(id: Int64, source: SubscriberEvent.Source) async throws -> Bool {
-        try await database.write { db in
-            guard var record = try SubscriberRecord.fetchOne(db, key: id) else { throw StoreError.notFound(email: "#\(id)") }
-            guard record.status != SubscriberStatus.unsubscribed.rawValue else { return false }
-            return try Self.apply(SubscriberChange(status: .unsubscribed), to: &record, db, source: source)
-        }
-    }
-
-    /// The subscriber with this id, or `nil` when there is none or they were forgotten (a
-    /// forgotten subscriber has no address a link could belong to).
-    public func subscriber(id: Int64) async throws -> Subscriber? {
-        try await database.read { db in
-            guard let record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else { return nil }
-            return record.subscriber(categories: try Self.categories(db, of: id))
-        }
-    }
-
     /// Changes a subscriber named by id (a signed link names them by id).
     ///
     /// - Throws: ``StoreError/notFound(email:)``, or ``InputError`` when the change would

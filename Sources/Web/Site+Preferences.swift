@@ -42,17 +42,9 @@ extension Site {
             guard subscriber.status != .active && subscriber.status != .pending else { return try await preferences(subscriber, language: language, nonce: nonce) }
             (change, notice) = (SubscriberChange(status: .active), text.resumed)
         case "unsubscribe":
-            try await subscribers.unsubscribe(id: subscriber.id, source: .web)
-            let current = try await subscribers.subscriber(id: subscriber.id) ?? subscriber
-            return try await preferences(current, language: language, nonce: nonce, notice: text.done(Self.masked(subscriber.email)))
+            (change, notice) = (SubscriberChange(status: .unsubscribed), text.done(Self.masked(subscriber.email)))
         case "save":
-            var errors: [String] = []
-            var categories: [String] = []
-            for code in typedCategories {
-                do { categories.append(try ArxivCategory.validCode(code)) } catch { errors.append(text.badCategory(code)) }
-            }
-            if typedCategories.isEmpty { errors.append(text.noCategory) }
-            if let typed = form.language, Language(rawValue: typed) == nil { errors.append(text.badLanguage(typed)) }
+            let (categories, errors) = validChoices(form, text: text)
             guard errors.isEmpty else {
                 return try await preferences(
                     subscriber, language: language, nonce: nonce, errors: errors, categories: typedCategories, chosenLanguage: typedLanguage,

@@ -32,7 +32,7 @@ extension Site {
     func subscribe(_ request: Request, context: WebRequestContext) async throws -> Response {
         let language = Self.language(request)
         let text = WebText.for(language)
-        guard let form = try await formFields(request, context) else { return unreadableForm(Self.language(request)) }
+        guard let form = try await formFields(request, context) else { return unreadableForm(language) }
         let nonce = csrf.nonce(for: request)
         let typedCategories = form.category ?? []
         let chosenLanguage = form.language.flatMap(Language.init(rawValue:)) ?? language
@@ -52,12 +52,8 @@ extension Site {
         do { address = try subscribers.address(form.email ?? "") } catch { errors.append(text.badEmail(form.email ?? "")) }
         var name: String?
         do { name = try Subscriber.validName(form.name ?? "") } catch { errors.append(text.badName) }
-        var categories: [String] = []
-        for code in typedCategories {
-            do { categories.append(try ArxivCategory.validCode(code)) } catch { errors.append(text.badCategory(code)) }
-        }
-        if typedCategories.isEmpty { errors.append(text.noCategory) }
-        if let language = form.language, Language(rawValue: language) == nil { errors.append(text.badLanguage(language)) }
+        let (categories, choiceErrors) = validChoices(form, text: text)
+        errors += choiceErrors
         guard let address, errors.isEmpty else { return again(errors, status: .badRequest) }
 
         var wait = await clientLimit.admit(clientAddress(request, context))
@@ -154,6 +150,19 @@ extension Site {
             "categories": categoryChoices(categories, language: language),
             "languages": Self.languageChoices(chosenLanguage, labels: text),
         ]
+    }
+
+    /// The categories and language a form chose, checked: the valid codes, and a message for
+    /// each problem (shared by the sign-up form and the preference page).
+    func validChoices(_ form: FormFields, text: WebText) -> (categories: [String], errors: [String]) {
+        var categories: [String] = []
+        var errors: [String] = []
+        for code in form.category ?? [] {
+            do { categories.append(try ArxivCategory.validCode(code)) } catch { errors.append(text.badCategory(code)) }
+        }
+        if (form.category ?? []).isEmpty { errors.append(text.noCategory) }
+        if let language = form.language, Language(rawValue: language) == nil { errors.append(text.badLanguage(language)) }
+        return (categories, errors)
     }
 
     func button(_ action: String, label: String, nonce: String) -> [String: Any] {
