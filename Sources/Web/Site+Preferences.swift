@@ -105,13 +105,14 @@ extension Site {
             ])
     }
 
-    /// The one-click POST as mail providers send it (`List-Unsubscribe=One-Click`, the token in
-    /// the URL, no cookies), and the button's POST: unsubscribes at once, idempotently.
+    /// The one-click POST as mail providers send it (`List-Unsubscribe=One-Click` URL-encoded or
+    /// as multipart, the token in the URL, no cookies), and the button's POST: unsubscribes at
+    /// once, idempotently.
     func unsubscribe(_ request: Request, context: WebRequestContext) async throws -> Response {
         var language = Self.language(request)
         var request = request
-        let body = String(buffer: try await request.collectBody(upTo: context.maxUploadSize))
-        guard body.split(separator: "&").contains("List-Unsubscribe=One-Click") else {
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        guard OneClickForm.isPresent(in: body, contentType: request.headers[.contentType]) else {
             let text = WebText.for(language)
             return message(language, heading: text.invalidTitle, paragraphs: [text.missingOneClick], status: .badRequest)
         }

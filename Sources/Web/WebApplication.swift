@@ -15,9 +15,11 @@ public func buildApplication(
     logger: Logger = Logger(label: "paperpost.web")
 ) async throws -> some ApplicationProtocol {
     let site = try await Site(settings: settings, database: database, transport: transport)
-    let router = Router(context: WebRequestContext.self)
+    // A HEAD is answered by the GET's handler with the body left off: every page a GET shows.
+    let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLog())
     router.add(middleware: SecurityHeaders())
+    router.add(middleware: ErrorPages(site: site))
     router.get("healthz") { _, _ in "ok\n" }
     router.get("/") { request, _ in try await site.home(request) }
     router.post("subscribe") { request, context in try await site.subscribe(request, context: context) }
@@ -49,7 +51,8 @@ public struct WebRequestContext: RequestContext {
     public var maxUploadSize: Int { 16 * 1024 }
 }
 
-/// Every page's headers: no scripts, no framing, no referrer, no sniffing.
+/// Every page's headers: no scripts, no framing, no referrer, no sniffing. Error pages get them
+/// too, since ``ErrorPages`` (inside this) turns every thrown error into a response.
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -63,29 +66,18 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
 
 /// One log line per request: method, path, status and time taken. Written here rather than with
 /// Hummingbird's `LogRequestsMiddleware`, which logs the whole URI: the query carries the
-/// tokens of emailed links, and a token in a log file is a working unsubscribe button.
+/// tokens of emailed links, and a token in a log file is a working unsubscribe button. Errors
+/// reach it as the pages ``ErrorPages`` made of them (which also logs what failed).
 struct RequestLog<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        func log(_ status: HTTPResponse.Status) {
-            context.logger.info(
-                "request",
-                metadata: [
-                    "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                    "status": .stringConvertible(status.code), "ms": .stringConvertible((ContinuousClock.now - start).wholeMilliseconds),
-                ])
-        }
-        do {
-            let response = try await next(request, context)
-            log(response.status)
-            return response
-        } catch let error as any HTTPResponseError {
-            log(error.status)
-            throw error
-        } catch {
-            log(.internalServerError)
-            context.logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
-            throw error
-        }
+        let response = try await next(request, context)
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code), "ms": .stringConvertible((ContinuousClock.now - start).wholeMilliseconds),
+            ])
+        return response
     }
 }

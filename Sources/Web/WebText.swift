@@ -56,6 +56,9 @@ struct WebText: Sendable {
     var archiveEmpty: String
     var notFoundTitle: String
     var notFoundMessage: String
+    /// The heading and sentence of the page for an error status that no handler answered itself
+    /// (an unknown address, a body too large, a failure of the server).
+    var errorPage: @Sendable (_ status: Int) -> (title: String, message: String)
     var confirmationNotice: @Sendable (_ url: String, _ days: Int) -> Notice
     var alreadySubscribedNotice: @Sendable (_ url: String) -> Notice
 
@@ -103,6 +106,14 @@ struct WebText: Sendable {
         invalidTitle: "链接无效", invalidMessage: "这个链接无效或已失效。请使用最近一封邮件中的链接。",
         missingOneClick: "请求缺少 List-Unsubscribe=One-Click。", archiveTitle: "往期日报", archiveEmpty: "还没有日报。",
         notFoundTitle: "没有这一期", notFoundMessage: "这一天没有日报。",
+        errorPage: { status in
+            switch status {
+            case 404: ("页面不存在", "这个地址没有页面。请从首页重新开始。")
+            case 413: ("提交的内容太大", "提交的内容超过了本站接受的大小。")
+            case 500...: ("出错了", "服务器没能处理这个请求。请稍后再试。")
+            default: ("无法处理这个请求", "这个请求无法处理（\(status)）。请从首页重新开始。")
+            }
+        },
         confirmationNotice: { url, days in
             Notice(
                 language: .zh, subject: "请确认订阅 ArXiv AI 日报", heading: "请确认你的订阅",
@@ -157,6 +168,14 @@ struct WebText: Sendable {
         invalidTitle: "This link is not valid", invalidMessage: "This link is not valid or no longer works. Please use the link in a recent email.",
         missingOneClick: "The request lacks List-Unsubscribe=One-Click.", archiveTitle: "Past editions",
         archiveEmpty: "No editions yet.", notFoundTitle: "No such edition", notFoundMessage: "There is no digest for that day.",
+        errorPage: { status in
+            switch status {
+            case 404: ("Page not found", "There is no page at this address. Please start again from the home page.")
+            case 413: ("Too large", "What was sent is larger than this site accepts.")
+            case 500...: ("Something went wrong", "The server could not handle this request. Please try again later.")
+            default: ("This request could not be handled", "The request was refused (\(status)). Please start again from the home page.")
+            }
+        },
         confirmationNotice: { url, days in
             Notice(
                 language: .en, subject: "Please confirm your subscription to the ArXiv AI Daily", heading: "Confirm your subscription",
