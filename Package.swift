@@ -148,6 +148,14 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "PaperPostCoreTests",
+            dependencies: [
+                "PaperPostCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "PaperPostStoreTests",
             dependencies: ["PaperPostStore", "TestSupport"],
             swiftSettings: strictness

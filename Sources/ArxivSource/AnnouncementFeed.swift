@@ -50,6 +50,46 @@ public struct AnnouncementFeed: Sendable {
             categories: feedID.split(separator: "/").last.map { $0.split(separator: "+").map(String.init) } ?? [])
     }
 
+    /// How far ahead of the clock a feed's date may be: arXiv dates a feed when it builds it, so
+    /// anything beyond clock skew and time zones is a broken or hostile feed.
+    public static let maxFutureSkew: TimeInterval = 2 * 86_400
+
+    /// The arXiv mailing day this feed announces, under which its papers are recorded.
+    ///
+    /// The feed's own `<updated>` names it. A feed without one is dated by its entries' `<published>`,
+    /// which arXiv sets to the announcement day's midnight (US Eastern), provided they all agree. A
+    /// feed dated neither way is refused rather than recorded under the day it happened to be read,
+    /// and so is a date more than ``maxFutureSkew`` after `now`, which would stay the latest
+    /// announcement for good and hide every real one after it.
+    public func announcementDay(now: Date = Date()) throws(ArxivParseError) -> Day {
+        let date: Date
+        if let updated {
+            date = updated
+        } else {
+            guard !entries.isEmpty else {
+                throw .undated(reason: "it has no <updated> and no entries whose <published> could date it")
+            }
+            var days: [Day: Date] = [:]
+            for entry in entries {
+                guard let published = entry.paper.published else {
+                    throw .undated(reason: "it has no <updated>, and entry \(entry.paper.id) has no <published>")
+                }
+                days[Day(published, in: Day.arxivTimeZone)] = published
+            }
+            guard days.count == 1, let only = days.first else {
+                let listed = days.keys.sorted().map(\.description).joined(separator: ", ")
+                throw .undated(
+                    reason: "it has no <updated>, and its entries' <published> dates fall on \(days.count) different days (\(listed))")
+            }
+            date = only.value
+        }
+        guard date.timeIntervalSince(now) <= Self.maxFutureSkew else {
+            let format = ISO8601DateFormatter()
+            throw .dateInFuture(date: format.string(from: date), now: format.string(from: now))
+        }
+        return Day(date, in: Day.arxivTimeZone)
+    }
+
     private static func entry(from element: XMLElementNode) throws(ArxivParseError) -> AnnouncedPaper {
         let line = element.line
         // The entry id (`oai:arXiv.org:2508.13143v1`) has the version; the abs link is the fallback.

@@ -71,16 +71,24 @@ public struct AnnouncementFetch: Sendable {
         progress: @Sendable (FetchProgress) -> Void = { _ in }
     ) async throws -> FetchReport {
         let feed: AnnouncementFeed
+        let feedSource: String
         switch source {
         case .arxiv(let client):
             progress(.feed(source: "arXiv"))
+            feedSource = client.feedURL(categories: request.categories)
             feed = try await client.announcementFeed(categories: request.categories)
         case .files(let path, _):
             progress(.feed(source: path))
+            feedSource = path
             feed = try Self.parseFile(path, AnnouncementFeed.parse)
         }
 
-        let day = feed.updated.map { Day($0, in: Day.arxivTimeZone) } ?? request.day ?? Day.today(in: Day.arxivTimeZone)
+        let day: Day
+        do {
+            day = try feed.announcementDay()
+        } catch {
+            throw FetchError.badDocument(source: feedSource, error)
+        }
         if case .arxiv = source, let requested = request.day, day > requested {
             throw FetchError.dayNotInFeed(requested: requested, feedDay: day)
         }

@@ -16,7 +16,11 @@ public enum FetchError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreachable(let error):
-            "arXiv could not be reached, nothing was recorded: \(error)"
+            if case .tooLarge = error {
+                "arXiv's answer was refused, nothing was recorded: \(error)"
+            } else {
+                "arXiv could not be reached, nothing was recorded: \(error)"
+            }
         case .badDocument(let source, let error):
             "\(source): \(error); nothing was recorded"
         case .unreadableFile(let path, let reason):
@@ -49,14 +53,20 @@ public actor ArxivClient {
         self.delay = settings.arxivDelay
         self.http = HTTPClient(
             userAgent: "PaperPost/\(version) (+\(settings.baseURL))",
-            retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: max(settings.arxivDelay, .milliseconds(100)), maxDelay: .seconds(60)))
+            retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: max(settings.arxivDelay, .milliseconds(100)), maxDelay: .seconds(60)),
+            maxBodyBytes: settings.httpMaxBytes)
+    }
+
+    /// Where the announcement feed for the categories is read from, to name it in errors.
+    public nonisolated func feedURL(categories: [String]) -> String {
+        rssURL + "/" + categories.joined(separator: "+")
     }
 
     /// The announcement feed for the categories (`…/atom/cs.AI+cs.CL`).
     ///
     /// arXiv sometimes answers 406 with a perfectly good feed in the body; such a body is used.
     public func announcementFeed(categories: [String]) async throws(FetchError) -> AnnouncementFeed {
-        let url = rssURL + "/" + categories.joined(separator: "+")
+        let url = feedURL(categories: categories)
         let response = try await get(url) { response in
             response.status == 406 && (try? AnnouncementFeed.parse(response.body)) != nil
         }

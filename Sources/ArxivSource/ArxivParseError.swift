@@ -13,6 +13,15 @@ public enum ArxivParseError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidEntry(line: Int, reason: String)
     /// arXiv's own error feed (sent with HTTP 400), e.g. for a malformed id in `id_list`.
     case apiError(message: String)
+    /// Elements nest deeper than `maxDepth` at `line`. No arXiv document comes close, so the
+    /// document is refused before its tree can grow without bound.
+    case tooDeep(line: Int, maxDepth: Int)
+    /// The announcement feed has no date of its own, and its entries do not agree on one; it is
+    /// not today's announcement merely because it was read today.
+    case undated(reason: String)
+    /// The feed's date is later than any announcement can be yet (a broken or hostile feed that
+    /// would otherwise stay the latest announcement for good).
+    case dateInFuture(date: String, now: String)
 
     public var description: String {
         switch self {
@@ -24,6 +33,12 @@ public enum ArxivParseError: Error, Sendable, Equatable, CustomStringConvertible
             "invalid arXiv entry at line \(line): \(reason)"
         case let .apiError(message):
             "the arXiv API reported an error: \(message)"
+        case let .tooDeep(line, maxDepth):
+            "the XML nests elements more than \(maxDepth) deep at line \(line); arXiv's documents are under 10 deep, so this is not one"
+        case let .undated(reason):
+            "the announcement feed has no date: \(reason); it cannot be recorded under a guessed day"
+        case let .dateInFuture(date, now):
+            "the announcement feed is dated \(date), in the future (it is now \(now)); refusing a date no announcement can have yet"
         }
     }
 }

@@ -58,6 +58,10 @@ struct XMLElementNode: Sendable {
 }
 
 enum XMLTree {
+    /// The deepest nesting accepted. arXiv's feeds and API pages are under 10 deep; the bound keeps a
+    /// hostile document from building a tree whose (recursive) destruction would overflow the stack.
+    static let maxDepth = 256
+
     /// Parses `data` into its root element, turning every way XMLParser can fail into an error with a
     /// position: on Linux a truncated document makes `parse()` return true (the error only reaches the
     /// delegate) and empty data produces neither an error nor an element.
@@ -66,7 +70,7 @@ enum XMLTree {
         parser.shouldProcessNamespaces = true
         // Documents come from the network: never fetch a DTD or external entity they name.
         parser.shouldResolveExternalEntities = false
-        let builder = TreeBuilder()
+        let builder = TreeBuilder(maxDepth: maxDepth)
         parser.delegate = builder
         let completed = parser.parse()
 
@@ -136,6 +140,7 @@ enum XMLTree {
 /// Keeps the open elements on a stack and closes each into its parent, so that the tree is complete
 /// exactly when the document is well formed.
 private final class TreeBuilder: NSObject, XMLParserDelegate {
+    private let maxDepth: Int
     private var stack: [XMLElementNode] = []
     private(set) var root: XMLElementNode?
     /// The first error only: after it libxml2 may report follow-on errors that describe its recovery.
@@ -143,11 +148,20 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
 
     var openElement: String? { stack.last?.name.name }
 
+    init(maxDepth: Int) {
+        self.maxDepth = maxDepth
+    }
+
     func parser(
         _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
         qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
     ) {
         guard failure == nil else { return }
+        guard stack.count < maxDepth else {
+            failure = .tooDeep(line: max(parser.lineNumber, 1), maxDepth: maxDepth)
+            parser.abortParsing()
+            return
+        }
         stack.append(XMLElementNode(
             name: QualifiedName(namespace: namespaceURI ?? "", name: elementName),
             attributes: attributeDict, text: "", children: [], line: parser.lineNumber))

@@ -28,7 +28,7 @@ enum SendingBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         var settings = Settings(
             baseURL: "https://digest.example.org", templatesDirectory: templates,
-            mail: MailSettings(secret: "bench-secret"),
+            mail: MailSettings(secret: "bench-secret-of-at-least-32-bytes"),
             delivery: DeliverySettings(smtpURL: "smtp://127.0.0.1:\(port)", tls: .off, connections: 4))
         settings.databasePath = directory.appendingPathComponent("bench.sqlite").path
         let database = try PaperPostDatabase.open(path: settings.databasePath)
@@ -63,7 +63,7 @@ enum SendingBenchmark {
         send.environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "PAPERPOST_DB": settings.databasePath,
             "PAPERPOST_SMTP_URL": "smtp://127.0.0.1:\(port)", "PAPERPOST_SMTP_TLS": "off", "PAPERPOST_SMTP_CONNECTIONS": "4",
-            "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret", "PAPERPOST_BASE_URL": settings.baseURL,
+            "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret-of-at-least-32-bytes", "PAPERPOST_BASE_URL": settings.baseURL,
         ]
         send.standardOutput = FileHandle.nullDevice
         send.standardError = FileHandle.nullDevice

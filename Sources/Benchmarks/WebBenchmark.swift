@@ -19,7 +19,7 @@ enum WebBenchmark {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperpost-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var settings = Settings(templatesDirectory: templates, mail: MailSettings(secret: "bench-secret"))
+        var settings = Settings(templatesDirectory: templates, mail: MailSettings(secret: "bench-secret-of-at-least-32-bytes"))
         settings.databasePath = directory.appendingPathComponent("bench.sqlite").path
         let database = try PaperPostDatabase.open(path: settings.databasePath)
         let store = SubscriberStore(database: database, settings: settings)
@@ -35,7 +35,7 @@ enum WebBenchmark {
         let server = try await ServeProcess(
             executable: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paperpost"),
             directory: directory,
-            environment: ["PAPERPOST_DB": settings.databasePath, "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret"])
+            environment: ["PAPERPOST_DB": settings.databasePath, "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret-of-at-least-32-bytes"])
 
         print("web: paperpost serve (release, request log on) under wrk -t2 -c32 -d10s, \(subscribers) subscribers, a different token per request")
         for method in ["GET", "POST"] {

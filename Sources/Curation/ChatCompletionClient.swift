@@ -33,14 +33,18 @@ public struct ChatCompletionClient: Sendable {
     let apiKey: String
     let http: HTTPClient
 
-    public init(settings: LLMSettings, apiKey: String, userAgent: String) {
+    /// - Parameter maxResponseBytes: the largest answer accepted (`PAPERPOST_HTTP_MAX_BYTES`).
+    public init(
+        settings: LLMSettings, apiKey: String, userAgent: String, maxResponseBytes: Int = HTTPClient.defaultMaxBodyBytes
+    ) {
         self.settings = settings
         self.apiKey = apiKey
         self.http = HTTPClient(
             userAgent: userAgent,
             retryPolicy: RetryPolicy(
                 maxAttempts: 3, baseDelay: settings.retryDelay, maxDelay: .seconds(60),
-                retryableStatuses: [408, 409, 425, 429, 500, 502, 503, 504]))
+                retryableStatuses: [408, 409, 425, 429, 500, 502, 503, 504]),
+            maxBodyBytes: maxResponseBytes)
     }
 
     public func complete(_ messages: [ChatMessage]) async throws(LLMError) -> ChatCompletion {

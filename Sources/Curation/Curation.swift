@@ -65,7 +65,8 @@ public struct Curation: Sendable {
         var notes: [String] = []
         if let key = settings.llm.apiKey {
             curator = LLMCurator(
-                client: ChatCompletionClient(settings: settings.llm, apiKey: key, userAgent: "PaperPost (+\(settings.baseURL))"),
+                client: ChatCompletionClient(
+                    settings: settings.llm, apiKey: key, userAgent: "PaperPost (+\(settings.baseURL))", maxResponseBytes: settings.httpMaxBytes),
                 prompts: try Prompts(directory: settings.templatesDirectory), store: store,
                 spending: Spending(day: day, settings: settings.llm, store: store), settings: settings.llm, force: options.force)
         } else {

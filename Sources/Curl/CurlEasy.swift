@@ -12,23 +12,43 @@ package struct CurlError: Error, Sendable {
     package var responseCode: Int
     /// The server's last reply lines (for SMTP: `550 5.1.1 User unknown`), when it sent any.
     package var responseLines: [String]
+    /// Set when the transfer was stopped because the body outgrew the caller's limit, which is
+    /// the server's doing and not a network fault, so callers must not retry it.
+    package var bodyTooLarge: BodyTooLarge?
 
-    package init(code: Int, message: String, responseCode: Int = 0, responseLines: [String] = []) {
+    package init(
+        code: Int, message: String, responseCode: Int = 0, responseLines: [String] = [], bodyTooLarge: BodyTooLarge? = nil
+    ) {
         self.code = code
         self.message = message
         self.responseCode = responseCode
         self.responseLines = responseLines
+        self.bodyTooLarge = bodyTooLarge
     }
 
-    init(_ code: CURLcode, detail: String? = nil, responseCode: Int = 0, responseLines: [String] = []) {
+    init(
+        _ code: CURLcode, detail: String? = nil, responseCode: Int = 0, responseLines: [String] = [],
+        bodyTooLarge: BodyTooLarge? = nil
+    ) {
         let generic = String(cString: curl_easy_strerror(code))
         self.init(
             code: Int(code.rawValue), message: (detail?.isEmpty ?? true) ? generic : detail!,
-            responseCode: responseCode, responseLines: responseLines)
+            responseCode: responseCode, responseLines: responseLines, bodyTooLarge: bodyTooLarge)
     }
 
     /// `CURLE_OPERATION_TIMEDOUT`.
     package var isTimeout: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
+}
+
+/// How a response body broke the limit given to `perform(maxBodyBytes:)`.
+package struct BodyTooLarge: Sendable, Equatable {
+    /// The limit in bytes, counted after decompression.
+    package var limit: Int
+    /// Body bytes (decompressed) that had arrived when the transfer was stopped: a little more than
+    /// `limit` when the body outgrew it, 0 when the announced length alone was over it.
+    package var received: Int
+    /// The Content-Length the server sent, when it sent one (the compressed size for a compressed body).
+    package var announced: Int?
 }
 
 /// What one `perform()` produced, copied out of libcurl before the handle is reused.
@@ -68,6 +88,8 @@ package final class CurlEasy: @unchecked Sendable {
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
     /// Bytes fed to the read callback when uploading (SMTP, PUT).
     private var uploadBody: Data?
+    /// Asked before the upload's last bytes go out (see `setUploadBody(_:beforeLastChunk:)`).
+    private var uploadGate: (@Sendable () -> Bool)?
 
     /// The libcurl version string, e.g. "libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13".
     package static var version: String {
@@ -98,6 +120,7 @@ package final class CurlEasy: @unchecked Sendable {
         curl_easy_reset(handle)
         freeLists()
         uploadBody = nil
+        uploadGate = nil
     }
 
     package func set(_ option: CURLoption, long value: Int) throws(CurlError) {
@@ -155,22 +178,35 @@ package final class CurlEasy: @unchecked Sendable {
 
     /// Streams `body` through the read callback with CURLOPT_UPLOAD, which is how SMTP sends a
     /// message (and how HTTP sends a PUT).
-    package func setUploadBody(_ body: Data) throws(CurlError) {
+    ///
+    /// - Parameter beforeLastChunk: called on the transfer's thread before the body's last bytes
+    ///   are handed to libcurl, and may block. For SMTP that is the last moment the message can
+    ///   still be withdrawn: the end-of-data dot follows those bytes. Returning false aborts the
+    ///   transfer (CURLE_ABORTED_BY_CALLBACK) so the server never gets the dot and keeps nothing.
+    package func setUploadBody(_ body: Data, beforeLastChunk: (@Sendable () -> Bool)? = nil) throws(CurlError) {
         try set(CURLOPT_UPLOAD, long: 1)
         try set(CURLOPT_INFILESIZE_LARGE, offset: Int64(body.count))
         uploadBody = body
+        uploadGate = beforeLastChunk
     }
 
     /// Runs the transfer configured since the last reset, blocking the calling thread until it
     /// ends, then resets the handle. Call it from a thread that may block, never from Swift's
     /// cooperative pool.
     ///
-    /// - Parameter shouldAbort: polled by libcurl's progress callback (about once a second while
-    ///   idle, more often while data flows); returning true ends the transfer with
-    ///   CURLE_ABORTED_BY_CALLBACK, which is how a cancelled Swift task stops a blocked transfer.
-    package func perform(shouldAbort: (@Sendable () -> Bool)? = nil) throws(CurlError) -> CurlResponse {
+    /// - Parameters:
+    ///   - maxBodyBytes: the most body bytes to keep, counted after decompression, so that an endless
+    ///     body or a compression bomb ends the transfer instead of filling memory. Exceeding it throws
+    ///     CURLE_FILESIZE_EXCEEDED with ``CurlError/bodyTooLarge`` set. `nil` means no limit.
+    ///   - shouldAbort: polled by libcurl's progress callback (about once a second while
+    ///     idle, more often while data flows); returning true ends the transfer with
+    ///     CURLE_ABORTED_BY_CALLBACK, which is how a cancelled Swift task stops a blocked transfer.
+    package func perform(
+        maxBodyBytes: Int? = nil, shouldAbort: (@Sendable () -> Bool)? = nil
+    ) throws(CurlError) -> CurlResponse {
         defer { reset() }
-        let context = TransferContext(upload: uploadBody, shouldAbort: shouldAbort)
+        let context = TransferContext(upload: uploadBody, maxBodyBytes: maxBodyBytes, shouldAbort: shouldAbort)
+        context.uploadGate = uploadGate
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
         let userdata = unmanaged.toOpaque()
@@ -188,6 +224,11 @@ package final class CurlEasy: @unchecked Sendable {
             try check(ccurl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, userdata))
             try set(CURLOPT_NOPROGRESS, long: 0)
         }
+        if let maxBodyBytes {
+            // Refuses a body whose Content-Length is already over the limit before any of it is
+            // read; bodies without one (or compressed ones that grow) meet the write callback's count.
+            try set(CURLOPT_MAXFILESIZE_LARGE, offset: Int64(maxBodyBytes))
+        }
         errorBuffer[0] = 0
         try check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
@@ -195,6 +236,16 @@ package final class CurlEasy: @unchecked Sendable {
         var status = 0
         guard code == CURLE_OK else {
             _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            if let maxBodyBytes, context.overflow != nil || code == CURLE_FILESIZE_EXCEEDED {
+                let tooLarge = BodyTooLarge(limit: maxBodyBytes, received: context.overflow ?? 0, announced: context.contentLength)
+                let detail =
+                    tooLarge.received > 0
+                    ? "the response body passed the limit of \(maxBodyBytes) bytes (\(tooLarge.received) bytes received)"
+                    : "the response announces \(tooLarge.announced.map { "\($0) bytes" } ?? "a body"), over the limit of \(maxBodyBytes) bytes"
+                throw CurlError(
+                    CURLE_FILESIZE_EXCEEDED, detail: detail, responseCode: status, responseLines: context.rawLines,
+                    bodyTooLarge: tooLarge)
+            }
             throw CurlError(code, detail: String(cString: errorBuffer), responseCode: status, responseLines: context.rawLines)
         }
         try check(ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
@@ -234,11 +285,32 @@ private final class TransferContext {
     var rawLines: [String] = []
     let upload: Data?
     var uploadOffset = 0
+    /// Asked once, before the upload's last bytes; `nil` after it answered.
+    var uploadGate: (@Sendable () -> Bool)?
+    let maxBodyBytes: Int?
+    /// The body bytes that had arrived when the write callback refused one past `maxBodyBytes`.
+    var overflow: Int?
     let shouldAbort: (@Sendable () -> Bool)?
 
-    init(upload: Data?, shouldAbort: (@Sendable () -> Bool)?) {
+    init(upload: Data?, maxBodyBytes: Int?, shouldAbort: (@Sendable () -> Bool)?) {
         self.upload = upload
+        self.maxBodyBytes = maxBodyBytes
         self.shouldAbort = shouldAbort
+    }
+
+    /// The final response's Content-Length, when it sent a readable one.
+    var contentLength: Int? {
+        headers.last { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) }
+    }
+
+    /// Keeps a piece of the body, or refuses it (false) when it would take the body past the limit.
+    func receiveBody(_ chunk: UnsafeBufferPointer<CChar>) -> Bool {
+        if let maxBodyBytes, body.count + chunk.count > maxBodyBytes {
+            overflow = body.count + chunk.count
+            return false
+        }
+        body.append(chunk)
+        return true
     }
 
     func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
@@ -279,7 +351,11 @@ private let curlWriteCallback: ccurl_data_callback = { buffer, size, count, user
         return 0
     }
     if let buffer, length > 0 {
-        context.body.append(UnsafeBufferPointer(start: buffer, count: length))
+        // libcurl calls this with decoded bytes when it decompresses (CURLOPT_ACCEPT_ENCODING), so the
+        // limit counts what would be kept; a short count makes curl stop with CURLE_WRITE_ERROR.
+        guard context.receiveBody(UnsafeBufferPointer(start: buffer, count: length)) else {
+            return 0
+        }
     }
     return length
 }
@@ -302,6 +378,12 @@ private let curlReadCallback: ccurl_data_callback = { buffer, size, count, userd
     let length = min(size * count, upload.count - context.uploadOffset)
     guard length > 0 else {
         return 0
+    }
+    if context.uploadOffset + length == upload.count, let gate = context.uploadGate {
+        context.uploadGate = nil
+        guard gate() else {
+            return Int(CURL_READFUNC_ABORT)
+        }
     }
     let start = upload.startIndex + context.uploadOffset
     upload[start..<(start + length)].withUnsafeBytes { chunk in

@@ -153,17 +153,22 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
     /// The server answered, but not with 2xx, even after retrying. The last response is kept
     /// because some callers can still use it (arXiv sometimes answers 406 with a valid feed).
     case status(url: String, status: Int, server: String?, attempts: Int, lastResponse: HTTPResponse)
+    /// The body was bigger than the client's `maxBodyBytes` (counted after decompression), so the
+    /// transfer was stopped and nothing of it is returned. Never retried: the same server would
+    /// send the same body again. `received` is how much had arrived when it was stopped (0 when the
+    /// announced Content-Length alone was over the limit), `announced` that Content-Length.
+    case tooLarge(url: String, limit: Int, received: Int, announced: Int?, attempts: Int)
 
     public var url: String {
         switch self {
-        case .transport(let url, _, _, _), .status(let url, _, _, _, _):
+        case .transport(let url, _, _, _), .status(let url, _, _, _, _), .tooLarge(let url, _, _, _, _):
             url
         }
     }
 
     public var attempts: Int {
         switch self {
-        case .transport(_, _, _, let attempts), .status(_, _, _, let attempts, _):
+        case .transport(_, _, _, let attempts), .status(_, _, _, let attempts, _), .tooLarge(_, _, _, _, let attempts):
             attempts
         }
     }
@@ -175,7 +180,19 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
         case .status(let url, let status, let server, let attempts, let response):
             "\(url) answered HTTP \(status)\(server.map { " from server \"\($0)\"" } ?? "") (\(Self.tries(attempts)))."
                 + Self.bodyExcerpt(response.body) + " " + Self.advice(status: status)
+        case .tooLarge(let url, let limit, let received, let announced, _):
+            "\(url) sent a response larger than the limit of \(limit) bytes\(Self.mebibytes(limit))"
+                + (received > 0
+                    ? ": the transfer was stopped after \(received) bytes"
+                    : ": it announced \(announced.map { "\($0) bytes" } ?? "more") and was refused before reading it")
+                + ". Nothing of it was used. An endless or decompression-bomb body is the server misbehaving; "
+                + "if a response this large is expected, raise PAPERPOST_HTTP_MAX_BYTES (bytes)."
         }
+    }
+
+    /// " (64 MiB)" for a whole number of MiB, which is how the limit is usually chosen.
+    private static func mebibytes(_ bytes: Int) -> String {
+        bytes >= 1_048_576 && bytes % 1_048_576 == 0 ? " (\(bytes / 1_048_576) MiB)" : ""
     }
 
     private static func tries(_ attempts: Int) -> String {
@@ -238,7 +255,7 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The app's HTTP client: TLS always verified, at most 5 redirects and only to http/https,
-/// compressed responses accepted, and transient failures retried per `RetryPolicy`.
+/// compressed responses accepted, bodies bounded, and transient failures retried per `RetryPolicy`.
 ///
 /// A final class rather than an actor: an actor would serialise sends, but all it guards is a
 /// pool of idle curl handles, which a Mutex covers without making concurrent requests queue.
@@ -246,23 +263,33 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
 public final class HTTPClient: Sendable {
     private let userAgent: String
     private let retryPolicy: RetryPolicy
+    private let maxBodyBytes: Int
     private let sleep: @Sendable (Duration) async throws -> Void
     private let idleWorkers = Mutex<[Worker]>([])
     /// Enough to keep one connection per host for the few hosts PaperPost talks to; handles
     /// beyond this are closed when their request ends.
     private static let maxIdleWorkers = 8
 
+    /// 64 MiB: a 2,000-entry arXiv API page is about 5 MB and a chat completion a few KB, while an
+    /// endless or decompression-bomb body is stopped long before it can hurt the process.
+    public static let defaultMaxBodyBytes = 64 * 1_048_576
+
     /// - Parameters:
     ///   - userAgent: sent on every request; arXiv asks automated clients to name themselves
     ///     and give a contact, e.g. `PaperPost/1.0 (+https://example.org/paperpost)`.
+    ///   - maxBodyBytes: the largest response body accepted, counted after decompression
+    ///     (`PAPERPOST_HTTP_MAX_BYTES`); a larger one fails with ``HTTPError/tooLarge(url:limit:received:announced:attempts:)``
+    ///     as soon as it passes the limit, so memory stays bounded whatever a server sends.
     ///   - sleep: how retry waits are spent; tests replace it to observe the chosen delays.
     public init(
         userAgent: String,
         retryPolicy: RetryPolicy = .init(),
+        maxBodyBytes: Int = HTTPClient.defaultMaxBodyBytes,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.userAgent = userAgent
         self.retryPolicy = retryPolicy
+        self.maxBodyBytes = max(1, maxBodyBytes)
         self.sleep = sleep
     }
 
@@ -301,6 +328,11 @@ public final class HTTPClient: Sendable {
                 }
                 wait = retryPolicy.delay(afterAttempt: attempt, retryAfter: response.header("retry-after"))
             case .failure(let error):
+                if let tooLarge = error.bodyTooLarge {
+                    throw .tooLarge(
+                        url: request.url, limit: tooLarge.limit, received: tooLarge.received, announced: tooLarge.announced,
+                        attempts: attempt)
+                }
                 failure = .transport(url: request.url, code: error.code, message: error.message, attempts: attempt)
                 guard Self.isRetryable(curlCode: error.code) else {
                     throw failure
@@ -348,11 +380,13 @@ public final class HTTPClient: Sendable {
         defer { checkIn(worker) }
         let flag = CancellationFlag()
         let userAgent = userAgent
+        let maxBodyBytes = maxBodyBytes
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 worker.queue.async {
                     let result = Result { () throws(CurlError) -> HTTPResponse in
-                        try Self.transfer(request, userAgent: userAgent, on: worker.easy, cancelled: flag)
+                        try Self.transfer(
+                            request, userAgent: userAgent, maxBodyBytes: maxBodyBytes, on: worker.easy, cancelled: flag)
                     }
                     continuation.resume(returning: result.mapError { error in
                         error.code == Self.cancelled.code ? Self.cancelled : error
@@ -370,6 +404,7 @@ public final class HTTPClient: Sendable {
     private static func transfer(
         _ request: HTTPRequest,
         userAgent: String,
+        maxBodyBytes: Int,
         on easy: CurlEasy,
         cancelled: CancellationFlag
     ) throws(CurlError) -> HTTPResponse {
@@ -413,7 +448,7 @@ public final class HTTPClient: Sendable {
         }
         try easy.set(CURLOPT_HTTPHEADER, list: fields)
 
-        let response = try easy.perform(shouldAbort: { cancelled.isSet })
+        let response = try easy.perform(maxBodyBytes: maxBodyBytes, shouldAbort: { cancelled.isSet })
         var headers: [String: String] = [:]
         for (name, value) in response.headers {
             headers[name.lowercased()] = value

@@ -433,11 +433,11 @@ enum LeaseOwner {
 
 /// Spaces messages so that no more than `perSecond` start in any second, across all lanes.
 actor Pacer {
-    let interval: Duration
+    nonisolated let interval: Duration
     private var next = ContinuousClock.now
 
     init(perSecond: Double) {
-        interval = .milliseconds(Int(1000 / perSecond))
+        interval = .seconds(1) / max(perSecond, 1e-9)
     }
 
     func wait() async {

@@ -37,11 +37,21 @@ public struct LinkToken: Sendable, Hashable {
     public init?(unverified token: String) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, let purpose = Purpose(rawValue: String(parts[0])),
-            let id = Int64(parts[1]), let expires = Int64(parts[2]), Data(base64URLEncoded: String(parts[3])) != nil
+            let id = Self.canonicalNumber(parts[1]), let expires = Self.canonicalNumber(parts[2]),
+            Data(base64URLEncoded: String(parts[3])) != nil
         else { return nil }
         self.purpose = purpose
         self.subscriberID = id
         self.expires = expires
+    }
+
+    /// Only the spelling ``signed(serverSecret:subscriberSecret:)`` writes: ASCII digits, no sign,
+    /// no leading zero. `Int64("05")` and `Int64("+5")` are both 5, and since the signature covers
+    /// the number rather than its text, every such spelling of a mailed link would verify too.
+    private static func canonicalNumber(_ text: Substring) -> Int64? {
+        guard let first = text.utf8.first, text.utf8.allSatisfy({ (48...57).contains($0) }), first != 48 || text.utf8.count == 1
+        else { return nil }
+        return Int64(text)
     }
 
     public enum Rejection: Error, Sendable, Equatable {

@@ -1,5 +1,4 @@
 import Configuration
-import SystemPackage
 import Foundation
 
 /// Everything PaperPost is configured with, as one value.
@@ -30,6 +29,10 @@ public struct Settings: Sendable {
     /// The pause between two requests to arXiv, at least 3 seconds by arXiv's terms
     /// (`PAPERPOST_ARXIV_DELAY`, seconds; tests against a local server lower it).
     public var arxivDelay: Duration
+    /// The largest HTTP response body accepted from arXiv or the language model, counted after
+    /// decompression, so an endless or decompression-bomb answer cannot exhaust memory
+    /// (`PAPERPOST_HTTP_MAX_BYTES`, bytes; 64 MiB by default, more than ten times a 2,000-entry API page).
+    public var httpMaxBytes: Int
     /// The language model used for curation; without an API key curation is heuristic.
     public var llm: LLMSettings
     /// Where templates live: prompts, the digest and the email (`PAPERPOST_TEMPLATES`).
@@ -51,6 +54,7 @@ public struct Settings: Sendable {
         arxivAPIURL: String = "https://export.arxiv.org/api/query",
         arxivCrossLists: Bool = true,
         arxivDelay: Duration = .seconds(3),
+        httpMaxBytes: Int = 64 * 1_048_576,
         llm: LLMSettings = LLMSettings(),
         templatesDirectory: String = "templates",
         mail: MailSettings = MailSettings(),
@@ -66,6 +70,7 @@ public struct Settings: Sendable {
         self.arxivAPIURL = arxivAPIURL
         self.arxivCrossLists = arxivCrossLists
         self.arxivDelay = arxivDelay
+        self.httpMaxBytes = httpMaxBytes
         self.llm = llm
         self.templatesDirectory = templatesDirectory
         self.mail = mail
@@ -142,13 +147,20 @@ public struct DeliverySettings: Sendable {
     public var maxAttempts: Int
     /// Hard bounces on this many distinct digests mark a subscriber bounced (`PAPERPOST_BOUNCE_THRESHOLD`).
     public var bounceThreshold: Int
+    /// How long a send's lease on a digest lasts without renewal (`PAPERPOST_SEND_LEASE`,
+    /// seconds). A sender renews it as it writes; one paused or hung for longer loses it to
+    /// the next send, and is fenced off from the log when it resumes.
+    public var leaseDuration: Duration
+    /// Consecutive connection failures or timeouts after which a send stops and defers what
+    /// is left (`PAPERPOST_SMTP_BREAKER`), so a dead relay costs minutes, not hours.
+    public var breakerThreshold: Int
 
     public init(
         smtpURL: String? = nil, smtpUser: String? = nil, smtpPassword: String? = nil, tls: TLS = .required,
         caFile: String? = nil, bounceAddress: EmailAddress? = nil, connectTimeout: Duration = .seconds(10),
         messageTimeout: Duration = .seconds(60), connections: Int = 4, rate: Double? = nil,
         outboxDirectory: String = "var/outbox", retryBase: Duration = .seconds(300), maxAttempts: Int = 5,
-        bounceThreshold: Int = 3
+        bounceThreshold: Int = 3, leaseDuration: Duration = .seconds(300), breakerThreshold: Int = 5
     ) {
         self.smtpURL = smtpURL
         self.smtpUser = smtpUser
@@ -164,6 +176,8 @@ public struct DeliverySettings: Sendable {
         self.retryBase = retryBase
         self.maxAttempts = maxAttempts
         self.bounceThreshold = bounceThreshold
+        self.leaseDuration = leaseDuration
+        self.breakerThreshold = breakerThreshold
     }
 }
 
@@ -178,6 +192,8 @@ public struct MailSettings: Sendable {
     /// Signs the links in every email (`PAPERPOST_SECRET`); when unset, a secret is generated once
     /// into the database's directory.
     public var secret: String?
+    /// The shortest `PAPERPOST_SECRET` accepted: 256 bits, as much as HMAC-SHA256 can use.
+    public static let minimumSecretBytes = 32
 
     public init(
         from: Mailbox = Mailbox(displayName: "PaperPost", address: try! EmailAddress("digest@example.org")),
@@ -253,144 +269,206 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Settings {
-    /// Reads `PAPERPOST_*` variables from the environment, then from `configFile` (an
-    /// `.env`-style file of `PAPERPOST_…=value` lines, the same format systemd's
-    /// `EnvironmentFile=` reads). The environment wins over the file.
+    /// Reads `PAPERPOST_*` variables from the environment, then from `configFile` (a file of
+    /// `PAPERPOST_…=value` lines, the format systemd's `EnvironmentFile=` reads; see
+    /// ``ConfigurationFile``). The environment wins over the file; an empty variable counts as
+    /// unset, except `PAPERPOST_SECRET`, where it is refused.
     ///
-    /// - Throws: ``ConfigurationError`` naming the variable or file that is wrong.
+    /// Every value is checked as it is read: no control characters (a line break in a value
+    /// could reach a mail header), numbers within their ``SettingLimit``, and a secret long
+    /// enough to sign links. The keys read here are the known keys, so there is no second list
+    /// to keep in step: a file key that is not read is refused with its line (a misspelt setting
+    /// must not silently keep its default), and an unknown `PAPERPOST_*` variable in the
+    /// environment only gets a warning, since other tools may set such variables.
+    ///
+    /// - Parameter warn: receives each warning, one line without a trailing newline.
+    /// - Throws: ``ConfigurationError`` naming the variable, or the file and line, that is wrong.
     public static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        configFile: String? = nil
+        configFile: String? = nil,
+        warn: (String) -> Void = { _ in }
     ) async throws -> Settings {
         var providers: [any ConfigProvider] = [
             EnvironmentVariablesProvider(environmentVariables: environment)
         ]
-        if let configFile {
-            guard FileManager.default.fileExists(atPath: configFile) else {
-                throw ConfigurationError("configuration file '\(configFile)' does not exist")
-            }
-            do {
-                providers.append(try await EnvironmentVariablesProvider(environmentFilePath: FilePath(configFile)))
-            } catch {
-                throw ConfigurationError("configuration file '\(configFile)' cannot be read: \(error)")
-            }
+        let file = try configFile.map(ConfigurationFile.read)
+        if let file {
+            providers.append(EnvironmentVariablesProvider(environmentVariables: file.values))
         }
         let config = ConfigReader(providers: providers)
-        func value(_ name: String) -> String? {
-            let text = config.string(forKey: ConfigKey(["paperpost"] + name.split(separator: "_").map { $0.lowercased() }))
-            return text.flatMap { $0.isEmpty ? nil : $0 }
+        // Every key asked for: the known keys.
+        var known: Set<String> = []
+        // The value as set, empty included, refused if it holds a control character.
+        func text(_ name: String, isSecret: Bool = false) throws -> String? {
+            known.insert("PAPERPOST_\(name)")
+            guard let text = config.string(forKey: ConfigKey(["paperpost"] + name.split(separator: "_").map { $0.lowercased() }), isSecret: isSecret)
+            else { return nil }
+            if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+                throw ConfigurationError(
+                    "PAPERPOST_\(name): the value contains a line break or control character (\(String(format: "U+%04X", control.value))); "
+                        + "no setting may contain one")
+            }
+            return text
+        }
+        func value(_ name: String, isSecret: Bool = false) throws -> String? {
+            try text(name, isSecret: isSecret).flatMap { $0.isEmpty ? nil : $0 }
         }
         func invalid(_ name: String, _ error: some Error) -> ConfigurationError {
             ConfigurationError("PAPERPOST_\(name): \(error)")
         }
 
         var settings = Settings()
-        if let path = value("DB") {
+        if let path = try value("DB") {
             settings.databasePath = path
         }
-        if let list = value("DEFAULT_CATEGORIES") {
+        if let list = try value("DEFAULT_CATEGORIES") {
             do { settings.defaultCategories = try ArxivCategory.parseList(list) } catch { throw invalid("DEFAULT_CATEGORIES", error) }
         }
-        if let language = value("DEFAULT_LANGUAGE") {
+        if let language = try value("DEFAULT_LANGUAGE") {
             do { settings.defaultLanguage = try Language(parsing: language) } catch { throw invalid("DEFAULT_LANGUAGE", error) }
         }
         func flag(_ name: String) throws -> Bool? {
-            guard let text = value(name) else { return nil }
+            guard let text = try value(name) else { return nil }
             guard let on = Bool(parsingFlag: text) else {
                 throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not true or false")
             }
             return on
         }
         func url(_ name: String) throws -> String? {
-            guard let text = value(name) else { return nil }
-            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not an http or https URL")
+            guard let text = try value(name) else { return nil }
+            // Only the characters a URL may hold, so that nothing typed here can end the `<…>`
+            // of a List-Unsubscribe header or be re-encoded behind the operator's back.
+            let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%".unicodeScalars)
+            guard text.unicodeScalars.allSatisfy(allowed.contains), let url = URL(string: text),
+                ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            else {
+                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not an http or https URL (ASCII, spaces and <>\"{}|\\^` percent-encoded)")
             }
             return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        func number(_ name: String, _ limit: SettingLimit) throws -> Double? {
+            try value(name).map { try limit.parse($0, name: "PAPERPOST_\(name)") }
+        }
+        func integer(_ name: String, _ limit: SettingLimit) throws -> Int? {
+            try value(name).map { try limit.parseInteger($0, name: "PAPERPOST_\(name)") }
+        }
+        func seconds(_ name: String, _ limit: SettingLimit) throws -> Duration? {
+            try number(name, limit).map { .seconds($0) }
         }
         settings.caseSensitiveLocalPart = try flag("CASE_SENSITIVE_LOCAL_PART") ?? settings.caseSensitiveLocalPart
         settings.baseURL = try url("BASE_URL") ?? settings.baseURL
         settings.arxivRSSURL = try url("ARXIV_RSS_URL") ?? settings.arxivRSSURL
         settings.arxivAPIURL = try url("ARXIV_API_URL") ?? settings.arxivAPIURL
         settings.arxivCrossLists = try flag("ARXIV_CROSS_LISTS") ?? settings.arxivCrossLists
-        if let text = value("ARXIV_DELAY") {
-            guard let seconds = Double(text), seconds >= 0 else {
-                throw ConfigurationError("PAPERPOST_ARXIV_DELAY: '\(text)' is not a number of seconds")
-            }
-            settings.arxivDelay = .milliseconds(Int(seconds * 1000))
-        }
-        func number(_ name: String, minimum: Double = 0) throws -> Double? {
-            guard let text = value(name) else { return nil }
-            guard let number = Double(text), number >= minimum, number.isFinite else {
-                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not a number of at least \(minimum)")
-            }
-            return number
-        }
+        settings.arxivDelay = try seconds("ARXIV_DELAY", .arxivDelay) ?? settings.arxivDelay
+        settings.httpMaxBytes = try integer("HTTP_MAX_BYTES", .httpMaxBytes) ?? settings.httpMaxBytes
         settings.llm.baseURL = try url("LLM_BASE_URL") ?? settings.llm.baseURL
-        settings.llm.apiKey = config.string(forKey: "paperpost.llm.api.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        settings.llm.model = value("LLM_MODEL") ?? settings.llm.model
-        settings.llm.pricePerMillionInput = try number("LLM_PRICE_INPUT")
-        settings.llm.pricePerMillionOutput = try number("LLM_PRICE_OUTPUT")
+        settings.llm.apiKey = try value("LLM_API_KEY", isSecret: true)
+        settings.llm.model = try value("LLM_MODEL") ?? settings.llm.model
+        settings.llm.pricePerMillionInput = try number("LLM_PRICE_INPUT", .llmPrice)
+        settings.llm.pricePerMillionOutput = try number("LLM_PRICE_OUTPUT", .llmPrice)
         if (settings.llm.pricePerMillionInput == nil) != (settings.llm.pricePerMillionOutput == nil) {
             throw ConfigurationError("PAPERPOST_LLM_PRICE_INPUT and PAPERPOST_LLM_PRICE_OUTPUT go together: set both or neither")
         }
-        if let currency = value("LLM_CURRENCY") {
-            guard currency.count == 3, currency.allSatisfy(\.isLetter) else {
+        if let currency = try value("LLM_CURRENCY") {
+            guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
                 throw ConfigurationError("PAPERPOST_LLM_CURRENCY: '\(currency)' is not a three-letter currency code such as CNY or USD")
             }
             settings.llm.currency = currency.uppercased()
         }
-        settings.llm.maxCost = try number("LLM_MAX_COST")
-        settings.llm.concurrency = try number("LLM_CONCURRENCY", minimum: 1).map { Int($0) } ?? settings.llm.concurrency
-        settings.llm.timeout = try number("LLM_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.llm.timeout
+        settings.llm.maxCost = try number("LLM_MAX_COST", .llmMaxCost)
+        settings.llm.concurrency = try integer("LLM_CONCURRENCY", .llmConcurrency) ?? settings.llm.concurrency
+        settings.llm.timeout = try seconds("LLM_TIMEOUT", .llmTimeout) ?? settings.llm.timeout
         settings.llm.jsonMode = try flag("LLM_JSON_MODE") ?? settings.llm.jsonMode
-        settings.llm.retryDelay = try number("LLM_RETRY_DELAY").map { .milliseconds(Int($0 * 1000)) } ?? settings.llm.retryDelay
-        settings.templatesDirectory = value("TEMPLATES") ?? settings.templatesDirectory
-        if let from = value("MAIL_FROM") {
+        settings.llm.retryDelay = try seconds("LLM_RETRY_DELAY", .llmRetryDelay) ?? settings.llm.retryDelay
+        settings.templatesDirectory = try value("TEMPLATES") ?? settings.templatesDirectory
+        if let from = try value("MAIL_FROM") {
             do { settings.mail.from = try Mailbox(parsing: from) } catch { throw invalid("MAIL_FROM", error) }
         }
-        if let mailto = value("UNSUBSCRIBE_MAILTO") {
+        if let mailto = try value("UNSUBSCRIBE_MAILTO") {
             do { settings.mail.unsubscribeMailto = try EmailAddress(mailto) } catch { throw invalid("UNSUBSCRIBE_MAILTO", error) }
         }
-        if let listID = value("LIST_ID") {
+        if let listID = try value("LIST_ID") {
             guard listID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.".contains($0)) }), listID.contains(".") else {
                 throw ConfigurationError("PAPERPOST_LIST_ID: '\(listID)' is not a dotted name such as arxiv-digest.example.org")
             }
             settings.mail.listID = listID
         }
-        settings.mail.secret = config.string(forKey: "paperpost.secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let secret = try text("SECRET", isSecret: true) {
+            // Never echoed: only its length is named.
+            guard secret.utf8.count >= MailSettings.minimumSecretBytes else {
+                throw ConfigurationError(
+                    "PAPERPOST_SECRET: \(secret.isEmpty ? "is set but empty" : "is only \(secret.utf8.count) byte\(secret.utf8.count == 1 ? "" : "s") long"); it needs at least "
+                        + "\(MailSettings.minimumSecretBytes) (for example `openssl rand -hex 32`), or leave it unset to use a generated one")
+            }
+            settings.mail.secret = secret
+        }
 
-        if let url = value("SMTP_URL") {
+        if let url = try value("SMTP_URL") {
             guard let parsed = URL(string: url), ["smtp", "smtps"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
                 throw ConfigurationError("PAPERPOST_SMTP_URL: '\(url)' is not an smtp:// or smtps:// URL such as smtp://mail.example.org:587")
             }
             settings.delivery.smtpURL = url
         }
-        settings.delivery.smtpUser = value("SMTP_USER")
-        settings.delivery.smtpPassword = config.string(forKey: "paperpost.smtp.password", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        if let tls = value("SMTP_TLS") {
+        settings.delivery.smtpUser = try value("SMTP_USER")
+        settings.delivery.smtpPassword = try value("SMTP_PASSWORD", isSecret: true)
+        if let tls = try value("SMTP_TLS") {
             guard let mode = DeliverySettings.TLS(rawValue: tls.lowercased()) else {
                 throw ConfigurationError("PAPERPOST_SMTP_TLS: '\(tls)' is not one of required, opportunistic, off")
             }
             settings.delivery.tls = mode
         }
-        settings.delivery.caFile = value("SMTP_CA_FILE")
-        if let bounce = value("BOUNCE_ADDRESS") {
+        settings.delivery.caFile = try value("SMTP_CA_FILE")
+        if let bounce = try value("BOUNCE_ADDRESS") {
             do { settings.delivery.bounceAddress = try EmailAddress(bounce) } catch { throw invalid("BOUNCE_ADDRESS", error) }
         }
-        settings.delivery.connectTimeout = try number("SMTP_CONNECT_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.connectTimeout
-        settings.delivery.messageTimeout = try number("SMTP_TIMEOUT", minimum: 1).map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.messageTimeout
-        settings.delivery.connections = try number("SMTP_CONNECTIONS", minimum: 1).map { Int($0) } ?? settings.delivery.connections
-        settings.delivery.rate = try number("SEND_RATE").flatMap { $0 > 0 ? $0 : nil }
-        settings.delivery.outboxDirectory = value("OUTBOX") ?? settings.delivery.outboxDirectory
-        settings.delivery.retryBase = try number("RETRY_BASE").map { .milliseconds(Int($0 * 1000)) } ?? settings.delivery.retryBase
-        settings.delivery.maxAttempts = try number("MAX_ATTEMPTS", minimum: 1).map { Int($0) } ?? settings.delivery.maxAttempts
-        settings.delivery.bounceThreshold = try number("BOUNCE_THRESHOLD", minimum: 1).map { Int($0) } ?? settings.delivery.bounceThreshold
-        settings.web.confirmationLifetime = try number("CONFIRM_DAYS", minimum: 1).map { .seconds(Int($0 * 86_400)) } ?? settings.web.confirmationLifetime
-        settings.web.subscribeLimitPerClient = try number("SUBSCRIBE_LIMIT_CLIENT", minimum: 1).map { Int($0) } ?? settings.web.subscribeLimitPerClient
-        settings.web.subscribeLimitPerAddress = try number("SUBSCRIBE_LIMIT_ADDRESS", minimum: 1).map { Int($0) } ?? settings.web.subscribeLimitPerAddress
+        settings.delivery.connectTimeout = try seconds("SMTP_CONNECT_TIMEOUT", .smtpConnectTimeout) ?? settings.delivery.connectTimeout
+        settings.delivery.messageTimeout = try seconds("SMTP_TIMEOUT", .smtpTimeout) ?? settings.delivery.messageTimeout
+        settings.delivery.connections = try integer("SMTP_CONNECTIONS", .smtpConnections) ?? settings.delivery.connections
+        settings.delivery.rate = try number("SEND_RATE", .sendRate)
+        settings.delivery.outboxDirectory = try value("OUTBOX") ?? settings.delivery.outboxDirectory
+        settings.delivery.retryBase = try seconds("RETRY_BASE", .retryBase) ?? settings.delivery.retryBase
+        settings.delivery.maxAttempts = try integer("MAX_ATTEMPTS", .maxAttempts) ?? settings.delivery.maxAttempts
+        settings.delivery.bounceThreshold = try integer("BOUNCE_THRESHOLD", .bounceThreshold) ?? settings.delivery.bounceThreshold
+        settings.delivery.leaseDuration = try seconds("SEND_LEASE", .sendLease) ?? settings.delivery.leaseDuration
+        settings.delivery.breakerThreshold = try integer("SMTP_BREAKER", .smtpBreaker) ?? settings.delivery.breakerThreshold
+        settings.web.confirmationLifetime = try integer("CONFIRM_DAYS", .confirmDays).map { .seconds($0 * 86_400) } ?? settings.web.confirmationLifetime
+        settings.web.subscribeLimitPerClient = try integer("SUBSCRIBE_LIMIT_CLIENT", .subscribeLimitClient) ?? settings.web.subscribeLimitPerClient
+        settings.web.subscribeLimitPerAddress = try integer("SUBSCRIBE_LIMIT_ADDRESS", .subscribeLimitAddress) ?? settings.web.subscribeLimitPerAddress
         settings.web.trustForwardedFor = try flag("TRUST_PROXY") ?? settings.web.trustForwardedFor
+
+        if let file, let unknown = file.entries.filter({ !known.contains($0.key) }).min(by: { $0.value.line < $1.value.line }) {
+            throw ConfigurationError(
+                "\(file.path):\(unknown.value.line): unknown setting \(unknown.key)"
+                    + (unknown.key == "PAPERPOST_CONFIG" ? "; it names the configuration file and cannot be set inside it" : "")
+                    + (closest(to: unknown.key, in: known).map { "; did you mean \($0)?" } ?? ""))
+        }
+        // PAPERPOST_CONFIG names the file, and the caller reads it.
+        for name in environment.keys.sorted() where name.hasPrefix("PAPERPOST_") && !known.contains(name) && name != "PAPERPOST_CONFIG" {
+            warn("warning: \(name) is not a PaperPost setting and is ignored" + (closest(to: name, in: known).map { "; did you mean \($0)?" } ?? ""))
+        }
         return settings
+    }
+
+    /// The known key nearest to a misspelt one, if it is near enough to be a likely typo.
+    private static func closest(to key: String, in known: Set<String>) -> String? {
+        let typed = Array(key.uppercased().utf8)
+        let best = known.map { candidate in (candidate, editDistance(typed, Array(candidate.utf8))) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
+        guard let best, best.1 > 0, best.1 <= max(2, typed.count / 5) else { return nil }
+        return best.0
+    }
+
+    /// Levenshtein distance, one row at a time.
+    private static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 }
 

@@ -25,14 +25,14 @@ struct PaperPost: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            let code = exitCode(for: error)
-            let message = fullMessage(for: error)
-            if code == .success {
-                print(message)
+            // Everything thrown while parsing is ArgumentParser's: help and version are
+            // answers, the rest is bad usage.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            Terminal.error(message)
-            Foundation.exit(1)
+            Terminal.error(fullMessage(for: error))
+            Foundation.exit(ExitStatus.badInput.rawValue)
         }
         do {
             if var command = command as? any AsyncParsableCommand {
@@ -41,12 +41,27 @@ struct PaperPost: AsyncParsableCommand {
                 var command = command
                 try command.run()
             }
-        } catch let exit as ExitCode {
+        } catch {
+            finish(with: error)
+        }
+    }
+
+    /// ArgumentParser's own outcomes first (`help send` and `--help` arrive here, thrown by its
+    /// help command's `run()`; so do `CleanExit` and `ExitCode`), then the project's errors by
+    /// ``ExitStatus``.
+    static func finish(with error: any Error) -> Never {
+        if let exit = error as? ExitCode {
             Foundation.exit(exit.rawValue)
-        } catch let error as CleanExit {
+        }
+        switch exitCode(for: error) {
+        case .success:
             print(fullMessage(for: error))
             Foundation.exit(0)
-        } catch {
+        case .validationFailure where !(error is ValidationError):
+            // A usage error from ArgumentParser itself, with the usage that explains it.
+            Terminal.error(fullMessage(for: error))
+            Foundation.exit(ExitStatus.badInput.rawValue)
+        default:
             Terminal.error("paperpost: \(error)")
             Foundation.exit(ExitStatus.for(error).rawValue)
         }

@@ -38,14 +38,14 @@ struct AnnouncementFetchTests {
 
     func withArxiv(
         feed: [FixtureResponse], api: [FixtureResponse] = [],
-        delay: Duration = .milliseconds(50), _ body: (Fixture2) async throws -> Void
+        delay: Duration = .milliseconds(50), maxBytes: Int = Settings().httpMaxBytes, _ body: (Fixture2) async throws -> Void
     ) async throws {
         let server = try await LocalHTTPServer(routes: api.isEmpty ? [Self.feedPath: feed] : [Self.feedPath: feed, Self.apiPath: api])
         defer { server.stop() }
         try await withTemporaryStore { store, _ in
             let settings = Settings(
                 baseURL: "https://digest.example.org", arxivRSSURL: server.url("/atom"), arxivAPIURL: server.url(Self.apiPath),
-                arxivDelay: delay)
+                arxivDelay: delay, httpMaxBytes: maxBytes)
             let papers = PaperStore(database: store.database)
             try await body(Fixture2(
                 server: server, fetch: AnnouncementFetch(papers: papers), papers: papers,
@@ -210,6 +210,70 @@ struct AnnouncementFetchTests {
             #expect(second.tally.total == .init(new: 0, updated: 1, skipped: 1))
             let paper = try #require(try await arxiv.papers.papers(announcedOn: nil).first { $0.paper.id == "2508.14001" })
             #expect(paper.paper.version == 2)
+        }
+    }
+
+    @Test("an endless feed is stopped at the configured limit, not retried, and nothing is recorded")
+    func endlessFeed() async throws {
+        try await withArxiv(feed: [FixtureResponse(endless: true)], maxBytes: 1_048_576) { arxiv throws in
+            await #expect {
+                try await arxiv.run()
+            } throws: { error in
+                let message = "\(error)"
+                return message.hasPrefix("arXiv's answer was refused, nothing was recorded")
+                    && message.contains(arxiv.server.url(Self.feedPath)) && message.contains("limit of 1048576 bytes")
+                    && message.contains("PAPERPOST_HTTP_MAX_BYTES")
+            }
+            #expect(try await arxiv.server.requests().count == 1)
+            #expect(try await arxiv.papers.announcements().isEmpty)
+        }
+    }
+
+    @Test("a gzip-bomb feed is refused at the default limit and nothing is recorded")
+    func gzipBombFeed() async throws {
+        let bomb = FixtureResponse(headers: [("Content-Encoding", "gzip")], body: .gzipOfZeros(1 << 30))
+        try await withArxiv(feed: [bomb]) { arxiv throws in
+            await #expect {
+                try await arxiv.run()
+            } throws: { error in
+                "\(error)".contains("larger than the limit of 67108864 bytes (64 MiB)")
+            }
+            #expect(try await arxiv.papers.announcements().isEmpty)
+        }
+    }
+
+    @Test("a feed without a date is refused naming its URL, not recorded under today")
+    func undatedFeed() async throws {
+        let text = String(decoding: try Self.feed(replacing: ["<updated>2025-08-20T04:00:19.866337+00:00</updated>": ""]), as: UTF8.self)
+        let start = try #require(text.range(of: "<entry>"))
+        let end = try #require(text.range(of: "</entry>", options: .backwards))
+        let undated = Data((String(text[..<start.lowerBound]) + String(text[end.upperBound...])).utf8)
+        try await withArxiv(feed: [Self.ok(undated)]) { arxiv throws in
+            await #expect {
+                try await arxiv.run()
+            } throws: { error in
+                let message = "\(error)"
+                return message.hasPrefix(arxiv.server.url(Self.feedPath) + ": the announcement feed has no date")
+                    && message.hasSuffix("nothing was recorded")
+            }
+            #expect(try await arxiv.papers.announcements().isEmpty)
+        }
+    }
+
+    @Test("a feed dated in the year 9999 is refused naming the date and URL, so it cannot stay the latest")
+    func futureFeed() async throws {
+        let future = try Self.feed(replacing: [
+            "<updated>2025-08-20T04:00:19.866337+00:00</updated>": "<updated>9999-12-31T00:00:00+00:00</updated>",
+        ])
+        try await withArxiv(feed: [Self.ok(future)]) { arxiv throws in
+            await #expect {
+                try await arxiv.run()
+            } throws: { error in
+                let message = "\(error)"
+                return message.hasPrefix(arxiv.server.url(Self.feedPath) + ": the announcement feed is dated 9999-12-31T00:00:00Z")
+            }
+            #expect(try await arxiv.papers.announcements().isEmpty)
+            #expect(try await arxiv.server.requests().count == 1)
         }
     }
 }

@@ -18,7 +18,7 @@ struct ServeCommandTests {
         try await withTemporaryDirectory { directory in
             let server = try await ServeProcess(
                 executable: CommandLineRunner.executable, directory: directory,
-                environment: ["PAPERPOST_TEMPLATES": CurateCommandTests.templates, "PAPERPOST_SECRET": "serve-test"])
+                environment: ["PAPERPOST_TEMPLATES": CurateCommandTests.templates, "PAPERPOST_SECRET": "serve-test-secret-at-least-32-bytes"])
             let base = server.baseURL
             let health = try await get(try #require(URL(string: "\(base)/healthz")))
             #expect(health.0 == 200 && health.1 == "ok\n")

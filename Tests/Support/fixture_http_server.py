@@ -20,12 +20,18 @@ tried first; a key without one ("/api/query") matches the path with any query. E
       "headers": {"Name": "value"}          or [["Name", "value"], ...] to repeat a field
       "body": "text"                        UTF-8 text, or
       "body_base64": "...",                 raw bytes, or
-      "body_file": "path",                  raw bytes of a file (relative to ROUTES.json)
+      "body_file": "path",                  raw bytes of a file (relative to ROUTES.json), or
+      "body_gzip_zeros": 1073741824,        that many zero bytes as gzip data: a decompression
+                                            bomb (1 GiB is about 1 MiB on the wire); the route
+                                            sets Content-Encoding itself
+      "endless": false,                     send the body (64 KiB of "x" when empty) over and
+                                            over, chunked, until the client hangs up
       "delay_seconds": 0.5,                 wait before answering
       "close_without_response": false       drop the connection without a byte of reply
     }
 
-Content-Length, Date and Server are added unless the route sets them. Unknown targets get 404.
+Content-Length, Date and Server are added unless the route sets them (an endless body has no
+Content-Length). Unknown targets get 404.
 
 GET /__requests returns every request received so far (except these) as a JSON list of
 {"method", "path" (with query), "headers": [[name, value], ...], "body_base64",
@@ -36,9 +42,11 @@ import base64
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler
 
 import peer
@@ -68,7 +76,7 @@ def normalise(target, response, base_dir):
     if isinstance(headers, dict):
         headers = list(headers.items())
     headers = [(str(name), str(value)) for name, value in headers]
-    sources = [key for key in ("body", "body_base64", "body_file") if key in response]
+    sources = [key for key in ("body", "body_base64", "body_file", "body_gzip_zeros") if key in response]
     if len(sources) > 1:
         raise ValueError(f"route {target!r}: give at most one of {sources}")
     body = b""
@@ -79,13 +87,41 @@ def normalise(target, response, base_dir):
     elif "body_file" in response:
         with open(os.path.join(base_dir, response["body_file"]), "rb") as handle:
             body = handle.read()
+    elif "body_gzip_zeros" in response:
+        body = gzip_of_zeros(int(response["body_gzip_zeros"]))
+    endless = bool(response.get("endless", False))
+    if endless and not body:
+        body = b"x" * 65536
     return {
         "status": int(response.get("status", 200)),
         "headers": headers,
         "body": body,
         "delay_seconds": float(response.get("delay_seconds", 0)),
         "close_without_response": bool(response.get("close_without_response", False)),
+        "endless": endless,
     }
+
+
+def gzip_of_zeros(size):
+    """`size` zero bytes as one gzip member, made from a single compressed MiB repeated: a full
+    flush leaves no history behind, so every MiB compresses to the same bytes, and a 1 GiB bomb
+    takes milliseconds to build instead of seconds of compressing."""
+    mebibyte = 1 << 20
+
+    def block(length):
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return compressor.compress(bytes(length)) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+    whole, rest = divmod(size, mebibyte)
+    crc = 0
+    zeros = bytes(mebibyte)
+    for _ in range(whole):
+        crc = zlib.crc32(zeros, crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    deflated = block(mebibyte) * whole + (block(rest) if rest else b"")
+    final_block = zlib.compressobj(9, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + deflated + final_block + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
 class State:
@@ -124,6 +160,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.verbose:
             super().log_message(format, *args)
 
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionResetError:
+            # The client hung up with part of a body unread (it refused one over its size limit),
+            # which resets the connection; there is no one left to answer.
+            self.close_connection = True
+
     def do_GET(self):
         self.handle_any()
 
@@ -159,6 +203,9 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if response["endless"]:
+            self.send_endless(response["status"], response["headers"], response["body"])
+            return
         self.send(response["status"], response["headers"], response["body"])
 
     def send(self, status, headers, body):
@@ -180,6 +227,23 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (a timeout test); nothing is left to answer.
             self.close_connection = True
+
+    def send_endless(self, status, headers, body):
+        """A chunked body that never ends: only the client hanging up stops it."""
+        self.close_connection = True
+        chunk = b"%x\r\n" % len(body) + body + b"\r\n"
+        try:
+            self.send_response_only(status)
+            self.send_header("Server", SERVER_NAME)
+            self.send_header("Date", self.date_time_string())
+            self.send_header("Transfer-Encoding", "chunked")
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            while True:
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 def main():

@@ -7,6 +7,10 @@ public struct FixtureResponse: Sendable, Encodable {
         case bytes(Data)
         /// An absolute path, read by the server when it starts.
         case file(URL)
+        /// That many zero bytes, gzip-compressed by the server when it starts: with a
+        /// `Content-Encoding: gzip` header, a decompression bomb (1 GiB is about 1 MiB on the wire)
+        /// that is never stored in the repository.
+        case gzipOfZeros(Int)
     }
 
     public var status: Int
@@ -15,19 +19,24 @@ public struct FixtureResponse: Sendable, Encodable {
     public var body: Body?
     public var delaySeconds: Double
     public var closeWithoutResponse: Bool
+    /// The body (64 KiB of "x" when there is none) is sent over and over, chunked, until the
+    /// client hangs up: a server that never stops talking.
+    public var endless: Bool
 
     public init(
         status: Int = 200,
         headers: [(name: String, value: String)] = [],
         body: Body? = nil,
         delaySeconds: Double = 0,
-        closeWithoutResponse: Bool = false
+        closeWithoutResponse: Bool = false,
+        endless: Bool = false
     ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.delaySeconds = delaySeconds
         self.closeWithoutResponse = closeWithoutResponse
+        self.endless = endless
     }
 
     public init(status: Int = 200, headers: [(name: String, value: String)] = [], text: String, delaySeconds: Double = 0) {
@@ -45,8 +54,10 @@ public struct FixtureResponse: Sendable, Encodable {
         case status, headers, body
         case bodyBase64 = "body_base64"
         case bodyFile = "body_file"
+        case bodyGzipZeros = "body_gzip_zeros"
         case delaySeconds = "delay_seconds"
         case closeWithoutResponse = "close_without_response"
+        case endless
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -60,11 +71,14 @@ public struct FixtureResponse: Sendable, Encodable {
             try container.encode(data.base64EncodedString(), forKey: .bodyBase64)
         case .file(let url):
             try container.encode(url.path, forKey: .bodyFile)
+        case .gzipOfZeros(let size):
+            try container.encode(size, forKey: .bodyGzipZeros)
         case nil:
             break
         }
         try container.encode(delaySeconds, forKey: .delaySeconds)
         try container.encode(closeWithoutResponse, forKey: .closeWithoutResponse)
+        try container.encode(endless, forKey: .endless)
     }
 }
 

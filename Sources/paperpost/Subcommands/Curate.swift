@@ -36,12 +36,19 @@ struct Curate: AsyncParsableCommand {
     @Option(help: "Requests to the model in flight at once (PAPERPOST_LLM_CONCURRENCY).")
     var concurrency: Int?
 
+    static let scanLimit = SettingLimit(1...10_000, wholeNumber: true, "papers the model scores")
+    static let mustReadLimit = SettingLimit(0...100, wholeNumber: true, "papers with a deep summary")
+    static let moreLimit = SettingLimit(0...1_000, wholeNumber: true, "further picks")
+
     func validate() throws {
-        guard scan >= 1, mustRead >= 0, more >= 0, mustRead + more >= 1 else {
-            throw ValidationError("--scan must be at least 1, and --must-read plus --more at least 1")
+        try Self.scanLimit.validate(scan, flag: "--scan")
+        try Self.mustReadLimit.validate(mustRead, flag: "--must-read")
+        try Self.moreLimit.validate(more, flag: "--more")
+        guard mustRead + more >= 1 else {
+            throw ValidationError("--must-read plus --more must be at least 1")
         }
-        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        if let maxCost, maxCost < 0 { throw ValidationError("--max-cost cannot be negative") }
+        try SettingLimit.llmConcurrency.validate(concurrency, flag: "--concurrency")
+        try SettingLimit.llmMaxCost.validate(maxCost, flag: "--max-cost")
     }
 
     func run() async throws {

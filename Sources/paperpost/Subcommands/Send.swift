@@ -70,8 +70,8 @@ struct SendingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let connections, connections < 1 { throw ValidationError("--connections must be at least 1") }
-        if let rate, rate <= 0 { throw ValidationError("--rate must be more than 0") }
+        try SettingLimit.smtpConnections.validate(connections, flag: "--connections")
+        try SettingLimit.sendRate.validate(rate, flag: "--rate")
     }
 
     func transport(_ settings: inout Settings) throws -> any MailTransport {

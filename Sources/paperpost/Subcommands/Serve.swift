@@ -1,5 +1,6 @@
 import ArgumentParser
 import Hummingbird
+import PaperPostCore
 import Web
 
 struct Serve: AsyncParsableCommand {
@@ -17,8 +18,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "The port to listen on.")
+    @Option(help: "The port to listen on (0: any free port, which the log names).")
     var port = 8080
+
+    static let portLimit = SettingLimit(0...65_535, wholeNumber: true, "a TCP port; 0 picks a free one")
+
+    func validate() throws {
+        try Self.portLimit.validate(port, flag: "--port")
+    }
 
     func run() async throws {
         var (database, settings) = try await global.database()

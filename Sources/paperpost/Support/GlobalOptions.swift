@@ -15,7 +15,10 @@ struct GlobalOptions: ParsableArguments {
     func settings() async throws -> Settings {
         let environment = ProcessInfo.processInfo.environment
         var settings = try await Settings.load(
-            environment: environment, configFile: config ?? environment["PAPERPOST_CONFIG"].flatMap { $0.isEmpty ? nil : $0 })
+            environment: environment, configFile: config ?? environment["PAPERPOST_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+) { warning in
+            Terminal.error(warning)
+        }
         if let db {
             settings.databasePath = db
         }

@@ -27,8 +27,8 @@ struct AddSubscriber: AsyncParsableCommand {
         guard status == .active || status == .pending else {
             throw ValidationError("--status for a new subscriber is active or pending, not \(status.rawValue)")
         }
-        let store = try await global.subscriberStore()
-        let settings = try await global.settings()
+        let (database, settings) = try await global.database()
+        let store = SubscriberStore(database: database, settings: settings)
         let subscriber = try await store.add(
             NewSubscriber(
                 email: try store.address(email),

@@ -1,0 +1,42 @@
+import Crypto
+import Foundation
+import PaperPostCore
+import Testing
+
+@Suite("Link tokens")
+struct LinkTokenTests {
+    let serverSecret = SymmetricKey(data: Data("a server secret of at least 32 bytes".utf8))
+
+    func token(id: Int64 = 5, expires: Date? = nil) -> String {
+        LinkToken(purpose: .unsubscribe, subscriberID: id, expires: expires).signed(serverSecret: serverSecret, subscriberSecret: "reader")
+    }
+
+    @Test("a signed token verifies and says whom it is for")
+    func verifies() throws {
+        let claims = try LinkToken.verify(token(), purpose: .unsubscribe, serverSecret: serverSecret, subscriberSecret: "reader")
+        #expect(claims.subscriberID == 5 && claims.expires == 0)
+    }
+
+    /// `Int64("05")` is 5 and the signature covers the number, not its text: without the check
+    /// each of these would verify as the same link.
+    @Test("numbers are read only in the spelling the token was signed with", arguments: [
+        ("u.", "05", ".0."), ("u.", "+5", ".0."), ("u.", " 5", ".0."), ("u.", "5 ", ".0."), ("u.", "٥", ".0."),
+        ("u.5.", "00", "."), ("u.5.", "+0", "."), ("u.5.", "-0", "."), ("u.5.", "", "."),
+    ])
+    func canonicalNumbers(prefix: String, number: String, suffix: String) throws {
+        let signature = try #require(token().split(separator: ".").last)
+        let respelled = prefix + number + suffix + signature
+        #expect(LinkToken(unverified: respelled) == nil)
+        #expect(throws: LinkToken.Rejection.malformed) {
+            try LinkToken.verify(respelled, purpose: .unsubscribe, serverSecret: serverSecret, subscriberSecret: "reader")
+        }
+    }
+
+    @Test("zero, and the largest id and expiry, still read back")
+    func edges() throws {
+        let large = LinkToken(unverified: token(id: Int64.max, expires: Date(timeIntervalSince1970: 4_102_444_800)))
+        #expect(large?.subscriberID == Int64.max && large?.expires == 4_102_444_800)
+        #expect(LinkToken(unverified: "u.0.0.AAAA")?.subscriberID == 0)
+        #expect(LinkToken(unverified: "u.9223372036854775808.0.AAAA") == nil, "one more than Int64.max")
+    }
+}
