@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import PaperPostCore
+import Synchronization
 
 /// A message on its way out.
 public struct OutgoingMessage: Sendable {
@@ -14,12 +16,19 @@ public struct OutgoingMessage: Sendable {
     /// What kind of mail this is when it is not the day's digest (`confirm`), for transports
     /// that keep files: a notice must not overwrite the reader's digest of the same day.
     public var kind: String?
+    /// For a logged delivery: called by the lane right before it starts the transfer, to have
+    /// the log mark the row `sending`. The lane withholds the message's end (the SMTP dot, the
+    /// outbox file's rename) until the answer says `send`, so a message is never handed over
+    /// before its row is durably `sending`, and a row is `sending` only while its message is on
+    /// the wire. `nil` for mail that is not logged (notices).
+    public var claim: (@Sendable () -> HandOver)?
 
     public init(
         day: Day, envelopeSender: String, recipient: String, messageID: String, bytes: [UInt8], kind: String? = nil,
-        preview: @escaping @Sendable () -> String? = { nil }
+        claim: (@Sendable () -> HandOver)? = nil, preview: @escaping @Sendable () -> String? = { nil }
     ) {
         self.kind = kind
+        self.claim = claim
         self.day = day
         self.envelopeSender = envelopeSender
         self.recipient = recipient
@@ -38,6 +47,68 @@ public enum TransportResult: Sendable, Equatable {
     /// Trying again will not help: a 5xx reply. `unknownUser` marks the replies that say the
     /// address does not exist, which count as a hard bounce.
     case permanent(code: Int, reply: String, unknownUser: Bool)
+    /// Not handed over: the delivery log said no at the last moment (the reader unsubscribed
+    /// meanwhile, or this sender lost its lease or cannot write the log).
+    case withheld(reason: String)
+}
+
+/// The delivery log's answer to one claim, awaited by a lane before it hands a message over.
+///
+/// A lane waits either by blocking its own thread (SMTP: inside libcurl's read callback, never
+/// on Swift's cooperative pool) or asynchronously (the outbox, which runs on the pool).
+public final class HandOver: Sendable {
+    public enum Decision: Sendable, Equatable {
+        case send
+        case withhold(String)
+    }
+
+    private let state = Mutex<(decision: Decision?, waiters: [CheckedContinuation<Decision, Never>])>((nil, []))
+    /// Signalled once when decided; a blocking waiter passes the signal on.
+    private let signal = DispatchSemaphore(value: 0)
+
+    public init() {}
+
+    /// An answer known at once (a sender that already stopped).
+    public convenience init(_ decision: Decision) {
+        self.init()
+        decide(decision)
+    }
+
+    /// Answers the claim; later calls change nothing.
+    public func decide(_ decision: Decision) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Decision, Never>]? in
+            guard state.decision == nil else { return nil }
+            state.decision = decision
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        guard let waiters else { return }
+        for waiter in waiters { waiter.resume(returning: decision) }
+        signal.signal()
+    }
+
+    /// The answer if there is one yet.
+    public var decision: Decision? { state.withLock { $0.decision } }
+
+    /// Blocks the calling thread until the answer comes. Never call it on the cooperative pool.
+    public func wait() -> Decision {
+        if let decision { return decision }
+        signal.wait()
+        signal.signal()
+        return decision ?? .withhold("no answer")
+    }
+
+    /// Suspends until the answer comes.
+    public func value() async -> Decision {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Decision? in
+                if let decision = state.decision { return decision }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
 }
 
 /// Where messages go. Two real implementations: ``SMTPTransport`` and ``OutboxTransport``.
@@ -52,7 +123,20 @@ public protocol MailTransport: Sendable {
 public protocol MailLane: Sendable {
     /// Sends the messages one after another, in order. A batch crosses to the lane's own thread
     /// once, which matters at thousands of messages a second.
-    func send(_ messages: [OutgoingMessage]) async -> [TransportResult]
+    ///
+    /// - Parameter settled: called with each message's index and result as soon as it is
+    ///   known, before the next message starts (on the lane's thread), so the sender logs an
+    ///   accepted message at once and its circuit breaker sees every failure as it happens.
+    func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async
+}
+
+extension MailLane {
+    /// The results in order, for callers that only need them at the end (notices).
+    public func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {
+        let results = Mutex([TransportResult?](repeating: nil, count: messages.count))
+        await send(messages) { index, result in results.withLock { $0[index] = result } }
+        return results.withLock { $0.map { $0 ?? .temporary(code: nil, reply: "not attempted") } }
+    }
 }
 
 /// Configuration that makes sending impossible (as opposed to a failed delivery).

@@ -21,8 +21,14 @@ public struct OutboxTransport: MailTransport {
     struct Lane: MailLane {
         let directory: URL
 
-        func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {
-            messages.map(write)
+        func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async {
+            for (index, message) in messages.enumerated() {
+                if let claim = message.claim, case .withhold(let reason) = await claim().value() {
+                    settled(index, .withheld(reason: reason))
+                } else {
+                    settled(index, write(message))
+                }
+            }
         }
 
         func write(_ message: OutgoingMessage) -> TransportResult {

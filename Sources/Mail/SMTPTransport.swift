@@ -36,13 +36,17 @@ public struct SMTPTransport: MailTransport {
         }
     }
 
-    /// One SMTP connection. `@unchecked Sendable`: the easy handle is only touched on `queue`,
-    /// one transfer at a time, and `send` awaits each transfer before the next can start.
+    /// One SMTP connection. `@unchecked Sendable`: the easy handle and `reconnect` are only
+    /// touched on `queue`, one transfer at a time, and `send` awaits each transfer before the
+    /// next can start.
     final class Lane: MailLane, @unchecked Sendable {
         let settings: DeliverySettings
         let url: String
         let easy: CurlEasy
         let queue = DispatchQueue(label: "paperpost.smtp.lane")
+        /// Open a new connection for the next message: the server said the session is out of
+        /// step (503), or a message was withdrawn in the middle of DATA.
+        private var reconnect = false
 
         init(settings: DeliverySettings, url: String, easy: CurlEasy) {
             self.settings = settings
@@ -50,26 +54,56 @@ public struct SMTPTransport: MailTransport {
             self.easy = easy
         }
 
-        func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {
-            await withCheckedContinuation { continuation in
+        func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 queue.async {
-                    continuation.resume(returning: messages.map(self.transfer))
+                    for (index, message) in messages.enumerated() {
+                        settled(index, self.transfer(message))
+                    }
+                    continuation.resume()
                 }
             }
         }
 
         /// Blocks the lane's own thread for one message: never called on the cooperative pool.
+        ///
+        /// The row is claimed as the transfer starts, and the message's last bytes (after which
+        /// libcurl sends the end-of-data dot) wait for the claim's answer, so committing the
+        /// claim overlaps MAIL, RCPT and DATA instead of delaying them.
         private func transfer(_ message: OutgoingMessage) -> TransportResult {
-            do {
-                try configure(for: message)
-                let response = try easy.perform()
+            let handOver = message.claim?()
+            if case .withhold(let reason) = handOver?.decision {
+                return .withheld(reason: reason)
+            }
+            let deadline = ContinuousClock.now + settings.messageTimeout
+            var gate: (@Sendable () -> Bool)?
+            if let handOver {
+                gate = { handOver.wait() == HandOver.Decision.send }
+            }
+            do throws(CurlError) {
+                try configure(for: message, gate: gate)
+                let response = try easy.perform { ContinuousClock.now > deadline }
                 return .accepted(code: response.status, reply: Self.reply(response.responseLines, code: response.status))
             } catch {
+                if case .withhold(let reason) = handOver?.decision {
+                    reconnect = true
+                    return .withheld(reason: reason)
+                }
+                if error.code == Int(CURLE_ABORTED_BY_CALLBACK.rawValue) {
+                    reconnect = true
+                    let stage = error.responseCode == 354 ? " after the message was sent" : ""
+                    return .temporary(code: nil, reply: "no answer within \(settings.messageTimeout)\(stage) (PAPERPOST_SMTP_TIMEOUT)")
+                }
+                if error.responseCode == 503 { reconnect = true }
                 return Self.classify(error)
             }
         }
 
-        private func configure(for message: OutgoingMessage) throws(CurlError) {
+        private func configure(for message: OutgoingMessage, gate: (@Sendable () -> Bool)?) throws(CurlError) {
+            if reconnect {
+                try easy.set(CURLOPT_FRESH_CONNECT, long: 1)
+                reconnect = false
+            }
             try easy.set(CURLOPT_URL, string: url)
             try easy.set(CURLOPT_PROTOCOLS_STR, string: "smtp,smtps")
             try easy.set(CURLOPT_NOSIGNAL, long: 1)
@@ -94,7 +128,7 @@ public struct SMTPTransport: MailTransport {
             }
             try easy.set(CURLOPT_MAIL_FROM, string: "<\(message.envelopeSender)>")
             try easy.set(CURLOPT_MAIL_RCPT, list: ["<\(message.recipient)>"])
-            try easy.setUploadBody(Data(message.bytes))
+            try easy.setUploadBody(Data(message.bytes), beforeLastChunk: gate)
         }
 
         /// The server's reply for `code`. After a refused MAIL or RCPT libcurl sends QUIT, so the
@@ -117,6 +151,10 @@ public struct SMTPTransport: MailTransport {
             let reply = reply(error.responseLines, code: code) ?? error.message
             if (400..<500).contains(code) {
                 return .temporary(code: code, reply: reply)
+            }
+            if code == 503 {
+                // "Bad sequence of commands" is about the session, not the reader.
+                return .temporary(code: code, reply: reply + " (the connection was out of step; retried on a new one)")
             }
             if (500..<600).contains(code) {
                 let aboutUs = [530, 534, 535, 538].contains(code) || reply.contains("5.7.0") || reply.contains("5.7.8")

@@ -57,15 +57,24 @@ public struct SendReport: Sendable {
     public var dryRun = false
     /// For a dry run: the log as it would be before sending.
     public var plan: [(Delivery.State, Int)] = []
+    /// Why the run stopped before the end (the SMTP circuit breaker), and how many rows it
+    /// put off to the next run.
+    public var stoppedEarly: String?
+    public var deferredUnsent = 0
 
-    /// Exit code 3 when some messages were deferred or failed.
-    public var isPartial: Bool { progress.deferred > 0 || progress.failed > 0 || (!resentUncertain && !uncertain.isEmpty) }
+    /// Exit code 3 when some messages were deferred or failed, or the run stopped early.
+    public var isPartial: Bool {
+        progress.deferred > 0 || progress.failed > 0 || (!resentUncertain && !uncertain.isEmpty) || stoppedEarly != nil
+    }
 }
 
-/// Why a send could not run at all.
+/// Why a send could not run at all, or had to stop.
 public enum SendError: Error, Sendable, CustomStringConvertible {
     case noDigest(Day?)
     case busy(day: Day, owner: String, until: Date)
+    /// The delivery log could not be written (the lease was taken over, the disk is full), so
+    /// the send stopped at once. `unrecorded` accepted messages stay `sending` (uncertain).
+    case logStopped(day: Day, reason: String, sent: Int, unrecorded: Int)
 
     public var description: String {
         switch self {
@@ -74,28 +83,33 @@ public enum SendError: Error, Sendable, CustomStringConvertible {
         case .busy(let day, let owner, let until):
             "another send for \(day) is running (\(owner), lease until \(until.formatted(.iso8601))); "
                 + "wait for it, or for its lease to run out if it crashed"
+        case .logStopped(let day, let reason, let sent, let unrecorded):
+            "the send of \(day) stopped after \(sent) message(s): \(reason)"
+                + (unrecorded > 0
+                    ? "; \(unrecorded) message(s) the server accepted could not be logged and stay 'sending' "
+                        + "(the next run reports them as uncertain)"
+                    : "")
         }
     }
 }
 
 /// Sends a digest to every active subscriber exactly once as far as SMTP allows.
 ///
-/// Each message's log row is committed as `sending` before the message goes on the wire (in
-/// claims of a few rows per lane) and as `sent` after the server accepted it (outcomes are
-/// written in small batches). After a crash, the rows left in `sending` are exactly the
-/// messages whose fate is unknown: the next run reports them and, by policy, sends them again
-/// or marks them failed. Only one send per digest runs at a time (a lease in SQLite).
+/// A message's log row is committed as `sending` before the message can be handed over (the
+/// SMTP end-of-data waits for it) and as `sent` in the same group commit that clears the lane's
+/// next message. After a crash at most one row per connection is left in `sending`, and those
+/// are exactly the messages whose fate is unknown: the next run reports them and, by policy,
+/// sends them again or marks them failed. Only one send per digest runs at a time: a lease
+/// whose generation fences off a sender that lost it.
 public struct SendJob: Sendable {
     let settings: Settings
     let database: PaperPostDatabase
     let transport: any MailTransport
     /// Due rows read ahead per query (read only: nothing is marked until it is sent).
     static let readAhead = 128
-    /// Messages a lane marks `sending` and sends together. A lane marks its next batch while the
-    /// current one is on the wire, so a crash leaves at most twice this many uncertain per lane.
+    /// Messages composed together and handed to a lane's thread in one hop. Each is claimed
+    /// only as its own transfer starts.
     static let laneBatch = 8
-    /// Outcomes written per transaction.
-    static let flushSize = 64
 
     public init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) {
         self.settings = settings
@@ -144,17 +158,26 @@ public struct SendJob: Sendable {
             return report
         }
 
-        let owner = LeaseOwner.make()
-        let leaseSeconds: TimeInterval = 300
-        if case .heldBy(let holder, let until) = try await deliveries.acquireLease(
-            day: day, owner: owner, duration: leaseSeconds, isAbandoned: LeaseOwner.isDead)
-        {
-            throw SendError.busy(day: day, owner: holder, until: until)
+        let leaseSeconds = settings.delivery.leaseDuration.seconds
+        let lease: LeaseToken
+        switch try await deliveries.acquireLease(day: day, owner: LeaseOwner.make(), duration: leaseSeconds, isAbandoned: LeaseOwner.isDead) {
+        case .heldBy(let holder, let until): throw SendError.busy(day: day, owner: holder, until: until)
+        case .acquired(let token): lease = token
         }
+        let log = DeliveryLogWriter(
+            store: deliveries, lease: lease, leaseDuration: leaseSeconds, bounceThreshold: settings.delivery.bounceThreshold)
+        // Commits renew the lease; this covers the quiet stretches (a slow server, a rate limit).
         let heartbeat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(leaseSeconds / 5))
-                _ = try? await deliveries.renewLease(day: day, owner: owner, duration: leaseSeconds)
+                guard !Task.isCancelled else { return }
+                do {
+                    if try await !deliveries.renewLease(lease, duration: leaseSeconds) {
+                        log.fail("\(DeliveryStoreError.leaseLost(day: day, holder: nil))")
+                    }
+                } catch {
+                    log.fail("the delivery log cannot be written: \(error)")
+                }
             }
         }
         defer { heartbeat.cancel() }
@@ -170,22 +193,32 @@ public struct SendJob: Sendable {
         }
         let dueNow = try await deliveries.countDue(day: day, includeDeferred: options.retryDeferred, only: only)
         let run = Run(
-            day: day, settings: settings, deliveries: deliveries, composer: composer, recipients: recipients,
+            day: day, settings: settings, deliveries: deliveries, log: log, composer: composer, recipients: recipients,
             envelopeSender: (settings.delivery.bounceAddress ?? settings.mail.from.address).value,
             budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
             includeDeferred: options.retryDeferred, only: only, progress: progress)
         try await run.start(lanes: (0..<max(1, settings.delivery.connections)).map { _ in try transport.makeLane() })
         report.progress = run.snapshot()
-        try await deliveries.releaseLease(day: day, owner: owner)
+        heartbeat.cancel()
+        if let failure = log.failure {
+            throw SendError.logStopped(day: day, reason: failure, sent: report.progress.sent, unrecorded: log.unrecorded)
+        }
+        if let breaker = run.breakerReason {
+            report.stoppedEarly = breaker
+            report.deferredUnsent = try await deliveries.deferQueued(
+                day: day, reason: "not attempted: \(breaker)", until: Date().addingTimeInterval(settings.delivery.retryBase.seconds))
+        }
+        try await deliveries.releaseLease(lease)
         return report
     }
 }
 
-/// One send run's shared state: the claim budget, counters, and the outcome buffer.
+/// One send run's shared state: the claim budget, counters, and the circuit breaker.
 final class Run: Sendable {
     let day: Day
     let settings: Settings
     let deliveries: DeliveryStore
+    let log: DeliveryLogWriter
     let composer: EmailComposer
     let recipients: [Int64: Recipient]
     let envelopeSender: String
@@ -196,22 +229,20 @@ final class Run: Sendable {
     let only: Int64?
     let progressHandler: @Sendable (SendProgress) -> Void
     let counters: Mutex<SendProgress>
-    /// Outcomes go to the log through this stream, written in batches by one flusher task, so a
-    /// lane never waits for SQLite after a message (the row stays `sending` until then, which
-    /// only widens what a crash leaves uncertain, never what is resent silently).
-    let outcomes: AsyncStream<DeliveryOutcome>
-    let outcomeSink: AsyncStream<DeliveryOutcome>.Continuation
+    /// Connection failures and timeouts in a row, and why the breaker opened once it did.
+    let breaker = Mutex<(failures: Int, reason: String?)>((0, nil))
     let pacer: Pacer?
     let start = ContinuousClock.now
 
     init(
-        day: Day, settings: Settings, deliveries: DeliveryStore, composer: EmailComposer, recipients: [Int64: Recipient],
-        envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
+        day: Day, settings: Settings, deliveries: DeliveryStore, log: DeliveryLogWriter, composer: EmailComposer,
+        recipients: [Int64: Recipient], envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
         progress: @escaping @Sendable (SendProgress) -> Void
     ) {
         self.day = day
         self.settings = settings
         self.deliveries = deliveries
+        self.log = log
         self.composer = composer
         self.recipients = recipients
         self.envelopeSender = envelopeSender
@@ -223,12 +254,17 @@ final class Run: Sendable {
         initial.due = due
         self.counters = Mutex(initial)
         self.pacer = settings.delivery.rate.map { Pacer(perSecond: $0) }
-        (outcomes, outcomeSink) = AsyncStream.makeStream(of: DeliveryOutcome.self)
     }
 
+    /// Why the circuit breaker stopped the run, if it did.
+    var breakerReason: String? { breaker.withLock { $0.reason } }
+
+    /// Whether lanes should stop taking messages.
+    var isStopping: Bool { breakerReason != nil || log.failure != nil }
+
     func start(lanes: [any MailLane]) async throws {
-        let flusher = Task { try await self.writeOutcomes() }
-        let rows = Dispatcher(run: self, lowWater: lanes.count * 8)
+        let writer = Task { await log.run() }
+        let rows = Dispatcher(run: self, lowWater: lanes.count * SendJob.laneBatch)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for lane in lanes {
@@ -237,26 +273,12 @@ final class Run: Sendable {
                 try await group.waitForAll()
             }
         } catch {
-            outcomeSink.finish()
-            try? await flusher.value
+            log.finish()
+            await writer.value
             throw error
         }
-        outcomeSink.finish()
-        try await flusher.value
-    }
-
-    /// Writes outcomes as they come, in transactions of up to ``SendJob/flushSize``.
-    private func writeOutcomes() async throws {
-        var batch: [DeliveryOutcome] = []
-        var iterator = outcomes.makeAsyncIterator()
-        while let outcome = await iterator.next() {
-            batch.append(outcome)
-            if batch.count >= SendJob.flushSize {
-                try await deliveries.record(batch, bounceThreshold: settings.delivery.bounceThreshold)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        try await deliveries.record(batch, bounceThreshold: settings.delivery.bounceThreshold)
+        log.finish()
+        await writer.value
     }
 
     func snapshot() -> SendProgress {
@@ -266,21 +288,15 @@ final class Run: Sendable {
         }
     }
 
-    /// One lane: take a few rows and mark them `sending`, compose their messages, send them,
-    /// repeat until nothing is due. The next rows are marked while the current ones are on the
-    /// wire, so the connection never idles while SQLite's one writer serves the other lanes.
-    /// With a rate limit, one message at a time so the pacing holds.
+    /// One lane: take a few rows, compose their messages, send them one by one (each claimed
+    /// in the log as its transfer starts, each outcome logged as it settles), repeat until
+    /// nothing is due or the run stops. With a rate limit, one message at a time so the pacing holds.
     private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
         var buffer: [UInt8] = []
         let batchSize = pacer == nil ? SendJob.laneBatch : 1
-        @Sendable func claim() async throws -> [DueDelivery] {
-            let due = try await rows.next(batchSize)
-            return due.isEmpty ? [] : try await deliveries.markSending(due)
-        }
         var date = MessageDate()
-        var batch = try await claim()
-        while !batch.isEmpty {
-            async let upcoming = claim()
+        var batch = try await rows.next(batchSize)
+        while !batch.isEmpty, !isStopping {
             let now = Date()
             if now.timeIntervalSince(date.date) >= 1 { date = MessageDate(now) }
             var messages: [OutgoingMessage] = []
@@ -289,54 +305,97 @@ final class Run: Sendable {
                 guard let recipient = recipients[row.subscriberID],
                     let email = composer.compose(for: recipient, date: date, into: &buffer)
                 else {
-                    add(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
+                    settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
                     continue
                 }
                 let composer = self.composer
                 messages.append(OutgoingMessage(
                     day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
+                    claim: { [self] in self.claim(row) },
                     preview: { composer.previewHTML(for: recipient) }))
                 sentRows.append(row)
             }
             await pacer?.wait()
-            let results = await lane.send(messages)
-            for (row, (message, result)) in zip(sentRows, zip(messages, results)) {
-                add(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: outcome(of: result, row: row, message: message)))
+            let claimed = sentRows
+            let outgoing = messages
+            await lane.send(outgoing) { [self] index, result in
+                self.settle(result, row: claimed[index], message: outgoing[index])
             }
-            batch = try await upcoming
+            batch = isStopping ? [] : try await rows.next(batchSize)
+        }
+    }
+
+    /// The log's consent for one message, or an immediate no once the run is stopping.
+    private func claim(_ row: DueDelivery) -> HandOver {
+        if let reason = breakerReason { return HandOver(.withhold(reason)) }
+        return log.claim(row)
+    }
+
+    /// Counts one transfer's result, feeds the circuit breaker, and logs the outcome.
+    private func settle(_ result: TransportResult, row: DueDelivery, message: OutgoingMessage) {
+        trackConnection(result)
+        switch result {
+        case .withheld:
+            // The log already says why (skipped), or the run is stopping and the row stays due.
+            if !isStopping {
+                counters.withLock { $0.skipped += 1 }
+                report()
+            }
+        default:
+            settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: outcome(of: result, attempts: row.attempts + 1, message: message)))
+        }
+    }
+
+    /// Opens the breaker after ``DeliverySettings/breakerThreshold`` connection failures or
+    /// timeouts in a row; any answer from the server closes the count.
+    private func trackConnection(_ result: TransportResult) {
+        breaker.withLock { breaker in
+            switch result {
+            case .temporary(nil, let reply):
+                breaker.failures += 1
+                if breaker.failures >= settings.delivery.breakerThreshold, breaker.reason == nil {
+                    breaker.reason = "\(breaker.failures) connection failures or timeouts in a row (the last: \(reply))"
+                }
+            case .withheld: break
+            default: breaker.failures = 0
+            }
         }
     }
 
     /// The retry policy: 4xx and connection trouble defer with exponential backoff until the
     /// last attempt; 5xx fails at once.
-    private func outcome(of result: TransportResult, row: DueDelivery, message: OutgoingMessage) -> DeliveryOutcome.Result {
+    private func outcome(of result: TransportResult, attempts: Int, message: OutgoingMessage) -> DeliveryOutcome.Result {
         switch result {
         case .accepted(let code, let reply):
             .sent(code: code, reply: reply, messageID: message.messageID, bytes: message.bytes.count)
         case .permanent(let code, let reply, let unknownUser):
             .failed(code: code, reply: reply, bounce: unknownUser)
-        case .temporary(let code, let reply) where row.attempts >= settings.delivery.maxAttempts:
-            .failed(code: code, reply: "gave up after \(row.attempts) attempts: \(reply)", bounce: false)
+        case .temporary(let code, let reply) where attempts >= settings.delivery.maxAttempts:
+            .failed(code: code, reply: "gave up after \(attempts) attempts: \(reply)", bounce: false)
         case .temporary(let code, let reply):
             .deferred(code: code, reply: reply, nextAttempt: Date().addingTimeInterval(
-                settings.delivery.retryBase.seconds * pow(2, Double(row.attempts - 1))))
+                settings.delivery.retryBase.seconds * pow(2, Double(attempts - 1))))
+        case .withheld(let reason):
+            .skipped(reason: reason)
         }
     }
 
-    /// Counts an outcome and hands it to the flusher.
-    private func add(_ outcome: DeliveryOutcome) {
-        let progress = counters.withLock { progress -> SendProgress in
+    /// Counts an outcome and hands it to the log.
+    private func settle(_ outcome: DeliveryOutcome) {
+        counters.withLock { progress in
             switch outcome.result {
             case .sent: progress.sent += 1
             case .deferred: progress.deferred += 1
             case .failed: progress.failed += 1
             case .skipped: progress.skipped += 1
             }
-            progress.elapsed = ContinuousClock.now - start
-            return progress
         }
-        progressHandler(progress)
-        outcomeSink.yield(outcome)
+        log.record(outcome)
+        report()
+    }
+
+    private func report() {
+        progressHandler(snapshot())
     }
 }
 
@@ -354,8 +413,9 @@ actor Dispatcher {
         self.lowWater = lowWater
     }
 
-    /// Up to `count` rows; none when nothing more is due.
+    /// Up to `count` rows; none when nothing more is due or the run is stopping.
     func next(_ count: Int) async throws -> [DueDelivery] {
+        if run.isStopping { return [] }
         while rows.isEmpty {
             if exhausted { return [] }
             try await receive()

@@ -32,6 +32,41 @@ public struct DeliveryOutcome: Sendable {
     }
 }
 
+/// A sender's hold on a day's send: who, and which acquisition (a takeover bumps the generation).
+public struct LeaseToken: Sendable, Equatable {
+    public var day: Day
+    public var owner: String
+    public var generation: Int64
+}
+
+/// What a sender writes to the log in a group commit.
+public enum LogEntry: Sendable {
+    /// Move a due row to `sending` right before its message is handed over.
+    case claim(DueDelivery)
+    case outcome(DeliveryOutcome)
+}
+
+/// Whether a claimed row's message may be handed over.
+public enum ClaimDecision: Sendable, Equatable {
+    case send
+    /// Not this message: the reader unsubscribed or bounced meanwhile, or the row was handled.
+    case withhold(String)
+}
+
+public enum DeliveryStoreError: Error, Sendable, CustomStringConvertible {
+    /// Another sender took the day's lease over (this one was paused or too slow to renew it).
+    case leaseLost(day: Day, holder: String?)
+
+    public var description: String {
+        switch self {
+        case .leaseLost(let day, let holder):
+            "this send lost its lease on \(day)'s digest"
+                + (holder.map { " to another send (\($0))" } ?? "")
+                + " and stopped; the other send carries on. Run 'paperpost deliveries --date \(day)' to see the log"
+        }
+    }
+}
+
 /// The delivery log and the send lease.
 public struct DeliveryStore: Sendable {
     let database: PaperPostDatabase
@@ -41,45 +76,114 @@ public struct DeliveryStore: Sendable {
     }
 
     public enum Lease: Sendable, Equatable {
-        case acquired
+        case acquired(LeaseToken)
         case heldBy(owner: String, until: Date)
     }
 
     /// Takes the day's send lease unless another owner holds an unexpired one that
-    /// `isAbandoned` does not recognise as left by a dead process.
+    /// `isAbandoned` does not recognise as left by a dead process. Every acquisition bumps the
+    /// lease's generation, which fences off the previous holder's writes.
     public func acquireLease(
         day: Day, owner: String, duration: TimeInterval, isAbandoned: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws -> Lease {
         try await database.write { db in
             let now = Date()
-            if let row = try Row.fetchOne(db, sql: "SELECT owner, expires_at FROM send_lease WHERE day = ?", arguments: [day.description]) {
+            var generation: Int64 = 1
+            if let row = try Row.fetchOne(db, sql: "SELECT owner, expires_at, generation FROM send_lease WHERE day = ?", arguments: [day.description]) {
                 let holder: String = row["owner"]
                 let until: Date = row["expires_at"]
                 if holder != owner && until > now && !isAbandoned(holder) {
                     return .heldBy(owner: holder, until: until)
                 }
+                generation = (row["generation"] as Int64) + 1
             }
             try db.execute(
-                sql: "INSERT OR REPLACE INTO send_lease (day, owner, expires_at) VALUES (?, ?, ?)",
-                arguments: [day.description, owner, now.addingTimeInterval(duration)])
-            return .acquired
+                sql: "INSERT OR REPLACE INTO send_lease (day, owner, expires_at, generation) VALUES (?, ?, ?, ?)",
+                arguments: [day.description, owner, now.addingTimeInterval(duration), generation])
+            return .acquired(LeaseToken(day: day, owner: owner, generation: generation))
         }
     }
 
     /// Extends the lease; `false` if it was lost (expired and taken by another sender).
     @discardableResult
-    public func renewLease(day: Day, owner: String, duration: TimeInterval) async throws -> Bool {
+    public func renewLease(_ lease: LeaseToken, duration: TimeInterval) async throws -> Bool {
         try await database.write { db in
-            try db.execute(
-                sql: "UPDATE send_lease SET expires_at = ? WHERE day = ? AND owner = ?",
-                arguments: [Date().addingTimeInterval(duration), day.description, owner])
-            return db.changesCount == 1
+            try Self.renew(lease, duration: duration, db)
         }
     }
 
-    public func releaseLease(day: Day, owner: String) async throws {
+    public func releaseLease(_ lease: LeaseToken) async throws {
         try await database.write { db in
-            try db.execute(sql: "DELETE FROM send_lease WHERE day = ? AND owner = ?", arguments: [day.description, owner])
+            try db.execute(
+                sql: "DELETE FROM send_lease WHERE day = ? AND owner = ? AND generation = ?",
+                arguments: [lease.day.description, lease.owner, lease.generation])
+        }
+    }
+
+    private static func renew(_ lease: LeaseToken, duration: TimeInterval, _ db: Database) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE send_lease SET expires_at = ? WHERE day = ? AND owner = ? AND generation = ?",
+            arguments: [Date().addingTimeInterval(duration), lease.day.description, lease.owner, lease.generation])
+        return db.changesCount == 1
+    }
+
+    /// Writes a sender's claims and outcomes in one transaction (a group commit), in the order
+    /// given, after checking that `lease` still holds: a sender that lost its lease writes
+    /// nothing and learns so from ``DeliveryStoreError/leaseLost(day:holder:)``.
+    ///
+    /// A claim moves a due row to `sending` (counting the attempt) only while its subscriber is
+    /// still active, so an unsubscribe or a bounce recorded during a send stops a message that
+    /// has not gone out; such a row becomes `skipped`. The lease is extended in the same
+    /// transaction, so a busy sender needs no separate heartbeat.
+    ///
+    /// - Returns: one decision per claim, in order.
+    public func commit(
+        _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bounceThreshold: Int
+    ) async throws -> [ClaimDecision] {
+        try await database.write { db in
+            guard try Self.renew(lease, duration: leaseDuration, db) else {
+                let holder = try String.fetchOne(db, sql: "SELECT owner FROM send_lease WHERE day = ?", arguments: [lease.day.description])
+                throw DeliveryStoreError.leaseLost(day: lease.day, holder: holder)
+            }
+            let date = Date()
+            let now = date.databaseValue
+            var decisions: [ClaimDecision] = []
+            let check = try db.cachedStatement(
+                sql: """
+                    SELECT delivery.state, subscriber.status FROM delivery LEFT JOIN subscriber ON subscriber.id = delivery.subscriber_id
+                    WHERE delivery.day = ? AND delivery.subscriber_id = ?
+                    """)
+            let sending = try db.cachedStatement(
+                sql: "UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE day = ? AND subscriber_id = ?")
+            for entry in entries {
+                switch entry {
+                case .claim(let row):
+                    let key: StatementArguments = [row.day.description, row.subscriberID]
+                    guard let current = try Row.fetchOne(check, arguments: key) else {
+                        decisions.append(.withhold("no longer in the delivery log"))
+                        continue
+                    }
+                    let state: String = current[0]
+                    let status: String? = current[1]
+                    guard state == "queued" || state == "deferred" else {
+                        decisions.append(.withhold("already \(state)"))
+                        continue
+                    }
+                    guard status == SubscriberStatus.active.rawValue else {
+                        let reason = "\(status ?? "removed") during the send"
+                        try db.execute(
+                            sql: "UPDATE delivery SET state = 'skipped', last_reply = ?, next_attempt_at = NULL, updated_at = ? WHERE day = ? AND subscriber_id = ?",
+                            arguments: [reason, now] + key)
+                        decisions.append(.withhold(reason))
+                        continue
+                    }
+                    try sending.execute(arguments: [now] + key)
+                    decisions.append(.send)
+                case .outcome(let outcome):
+                    try Self.write(outcome, db, now: now, date: date, bounceThreshold: bounceThreshold)
+                }
+            }
+            return decisions
         }
     }
 
@@ -196,32 +300,48 @@ public struct DeliveryStore: Sendable {
             let date = Date()
             let now = date.databaseValue
             for outcome in outcomes {
-                let key: StatementArguments = [outcome.day.description, outcome.subscriberID]
-                switch outcome.result {
-                case .sent(let code, let reply, let messageID, let bytes):
-                    try db.cachedStatement(
-                        sql: """
-                            UPDATE delivery SET state = 'sent', last_code = ?, last_reply = ?, message_id = ?, bytes = ?,
-                                next_attempt_at = NULL, sent_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?
-                            """
-                    ).execute(arguments: [code, reply, messageID, bytes, now, now] + key)
-                case .deferred(let code, let reply, let next):
-                    try db.execute(
-                        sql: "UPDATE delivery SET state = 'deferred', last_code = ?, last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?",
-                        arguments: [code, reply, next, now] + key)
-                case .failed(let code, let reply, let bounce):
-                    try db.execute(
-                        sql: "UPDATE delivery SET state = 'failed', last_code = ?, last_reply = ?, next_attempt_at = NULL, updated_at = ? WHERE day = ? AND subscriber_id = ?",
-                        arguments: [code, reply, now] + key)
-                    if bounce {
-                        try Self.countBounce(db, outcome, reply: reply, threshold: bounceThreshold, now: date)
-                    }
-                case .skipped(let reason):
-                    try db.execute(
-                        sql: "UPDATE delivery SET state = 'skipped', last_reply = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?",
-                        arguments: [reason, now] + key)
-                }
+                try Self.write(outcome, db, now: now, date: date, bounceThreshold: bounceThreshold)
             }
+        }
+    }
+
+    private static func write(_ outcome: DeliveryOutcome, _ db: Database, now: DatabaseValue, date: Date, bounceThreshold: Int) throws {
+        let key: StatementArguments = [outcome.day.description, outcome.subscriberID]
+        switch outcome.result {
+        case .sent(let code, let reply, let messageID, let bytes):
+            try db.cachedStatement(
+                sql: """
+                    UPDATE delivery SET state = 'sent', last_code = ?, last_reply = ?, message_id = ?, bytes = ?,
+                        next_attempt_at = NULL, sent_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?
+                    """
+            ).execute(arguments: [code, reply, messageID, bytes, now, now] + key)
+        case .deferred(let code, let reply, let next):
+            try db.cachedStatement(
+                sql: "UPDATE delivery SET state = 'deferred', last_code = ?, last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?"
+            ).execute(arguments: [code, reply, next, now] + key)
+        case .failed(let code, let reply, let bounce):
+            try db.cachedStatement(
+                sql: "UPDATE delivery SET state = 'failed', last_code = ?, last_reply = ?, next_attempt_at = NULL, updated_at = ? WHERE day = ? AND subscriber_id = ?"
+            ).execute(arguments: [code, reply, now] + key)
+            if bounce {
+                try Self.countBounce(db, outcome, reply: reply, threshold: bounceThreshold, now: date)
+            }
+        case .skipped(let reason):
+            try db.cachedStatement(
+                sql: "UPDATE delivery SET state = 'skipped', last_reply = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?"
+            ).execute(arguments: [reason, now] + key)
+        }
+    }
+
+    /// Puts off every row of the day still `queued`: a send that stopped early (the SMTP
+    /// circuit breaker) leaves them for the next run after the retry delay, with the reason.
+    @discardableResult
+    public func deferQueued(day: Day, reason: String, until next: Date) async throws -> Int {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE delivery SET state = 'deferred', last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND state = 'queued'",
+                arguments: [reason, next, Date(), day.description])
+            return db.changesCount
         }
     }
 

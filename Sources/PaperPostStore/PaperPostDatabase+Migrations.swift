@@ -217,6 +217,14 @@ extension PaperPostDatabase {
                 t.primaryKey(["subscriber_id", "day"])
             }
         }
+        migrator.registerMigration("v5: fenced send lease") { db in
+            // Every claim and outcome a sender writes checks that its (owner, generation) still
+            // holds the lease; a takeover bumps the generation, so a sender that was paused past
+            // its lease and resumed cannot write another message into the log.
+            try db.alter(table: "send_lease") { t in
+                t.add(column: "generation", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 }

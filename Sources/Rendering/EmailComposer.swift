@@ -1,3 +1,4 @@
+import struct Crypto.HMAC
 import struct Crypto.SHA256
 import struct Crypto.SymmetricKey
 import Foundation
@@ -96,7 +97,7 @@ public struct EmailComposer: Sendable {
         }
         buffer.removeAll(keepingCapacity: true)
         let links = self.links(for: recipient)
-        let messageID = "<\(day).\(recipient.subscriberID).\(Self.randomHex(8))@\(settings.mail.from.address.domain)>"
+        let messageID = self.messageID(for: recipient.subscriberID)
         var unsubscribeHeader = "<\(links.unsubscribe)>"
         if let mailto = settings.mail.unsubscribeMailto {
             unsubscribeHeader += ",\r\n <mailto:\(mailto)?subject=unsubscribe%20\(links.unsubscribeToken)>"
@@ -209,6 +210,16 @@ public struct EmailComposer: Sendable {
         return Edition(
             subject: MIMEEncoding.headerText(subject), text: SplicedBody(textSource), html: SplicedBody(htmlSource),
             htmlSource: htmlSource, textSource: textSource, boundary: boundary)
+    }
+
+    /// The same for every attempt at one delivery row (the day's digest to one reader), so a
+    /// receiver that got a retry of a message it already had can drop the copy; keyed with the
+    /// server secret so that nobody can guess another reader's.
+    func messageID(for subscriberID: Int64) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("message-id \(day) \(subscriberID)".utf8), using: serverSecret)
+        var hex: [UInt8] = []
+        for byte in mac.prefix(8) { hex += [Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]] }
+        return "<\(day).\(subscriberID).\(String(decoding: hex, as: UTF8.self))@\(settings.mail.from.address.domain)>"
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

@@ -136,14 +136,15 @@ struct SMTPSendTests {
     @Test("two sends at once: the second refuses while the first holds the lease")
     func concurrentSends() async throws {
         try await withSMTP { world, server, transport in
-            try await server.setRules([SMTPRule(rcpt: "a@example.com", stage: .rcpt, action: .stall(1.5))])
+            try await server.setRules([SMTPRule(rcpt: "a@example.com", stage: .data, action: .hold)])
             let first = Task { try await world.send(transport: transport) }
-            try await Task.sleep(for: .milliseconds(500))
+            try await server.waitUntilHeld(1)
             await #expect {
                 try await world.send(transport: transport)
             } throws: { error in
                 "\(error)".hasPrefix("another send for 2026-02-20 is running")
             }
+            try await server.release()
             #expect(try await first.value.progress.sent == 3)
             #expect(try await server.messages().count == 3)
         }

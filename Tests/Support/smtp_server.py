@@ -40,6 +40,7 @@ Control server (HTTP on 127.0.0.1):
     GET  /stats      counters since start or the last reset (see State.COUNTERS)
     POST /script     {"rules": [...]} replaces the rules (400 with a reason if malformed)
     GET  /script     the rules, with "times" counting down and "fired"
+    POST /release    answers every held message ("hold" below) with its normal 250 reply
     POST /reset      clears messages, rules and counters (message and session ids keep
                      increasing, so they stay unique)
 
@@ -61,6 +62,10 @@ A rule: {"rcpt": ADDRESS or "*", "stage": STAGE, "action": ACTION, "times": N or
            {"stall": seconds}
                      wait that long, then carry on normally (if the client closes the
                      connection meanwhile, that is the end of it: at "data", nothing is stored)
+           "hold"    only at "data": store the message (it counts as received, as a real
+                     server may have queued it), then give no reply until POST /release or
+                     until the client goes away; "held" counts these. Tests use it to kill a
+                     sender at a known state: a message taken by the server, its reply not sent
     times  how often the rule fires before it is used up; absent or null = forever
 
 Addresses compare case-insensitively. At each event the first rule in the list that matches
@@ -114,6 +119,10 @@ def parse_rule(raw):
     action = raw.get("action")
     if action == "drop":
         parsed = ("drop", None)
+    elif action == "hold":
+        if stage != "data":
+            raise ValueError(f"rule {raw!r}: \"hold\" is only for the \"data\" stage")
+        parsed = ("hold", None)
     elif isinstance(action, dict) and set(action) == {"reply"}:
         reply = action["reply"]
         if (not isinstance(reply, str) or len(reply) < 3 or not reply[:3].isdigit()
@@ -127,7 +136,7 @@ def parse_rule(raw):
             raise ValueError(f"rule {raw!r}: \"stall\" must be a non-negative number of seconds")
         parsed = ("stall", float(seconds))
     else:
-        raise ValueError(f"rule {raw!r}: \"action\" must be {{\"reply\": \"NNN text\"}}, \"drop\" or {{\"stall\": seconds}}")
+        raise ValueError(f"rule {raw!r}: \"action\" must be {{\"reply\": \"NNN text\"}}, \"drop\", \"hold\" or {{\"stall\": seconds}}")
     times = raw.get("times")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 0):
         raise ValueError(f"rule {raw!r}: \"times\" must be a non-negative integer or null")
@@ -142,7 +151,7 @@ def parse_rules(raw):
 
 def rule_json(rule):
     kind, value = rule["action"]
-    action = "drop" if kind == "drop" else {kind: value}
+    action = kind if kind in ("drop", "hold") else {kind: value}
     return {"rcpt": rule["rcpt"], "stage": rule["stage"], "action": action, "times": rule["times"], "fired": rule["fired"]}
 
 
@@ -167,6 +176,7 @@ class State:
         "data_refused",       # bodies refused by a reply rule
         "dropped",            # connections closed by a "drop" rule
         "stalled",            # "stall" rules fired
+        "held",               # messages stored and left without a reply by a "hold" rule
     )
 
     def __init__(self):
@@ -177,6 +187,7 @@ class State:
         self.active = 0
         self.next_message_id = 1
         self.next_session_id = 1
+        self.release_generation = 0
 
     def count(self, name, amount=1):
         with self.lock:
@@ -223,6 +234,14 @@ class State:
             self.counters["data_accepted"] += 1
             return message["id"]
 
+    def release(self):
+        with self.lock:
+            self.release_generation += 1
+
+    def released_since(self, generation):
+        with self.lock:
+            return self.release_generation != generation
+
     def replace_rules(self, rules):
         with self.lock:
             self.rules = rules
@@ -266,6 +285,10 @@ def message_json(message):
 
 # ---------------------------------------------------------------------------------------------
 # SMTP
+
+# What apply_rule returns for a "hold" rule: store the message, then wait for /release.
+HOLD = object()
+
 
 class ScriptedSMTP(SMTP):
     """One instance per connection (and it survives STARTTLS). No attribute here or on Handler
@@ -361,6 +384,8 @@ class ScriptedSMTP(SMTP):
             self.state.count("stalled")
             await asyncio.sleep(value)
             return None
+        if kind == "hold":
+            return HOLD
         if kind == "drop":
             self.drop_connection()
             raise asyncio.CancelledError()
@@ -410,6 +435,10 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         self.state.count("data")
         reply = await server.apply_rule("data", envelope.rcpt_tos)
+        held = reply is HOLD
+        if held:
+            reply = None
+            generation = self.state.release_generation
         if reply is not None and not reply.startswith("2"):
             self.state.count("data_refused")
             return reply
@@ -424,6 +453,10 @@ class Handler:
             "mail_options": list(envelope.mail_options),
             "arrival": time.time(),
         })
+        if held:
+            self.state.count("held")
+            while not server.closed and not self.state.released_since(generation):
+                await asyncio.sleep(0.01)
         return reply or f"250 2.0.0 OK: queued as {message_id}"
 
 
@@ -504,6 +537,9 @@ class ControlHandler(BaseHTTPRequestHandler):
                 self.send_json(400, {"error": f"bad rules: {error}"})
                 return
             self.state.replace_rules(rules)
+            self.send_json(200, {"ok": True})
+        elif route == ("POST", "/release"):
+            self.state.release()
             self.send_json(200, {"ok": True})
         elif route == ("POST", "/reset"):
             self.state.reset()

@@ -100,6 +100,21 @@ public final class LocalSMTPServer: Sendable {
         try JSONDecoder().decode(SMTPServerStats.self, from: try await control("GET", "/stats"))
     }
 
+    /// Returns once the server holds at least `count` messages (a `.hold` rule), polling its
+    /// counters: a state to wait for, however slow the machine. Gives up after `timeout`.
+    public func waitUntilHeld(_ count: Int, timeout: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await stats().held < count {
+            guard ContinuousClock.now < deadline else { throw LocalSMTPServerError.timedOut("\(count) held message(s)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Answers every message held by a `.hold` rule with its normal 250 reply.
+    public func release() async throws {
+        _ = try await control("POST", "/release")
+    }
+
     /// Forgets messages, rules and counters. Message and session ids keep increasing.
     public func reset() async throws {
         _ = try await control("POST", "/reset")
@@ -156,6 +171,10 @@ public struct SMTPRule: Sendable, Encodable {
         case drop
         /// Wait this many seconds, then carry on normally.
         case stall(Double)
+        /// Only at `.data`: store the message, then give no reply until ``LocalSMTPServer/release()``
+        /// or until the client goes away. A test kills a sender in exactly this state: a message
+        /// the server has taken whose acceptance the sender has not heard.
+        case hold
 
         private enum CodingKeys: String, CodingKey {
             case reply, stall
@@ -169,6 +188,9 @@ public struct SMTPRule: Sendable, Encodable {
             case .drop:
                 var container = encoder.singleValueContainer()
                 try container.encode("drop")
+            case .hold:
+                var container = encoder.singleValueContainer()
+                try container.encode("hold")
             case .stall(let seconds):
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(seconds, forKey: .stall)
@@ -259,11 +281,13 @@ public struct SMTPServerStats: Sendable, Decodable, Equatable {
     public var dropped: Int
     /// `.stall` rules fired.
     public var stalled: Int
+    /// Messages stored and left without a reply by a `.hold` rule.
+    public var held: Int
     /// Messages held (the length of `messages()`).
     public var messages: Int
 
     private enum CodingKeys: String, CodingKey {
-        case connections, starttls, mail, rcpt, data, dropped, stalled, messages
+        case connections, starttls, mail, rcpt, data, dropped, stalled, held, messages
         case activeConnections = "active_connections"
         case connectRefused = "connect_refused"
         case authSucceeded = "auth_succeeded"
@@ -282,6 +306,7 @@ public enum LocalSMTPServerError: Error, CustomStringConvertible {
     case badAnnouncement(control: String?, certificate: String?)
     case controlFailed(request: String, status: Int, body: String)
     case badURL(String)
+    case timedOut(String)
 
     public var description: String {
         switch self {
@@ -293,6 +318,8 @@ public enum LocalSMTPServerError: Error, CustomStringConvertible {
             "smtp_server.py control \(request) failed (HTTP \(status)): \(body)"
         case .badURL(let url):
             "not a URL: \(url)"
+        case .timedOut(let what):
+            "smtp_server.py never reached the state the test waited for: \(what)"
         }
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// The interpreter is `PAPERPOST_TEST_PYTHON` (which `make test` points at the test virtualenv)
 /// or else `python3` from PATH.
-final class ScriptProcess: Sendable {
+public final class ScriptProcess: Sendable {
     /// The port the script announced.
     let port: Int
     private let process: ProcessBox
@@ -29,7 +29,7 @@ final class ScriptProcess: Sendable {
 
     /// `PAPERPOST_TEST_PYTHON`, else the repository's `.venv` (made by `make test-deps`) so a
     /// plain `swift test` finds aiosmtpd too, else `python3`.
-    static var python: String {
+    public static var python: String {
         if let python = ProcessInfo.processInfo.environment["PAPERPOST_TEST_PYTHON"] { return python }
         let venv = supportDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3"

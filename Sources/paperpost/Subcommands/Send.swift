@@ -122,9 +122,16 @@ func deliver(_ options: SendOptions, settings: Settings, database: PaperPostData
         Terminal.error("\(report.uncertain.count) message(s) were being sent when a previous run stopped; \(action): "
             + report.uncertain.map(\.email).joined(separator: ", "))
     }
+    if let reason = report.stoppedEarly {
+        Terminal.error("stopped early: \(reason); \(report.deferredUnsent) message(s) not attempted were deferred to the next run. "
+            + "Check PAPERPOST_SMTP_URL and the relay, then run 'paperpost send' again")
+    }
     let counts = report.progress
-    print("sent \(report.day) via \(report.transport): \(counts.sent) sent, \(counts.deferred) deferred, \(counts.failed) failed, "
-        + "\(counts.skipped) skipped in \(String(format: "%.1f", counts.elapsed.seconds)) s"
+    // Rows a crashed run left uncertain and this run marked failed are failures of this send too.
+    let failedUncertain = report.resentUncertain ? 0 : report.uncertain.count
+    print("sent \(report.day) via \(report.transport): \(counts.sent) sent, \(counts.deferred + report.deferredUnsent) deferred, "
+        + "\(counts.failed + failedUncertain) failed" + (failedUncertain > 0 ? " (\(failedUncertain) uncertain after a crash)" : "")
+        + ", \(counts.skipped) skipped in \(String(format: "%.1f", counts.elapsed.seconds)) s"
         + (report.enqueued > 0 ? " (\(report.enqueued) new in the log)" : ""))
     return report
 }
