@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import PaperPostCore
 import PaperPostStore
@@ -6,11 +7,14 @@ import Synchronization
 /// Writes one send's claims and outcomes to the delivery log in group commits.
 ///
 /// Lanes hand in a claim right before a message goes out and an outcome as soon as the server
-/// answered; one task writes whatever has gathered in one transaction, then the next. A claim
-/// is answered only after its transaction committed, and entries are written in the order they
-/// came, so by the time a lane's next message is cleared to go, the outcome of its previous one
-/// is durable. That is the crash bound the README states: at any moment at most one row per
-/// lane is `sending`, and it is the message on that lane's wire.
+/// answered; the writer's own thread commits whatever has gathered in one transaction, then the
+/// next. A claim is answered only after its transaction committed, and entries are written in
+/// the order they came, so by the time a lane's next message is cleared to go, the outcome of
+/// its previous one is durable. That is the crash bound the README states: at any moment at
+/// most one row per lane is `sending`, and it is the message on that lane's wire.
+///
+/// The writer has a thread rather than a task because a lane waits for each claim: every hop
+/// through the cooperative pool would sit on the critical path of every message.
 ///
 /// The first failed commit (the lease was taken over, the disk is full) stops the writer:
 /// nothing of that transaction is written, every claim from then on is withheld, and the
@@ -23,6 +27,7 @@ final class DeliveryLogWriter: Sendable {
         var handOvers: [HandOver] = []
         var failure: String?
         var unrecorded = 0
+        var finished = false
     }
 
     private let store: DeliveryStore
@@ -30,15 +35,14 @@ final class DeliveryLogWriter: Sendable {
     private let leaseDuration: TimeInterval
     private let bounceThreshold: Int
     private let state = Mutex(State())
-    private let wakes: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    /// Signalled for every entry handed in, and once more by ``finish()``.
+    private let wake = DispatchSemaphore(value: 0)
 
     init(store: DeliveryStore, lease: LeaseToken, leaseDuration: TimeInterval, bounceThreshold: Int) {
         self.store = store
         self.lease = lease
         self.leaseDuration = leaseDuration
         self.bounceThreshold = bounceThreshold
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Asks to move `row` to `sending`; the answer comes once that is committed.
@@ -53,7 +57,7 @@ final class DeliveryLogWriter: Sendable {
         if let failure {
             handOver.decide(.withhold(failure))
         } else {
-            wake.yield()
+            wake.signal()
         }
         return handOver
     }
@@ -67,7 +71,7 @@ final class DeliveryLogWriter: Sendable {
             state.entries.append(.outcome(outcome))
             return false
         }
-        if !stopped { wake.yield() }
+        if !stopped { wake.signal() }
     }
 
     /// Why the writer stopped, if it did.
@@ -81,50 +85,59 @@ final class DeliveryLogWriter: Sendable {
         state.withLock { state in
             if state.failure == nil { state.failure = reason }
         }
-        wake.yield()
+        wake.signal()
     }
 
-    /// Writes until ``finish()`` was called and everything handed in is written.
+    /// Writes on a thread of its own until ``finish()`` was called and everything handed in is
+    /// written.
     func run() async {
-        for await _ in wakes {
-            await flush()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                while flush() {}
+                done.resume()
+            }
+            thread.name = "paperpost.delivery-log"
+            thread.start()
         }
-        await flush()
     }
 
     /// No more entries will come; ``run()`` writes what is left and returns.
     func finish() {
-        wake.finish()
+        state.withLock { $0.finished = true }
+        wake.signal()
     }
 
-    private func flush() async {
-        let (entries, handOvers, failure) = state.withLock { state in
+    /// Waits for entries and commits them. Returns false once finished and drained.
+    private func flush() -> Bool {
+        wake.wait()
+        let (entries, handOvers, failure, finished) = state.withLock { state in
             defer {
                 state.entries.removeAll(keepingCapacity: true)
                 state.handOvers.removeAll(keepingCapacity: true)
             }
-            return (state.entries, state.handOvers, state.failure)
+            return (state.entries, state.handOvers, state.failure, state.finished)
         }
         if let failure {
             drop(entries, handOvers, reason: failure)
-            return
-        }
-        guard !entries.isEmpty else { return }
-        do {
-            let decisions = try await store.commit(entries, lease: lease, leaseDuration: leaseDuration, bounceThreshold: bounceThreshold)
-            for (handOver, decision) in zip(handOvers, decisions) {
-                switch decision {
-                case .send: handOver.decide(.send)
-                case .withhold(let reason): handOver.decide(.withhold(reason))
+        } else if !entries.isEmpty {
+            do {
+                let decisions = try store.commit(entries, lease: lease, leaseDuration: leaseDuration, bounceThreshold: bounceThreshold)
+                for (handOver, decision) in zip(handOvers, decisions) {
+                    switch decision {
+                    case .send: handOver.decide(.send)
+                    case .withhold(let reason): handOver.decide(.withhold(reason))
+                    }
                 }
+            } catch {
+                let reason = "\(error)"
+                state.withLock { state in
+                    if state.failure == nil { state.failure = reason }
+                }
+                drop(entries, handOvers, reason: reason)
             }
-        } catch {
-            let reason = "\(error)"
-            state.withLock { state in
-                if state.failure == nil { state.failure = reason }
-            }
-            drop(entries, handOvers, reason: reason)
         }
+        // Entries handed in after `finish()` cannot exist: every lane has returned by then.
+        return !(finished && entries.isEmpty)
     }
 
     /// Entries that will never be written: their claims are withheld, their accepted messages counted.

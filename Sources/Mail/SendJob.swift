@@ -201,6 +201,8 @@ public struct SendJob: Sendable {
         report.progress = run.snapshot()
         heartbeat.cancel()
         if let failure = log.failure {
+            // Gives the lease back if it is still ours (not after a takeover; a full disk may refuse).
+            try? await deliveries.releaseLease(lease)
             throw SendError.logStopped(day: day, reason: failure, sent: report.progress.sent, unrecorded: log.unrecorded)
         }
         if let breaker = run.breakerReason {

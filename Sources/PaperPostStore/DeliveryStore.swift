@@ -137,10 +137,12 @@ public struct DeliveryStore: Sendable {
     /// transaction, so a busy sender needs no separate heartbeat.
     ///
     /// - Returns: one decision per claim, in order.
+    ///
+    /// Blocks the calling thread: it is meant for a writer with a thread of its own.
     public func commit(
         _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bounceThreshold: Int
-    ) async throws -> [ClaimDecision] {
-        try await database.write { db in
+    ) throws -> [ClaimDecision] {
+        try database.writeBlocking { db in
             guard try Self.renew(lease, duration: leaseDuration, db) else {
                 let holder = try String.fetchOne(db, sql: "SELECT owner FROM send_lease WHERE day = ?", arguments: [lease.day.description])
                 throw DeliveryStoreError.leaseLost(day: lease.day, holder: holder)
