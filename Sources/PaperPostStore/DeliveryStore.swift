@@ -121,9 +121,8 @@ public struct DeliveryStore: Sendable {
     }
 
     private static func renew(_ lease: LeaseToken, duration: TimeInterval, _ db: Database) throws -> Bool {
-        try db.execute(
-            sql: "UPDATE send_lease SET expires_at = ? WHERE day = ? AND owner = ? AND generation = ?",
-            arguments: [Date().addingTimeInterval(duration), lease.day.description, lease.owner, lease.generation])
+        try db.cachedStatement(sql: "UPDATE send_lease SET expires_at = ? WHERE day = ? AND owner = ? AND generation = ?")
+            .execute(arguments: [Date().addingTimeInterval(duration), lease.day.description, lease.owner, lease.generation])
         return db.changesCount == 1
     }
 

@@ -14,13 +14,16 @@ struct CurlEasyTests {
         let body = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let url = server.url("/put")
 
-        let response = try await Task.detached { () throws -> CurlResponse in
-            let easy = try CurlEasy()
-            try easy.set(CURLOPT_URL, string: url)
-            try easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/octet-stream", "Expect:"])
-            try easy.setUploadBody(body)
-            return try easy.perform()
-        }.value
+        // perform blocks its thread for the whole transfer, so not on the cooperative pool.
+        let response = try await onOwnThread {
+            Result { () throws(CurlError) -> CurlResponse in
+                let easy = try CurlEasy()
+                try easy.set(CURLOPT_URL, string: url)
+                try easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/octet-stream", "Expect:"])
+                try easy.setUploadBody(body)
+                return try easy.perform()
+            }
+        }.get()
 
         #expect(response.status == 201)
         #expect(String(decoding: response.body, as: UTF8.self) == "stored")
@@ -37,14 +40,16 @@ struct CurlEasyTests {
         let first = server.url("/one")
         let second = server.url("/two")
 
-        try await Task.detached { () throws in
-            let easy = try CurlEasy()
-            try easy.set(CURLOPT_URL, string: first)
-            try easy.set(CURLOPT_HTTPHEADER, list: ["X-Only-Once: yes"])
-            _ = try easy.perform()
-            try easy.set(CURLOPT_URL, string: second)
-            _ = try easy.perform()
-        }.value
+        try await onOwnThread {
+            Result { () throws(CurlError) in
+                let easy = try CurlEasy()
+                try easy.set(CURLOPT_URL, string: first)
+                try easy.set(CURLOPT_HTTPHEADER, list: ["X-Only-Once: yes"])
+                _ = try easy.perform()
+                try easy.set(CURLOPT_URL, string: second)
+                _ = try easy.perform()
+            }
+        }.get()
 
         let requests = try await server.requests()
         #expect(requests.map(\.path) == ["/one", "/two"])

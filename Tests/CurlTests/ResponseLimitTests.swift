@@ -117,13 +117,13 @@ struct ResponseLimitTests {
         defer { server.stop() }
         let url = server.url("/endless")
 
-        let result = await Task.detached { () -> Result<CurlResponse, CurlError> in
+        let result = await onOwnThread {
             Result { () throws(CurlError) -> CurlResponse in
                 let easy = try CurlEasy()
                 try easy.set(CURLOPT_URL, string: url)
                 return try easy.perform(maxBodyBytes: 100_000)
             }
-        }.value
+        }
 
         guard case .failure(let error) = result else {
             Issue.record("expected a failure, got \(result)")

@@ -8,6 +8,8 @@ import Testing
 /// Sending to a real SMTP server (aiosmtpd) on 127.0.0.1.
 @Suite("Sending over SMTP", .serialized)
 struct SMTPSendTests {
+    /// No test here is about timeouts, so they are long: a message held by a `.hold` rule, or
+    /// one slowed by a busy machine, must never be deferred by one.
     func withSMTP(
         tls: LocalSMTPServer.TLSMode = .off, auth: (user: String, password: String)? = nil,
         readers: [(String, [String])] = [("a@example.com", ["cs.AI"]), ("b@example.com", ["cs.LG"]), ("c@example.com", ["cs.AI", "cs.LG"])],
@@ -20,7 +22,7 @@ struct SMTPSendTests {
             world.settings.delivery = DeliverySettings(
                 smtpURL: server.url, smtpUser: auth?.user, smtpPassword: auth?.password, tls: tls == .off ? .off : .required,
                 caFile: server.certificatePath, bounceAddress: try EmailAddress("bounces@example.org"),
-                connectTimeout: .seconds(5), messageTimeout: .seconds(5), connections: 2,
+                connectTimeout: .seconds(60), messageTimeout: .seconds(60), connections: 2,
                 outboxDirectory: world.settings.delivery.outboxDirectory, retryBase: .milliseconds(1), maxAttempts: 3)
             let transport = try SMTPTransport(settings: world.settings.delivery, heloName: "digest.example.org")
             try await body(world, server, transport)

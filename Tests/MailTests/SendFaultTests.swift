@@ -12,7 +12,7 @@ struct SendFaultTests {
     static let readers = (0..<6).map { ("reader\($0)@example.com", ["cs.AI"]) }
 
     func withSMTP(
-        connections: Int = 1, messageTimeout: Duration = .seconds(30), breaker: Int = 5,
+        connections: Int = 1, messageTimeout: Duration = .seconds(60), breaker: Int = 5,
         _ body: (MailWorld, LocalSMTPServer, any MailTransport) async throws -> Void
     ) async throws {
         let server = try await LocalSMTPServer()
@@ -20,7 +20,7 @@ struct SendFaultTests {
         try await MailWorld.with(readers: Self.readers) { world in
             var world = world
             world.settings.delivery = DeliverySettings(
-                smtpURL: server.url, tls: .off, connectTimeout: .seconds(5), messageTimeout: messageTimeout, connections: connections,
+                smtpURL: server.url, tls: .off, connectTimeout: .seconds(60), messageTimeout: messageTimeout, connections: connections,
                 outboxDirectory: world.settings.delivery.outboxDirectory, retryBase: .milliseconds(1), maxAttempts: 3,
                 breakerThreshold: breaker)
             let transport = try SMTPTransport(settings: world.settings.delivery, heloName: "digest.example.org")

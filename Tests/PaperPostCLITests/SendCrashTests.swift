@@ -182,7 +182,8 @@ struct SendCrashTests {
 
             // The second send is refused until the paused one's lease runs out, then takes over.
             var takeover = try await cli.run("send")
-            for _ in 0..<200 where takeover.stderr.contains("another send for") {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while takeover.stderr.contains("another send for"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
                 takeover = try await cli.run("send")
             }
@@ -211,7 +212,7 @@ struct SendCrashTests {
         let probe = "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None); c.execute('BEGIN IMMEDIATE'); c.execute('ROLLBACK')"
         for _ in 0..<100 {
             process.signal(SIGSTOP)
-            if TemporaryMount.run("/usr/bin/env", [ScriptProcess.python, "-c", probe, database.path]) { return }
+            if await onOwnThread({ TemporaryMount.run("/usr/bin/env", [ScriptProcess.python, "-c", probe, database.path]) }) { return }
             process.signal(SIGCONT)
             try await Task.sleep(for: .milliseconds(Int.random(in: 5...50)))
         }
@@ -278,10 +279,10 @@ final class Background: @unchecked Sendable {
         kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the process to end, off the cooperative pool.
+    /// Waits for the process to end, on a thread of its own (never blocking the cooperative pool).
     func wait() async -> (status: Int32, killed: Bool, stderr: String) {
         let process = self.process
-        await Task.detached { process.waitUntilExit() }.value
+        await onOwnThread { process.waitUntilExit() }
         let stderr = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         return (process.terminationStatus, process.terminationReason == .uncaughtSignal, stderr)
     }

@@ -25,7 +25,7 @@ struct ServeCommandTests {
             let secretToken = "u.1.0.c2VjcmV0LXRva2VuLXZhbHVlLW5vdC1pbi1sb2dz"
             #expect(try await get(try #require(URL(string: "\(base)/unsubscribe?token=\(secretToken)"))).0 == 400)
 
-            #expect(try await server.terminate() == 0, "SIGTERM stops the server within 10 s, with exit status 0")
+            #expect(try await server.terminate() == 0, "SIGTERM stops the server (within a minute, however busy the machine), with exit status 0")
             let log = server.log
             #expect(log.contains("path=/healthz") && log.contains("status=200"))
             #expect(log.contains("path=/unsubscribe") && log.contains("status=400"))

@@ -27,6 +27,12 @@ tried first; a key without one ("/api/query") matches the path with any query. E
       "endless": false,                     send the body (64 KiB of "x" when empty) over and
                                             over, chunked, until the client hangs up
       "delay_seconds": 0.5,                 wait before answering
+      "hold_until_waiting": 16,             hold the answer until this many requests served by
+                                            this response are waiting at once (a barrier: a
+                                            client that sends them one or two at a time never
+                                            gets one); once reached, it stays open
+      "hold_timeout_seconds": 60,           how long a held request waits for the barrier before
+                                            it gets a 504 saying how many were waiting at most
       "close_without_response": false       drop the connection without a byte of reply
     }
 
@@ -36,6 +42,10 @@ Content-Length). Unknown targets get 404.
 GET /__requests returns every request received so far (except these) as a JSON list of
 {"method", "path" (with query), "headers": [[name, value], ...], "body_base64",
 "arrival" (time.monotonic() seconds), "client_port"}.
+
+GET /__requests?count=N&timeout=S waits until at least N requests have arrived (a state to
+wait for, however slow the machine), then answers as above; after S seconds (default 60)
+without them it answers 504 with the list so far.
 """
 
 import base64
@@ -50,7 +60,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler
 
 import peer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 SERVER_NAME = "PaperPostFixture/1.0"
 
@@ -92,6 +102,7 @@ def normalise(target, response, base_dir):
     endless = bool(response.get("endless", False))
     if endless and not body:
         body = b"x" * 65536
+    hold = int(response.get("hold_until_waiting", 0))
     return {
         "status": int(response.get("status", 200)),
         "headers": headers,
@@ -99,7 +110,34 @@ def normalise(target, response, base_dir):
         "delay_seconds": float(response.get("delay_seconds", 0)),
         "close_without_response": bool(response.get("close_without_response", False)),
         "endless": endless,
+        "barrier": Barrier(hold, float(response.get("hold_timeout_seconds", 60))) if hold > 1 else None,
     }
+
+
+class Barrier:
+    """Holds each request until `parties` of them wait together, then lets every one through,
+    now and later. Unlike threading.Barrier it never breaks or resets: a late or retried request
+    passes straight through once the barrier has opened."""
+
+    def __init__(self, parties, timeout):
+        self.parties = parties
+        self.timeout = timeout
+        self.condition = threading.Condition()
+        self.waiting = 0
+        self.most_waiting = 0
+        self.open = False
+
+    def wait(self):
+        """True once the barrier is open; False after the timeout without it."""
+        with self.condition:
+            self.waiting += 1
+            self.most_waiting = max(self.most_waiting, self.waiting)
+            if self.waiting >= self.parties:
+                self.open = True
+                self.condition.notify_all()
+            opened = self.condition.wait_for(lambda: self.open, timeout=self.timeout)
+            self.waiting -= 1
+            return opened
 
 
 def gzip_of_zeros(size):
@@ -128,16 +166,20 @@ class State:
     def __init__(self, routes):
         self.routes = routes
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.served = {}
         self.requests = []
 
     def record(self, entry):
         with self.lock:
             self.requests.append(entry)
+            self.arrived.notify_all()
 
-    def recorded(self):
+    def recorded(self, at_least=0, timeout=0):
+        """The requests so far, once there are `at_least` of them, and whether there are."""
         with self.lock:
-            return list(self.requests)
+            enough = self.arrived.wait_for(lambda: len(self.requests) >= at_least, timeout=timeout)
+            return list(self.requests), enough
 
     def next_response(self, target):
         path = urlsplit(target).path
@@ -180,7 +222,11 @@ class Handler(BaseHTTPRequestHandler):
         arrival = time.monotonic()
         body = self.read_body()
         if self.command == "GET" and urlsplit(self.path).path == "/__requests":
-            self.send(200, [("Content-Type", "application/json")], json.dumps(self.state.recorded()).encode())
+            query = parse_qs(urlsplit(self.path).query)
+            count = int(query.get("count", ["0"])[0])
+            timeout = float(query.get("timeout", ["60"])[0])
+            recorded, enough = self.state.recorded(at_least=count, timeout=timeout)
+            self.send(200 if enough else 504, [("Content-Type", "application/json")], json.dumps(recorded).encode())
             return
         self.state.record({
             "method": self.command,
@@ -193,6 +239,12 @@ class Handler(BaseHTTPRequestHandler):
         response = self.state.next_response(self.path)
         if response is None:
             self.send(404, [("Content-Type", "text/plain")], f"no route for {self.path}\n".encode())
+            return
+        barrier = response["barrier"]
+        if barrier is not None and not barrier.wait():
+            message = (f"held {barrier.timeout:g} s for {barrier.parties} requests waiting at once, "
+                       f"but at most {barrier.most_waiting} were\n")
+            self.send(504, [("Content-Type", "text/plain")], message.encode())
             return
         if response["delay_seconds"] > 0:
             time.sleep(response["delay_seconds"])

@@ -49,15 +49,22 @@ public struct CommandLineRunner: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = stdin
+        let (ended, markEnded) = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in markEnded.finish() }
         try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
+        // Each pipe on its own thread, so a child that fills one while we block on another
+        // cannot deadlock, and no read holds one of the cooperative pool's few threads.
+        let input = Data((input ?? "").utf8)
+        async let written: Void = onOwnThread {
+            if !input.isEmpty {
+                try? stdin.fileHandleForWriting.write(contentsOf: input)
+            }
+            try? stdin.fileHandleForWriting.close()
         }
-        try stdin.fileHandleForWriting.close()
-        async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
-        let (outData, errData) = await (out, err)
-        process.waitUntilExit()
+        async let out = onOwnThread { stdout.fileHandleForReading.readDataToEndOfFile() }
+        async let err = onOwnThread { stderr.fileHandleForReading.readDataToEndOfFile() }
+        let (_, outData, errData) = await (written, out, err)
+        for await _ in ended {}
         return CommandResult(
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),

@@ -18,6 +18,12 @@ public struct FixtureResponse: Sendable, Encodable {
     public var headers: [(name: String, value: String)]
     public var body: Body?
     public var delaySeconds: Double
+    /// Held until this many requests answered by this response wait at once: a barrier that
+    /// proves requests are in flight together, since a client sending them one or two at a time
+    /// never gets past it. 0 or 1 holds nothing.
+    public var holdUntilWaiting: Int
+    /// How long a held request waits for the barrier before it is answered 504.
+    public var holdTimeoutSeconds: Double
     public var closeWithoutResponse: Bool
     /// The body (64 KiB of "x" when there is none) is sent over and over, chunked, until the
     /// client hangs up: a server that never stops talking.
@@ -28,6 +34,8 @@ public struct FixtureResponse: Sendable, Encodable {
         headers: [(name: String, value: String)] = [],
         body: Body? = nil,
         delaySeconds: Double = 0,
+        holdUntilWaiting: Int = 0,
+        holdTimeoutSeconds: Double = 60,
         closeWithoutResponse: Bool = false,
         endless: Bool = false
     ) {
@@ -35,12 +43,19 @@ public struct FixtureResponse: Sendable, Encodable {
         self.headers = headers
         self.body = body
         self.delaySeconds = delaySeconds
+        self.holdUntilWaiting = holdUntilWaiting
+        self.holdTimeoutSeconds = holdTimeoutSeconds
         self.closeWithoutResponse = closeWithoutResponse
         self.endless = endless
     }
 
-    public init(status: Int = 200, headers: [(name: String, value: String)] = [], text: String, delaySeconds: Double = 0) {
-        self.init(status: status, headers: headers, body: .text(text), delaySeconds: delaySeconds)
+    public init(
+        status: Int = 200, headers: [(name: String, value: String)] = [], text: String, delaySeconds: Double = 0,
+        holdUntilWaiting: Int = 0, holdTimeoutSeconds: Double = 60
+    ) {
+        self.init(
+            status: status, headers: headers, body: .text(text), delaySeconds: delaySeconds, holdUntilWaiting: holdUntilWaiting,
+            holdTimeoutSeconds: holdTimeoutSeconds)
     }
 
     public static func redirect(to location: String, status: Int = 302) -> FixtureResponse {
@@ -56,6 +71,8 @@ public struct FixtureResponse: Sendable, Encodable {
         case bodyFile = "body_file"
         case bodyGzipZeros = "body_gzip_zeros"
         case delaySeconds = "delay_seconds"
+        case holdUntilWaiting = "hold_until_waiting"
+        case holdTimeoutSeconds = "hold_timeout_seconds"
         case closeWithoutResponse = "close_without_response"
         case endless
     }
@@ -77,6 +94,8 @@ public struct FixtureResponse: Sendable, Encodable {
             break
         }
         try container.encode(delaySeconds, forKey: .delaySeconds)
+        try container.encode(holdUntilWaiting, forKey: .holdUntilWaiting)
+        try container.encode(holdTimeoutSeconds, forKey: .holdTimeoutSeconds)
         try container.encode(closeWithoutResponse, forKey: .closeWithoutResponse)
         try container.encode(endless, forKey: .endless)
     }

@@ -51,11 +51,29 @@ public final class LocalHTTPServer: Sendable {
 
     /// Every request the server has received so far, in arrival order.
     public func requests() async throws -> [RecordedRequest] {
-        guard let url = URL(string: url("/__requests")) else {
+        try await requests(atLeast: 0, timeout: .zero)
+    }
+
+    /// Returns once the server has received at least `count` requests (all of them, in arrival
+    /// order): the state to wait for before acting on a request in flight, however slow the
+    /// machine. The server itself waits, so nothing polls. Gives up after `timeout`.
+    public func waitForRequests(_ count: Int, timeout: Duration = .seconds(120)) async throws -> [RecordedRequest] {
+        try await requests(atLeast: count, timeout: timeout)
+    }
+
+    private func requests(atLeast count: Int, timeout: Duration) async throws -> [RecordedRequest] {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        guard let url = URL(string: url("/__requests?count=\(count)&timeout=\(seconds)")) else {
             throw LocalHTTPServerError.badURL(baseURL)
         }
-        let (data, _) = try await URLSession.shared.data(from: url)
-        return try JSONDecoder().decode([RecordedRequest].self, from: data)
+        var request = URLRequest(url: url)
+        request.timeoutInterval = seconds + 60
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let recorded = try JSONDecoder().decode([RecordedRequest].self, from: data)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw LocalHTTPServerError.timedOut(waitingFor: count, received: recorded.count, timeout: timeout)
+        }
+        return recorded
     }
 
     /// Kills the server and removes its files. Safe to call more than once.
@@ -68,6 +86,7 @@ public final class LocalHTTPServer: Sendable {
 public enum LocalHTTPServerError: Error, CustomStringConvertible {
     case didNotStart(firstLine: String?, exitStatus: Int32)
     case badURL(String)
+    case timedOut(waitingFor: Int, received: Int, timeout: Duration)
 
     public var description: String {
         switch self {
@@ -75,6 +94,8 @@ public enum LocalHTTPServerError: Error, CustomStringConvertible {
             "fixture_http_server.py did not announce its port (first line: \(line ?? "none"), exit status \(status)); see its stderr above"
         case .badURL(let url):
             "not a URL: \(url)"
+        case .timedOut(let count, let received, let timeout):
+            "fixture_http_server.py received \(received) of the \(count) request(s) waited for within \(timeout)"
         }
     }
 }

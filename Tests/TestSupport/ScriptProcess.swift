@@ -97,11 +97,7 @@ private final class LineReader: Sendable {
     }
 
     func next() async -> String? {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(returning: self.nextBlocking())
-            }
-        }
+        await onOwnThread { self.nextBlocking() }
     }
 
     private func nextBlocking() -> String? {

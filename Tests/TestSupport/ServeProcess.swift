@@ -8,17 +8,21 @@ public final class ServeProcess: Sendable {
     private let process: Process
 
     public enum StartError: Error, CustomStringConvertible {
-        case didNotListen(log: String)
+        case didNotListen(log: String, exitStatus: Int32?, waited: Duration)
 
         public var description: String {
             switch self {
-            case .didNotListen(let log): "paperpost serve did not start listening within 10 s; it wrote: \(log)"
+            case .didNotListen(let log, let status?, _):
+                "paperpost serve exited with status \(status) before it listened; it wrote: \(log)"
+            case .didNotListen(let log, nil, let waited):
+                "paperpost serve did not start listening within \(waited); it wrote: \(log)"
             }
         }
     }
 
-    /// Starts the server and waits until it says which port it listens on.
-    public init(executable: URL, directory: URL, environment: [String: String]) async throws {
+    /// Starts the server and waits until it says which port it listens on, or exits, or
+    /// `timeout` passes (generous: a debug build starting beside a busy build can be slow).
+    public init(executable: URL, directory: URL, environment: [String: String], timeout: Duration = .seconds(120)) async throws {
         logFile = directory.appendingPathComponent("serve.log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process = Process()
@@ -29,18 +33,21 @@ public final class ServeProcess: Sendable {
         process.standardError = try FileHandle(forWritingTo: logFile)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        let deadline = ContinuousClock.now + timeout
         var port: Int?
-        for _ in 0..<100 where port == nil {
+        while port == nil, process.isRunning, ContinuousClock.now < deadline {
             let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
             if let range = log.range(of: #"listening on 127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
                 port = Int(log[range].split(separator: ":").last ?? "")
             } else {
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
         guard let port else {
-            kill(process.processIdentifier, SIGKILL)
-            throw StartError.didNotListen(log: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+            let exitStatus = process.isRunning ? nil : process.terminationStatus
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw StartError.didNotListen(
+                log: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "", exitStatus: exitStatus, waited: timeout)
         }
         self.port = port
     }
@@ -54,10 +61,12 @@ public final class ServeProcess: Sendable {
     /// What the server has logged so far.
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Sends SIGTERM and waits up to `timeout` for the process to end.
+    /// Sends SIGTERM and waits up to `timeout` for the process to end (generous by default: a
+    /// graceful stop on a loaded machine may take seconds, while one that ignores SIGTERM never
+    /// comes).
     ///
     /// - Returns: its exit status, or `nil` when it was still running (it is then killed).
-    public func terminate(timeout: Duration = .seconds(10)) async throws -> Int32? {
+    public func terminate(timeout: Duration = .seconds(60)) async throws -> Int32? {
         kill(process.processIdentifier, SIGTERM)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline {
