@@ -48,7 +48,10 @@ struct ImportRow: Sendable {
 }
 
 /// Reads subscriber CSV files with CSV.swift, keeping track of the line each record starts
-/// on (a quoted field may span lines), so that every problem names `FILE:LINE`.
+/// on (a quoted field may span lines), so that every problem names `FILE:LINE`. A message that
+/// quotes the file escapes its control characters and cuts long values short (see
+/// `String.quotedForMessage`): it goes to a terminal. A field that an export protected from
+/// spreadsheets with a leading `'` is read without it (see ``SpreadsheetFormula``).
 enum SubscriberCSVReader {
     static func read(_ data: Data, file: String, caseSensitiveLocalPart: Bool) throws(ImportError) -> (rows: [ImportRow], problems: [ImportProblem]) {
         func problem(_ line: Int, _ message: String) -> ImportProblem {
@@ -84,7 +87,7 @@ enum SubscriberCSVReader {
             columns[column] = index
         }
         guard unknown.isEmpty else {
-            let names = unknown.map { "'\($0)'" }.joined(separator: ", ")
+            let names = unknown.map { "'\($0.quotedForMessage)'" }.joined(separator: ", ")
             let expected = SubscriberCSVColumn.allCases.map(\.rawValue).joined(separator: ", ")
             throw .unusableFile(problem(1, "unknown column\(unknown.count == 1 ? "" : "s") \(names) in the header (the columns are \(expected))"))
         }
@@ -108,16 +111,16 @@ enum SubscriberCSVReader {
             }
             func field(_ column: SubscriberCSVColumn) -> String? {
                 guard let index = columns[column], index < fields.count else { return nil }
-                let value = fields[index].trimmingSpaces()
+                let value = SpreadsheetFormula.restored(fields[index].trimmingSpaces())
                 return value.isEmpty ? nil : value
             }
-            do {
+            do throws(InputError) {
                 guard let emailText = field(.email) else {
                     throw InputError.invalidAddress("", reason: "the email field is empty")
                 }
                 let email = try EmailAddress(emailText, caseSensitiveLocalPart: caseSensitiveLocalPart)
                 if let first = firstLineOfKey[email.key] {
-                    problems.append(problem(recordLine, "'\(email)' is a duplicate of line \(first)"))
+                    problems.append(problem(recordLine, "'\(email.value.quotedForMessage)' is a duplicate of line \(first)"))
                     continue
                 }
                 firstLineOfKey[email.key] = recordLine
@@ -126,18 +129,36 @@ enum SubscriberCSVReader {
                         line: recordLine,
                         email: email,
                         name: try field(.name).flatMap(Subscriber.validName),
-                        categories: try field(.categories).map(ArxivCategory.parseList),
+                        // Separators alone name no category: the field counts as empty.
+                        categories: try field(.categories).map(ArxivCategory.parseList).flatMap { $0.isEmpty ? nil : $0 },
                         language: try field(.language).map(Language.init(parsing:)),
                         status: try field(.status).map(SubscriberStatus.init(parsing:)),
                         hasName: columns[.name] != nil))
             } catch {
-                problems.append(problem(recordLine, "\(error)"))
+                problems.append(problem(recordLine, "\(error.quotingInputSafely)"))
             }
         }
         if let error = reader.error {
             throw .unusableFile(problem(line, "the CSV is malformed here: \(error)"))
         }
         return (rows, problems)
+    }
+}
+
+extension InputError {
+    /// The same error with the input it quotes escaped and shortened, and its reason escaped
+    /// (a reason may quote part of the input, such as an address's domain).
+    fileprivate var quotingInputSafely: InputError {
+        switch self {
+        case .invalidAddress(let address, let reason):
+            .invalidAddress(address.quotedForMessage, reason: reason.escapingTerminalControls)
+        case .unknownCategory(let code): .unknownCategory(code.quotedForMessage)
+        case .invalidLanguage(let value): .invalidLanguage(value.quotedForMessage)
+        case .invalidStatus(let value): .invalidStatus(value.quotedForMessage)
+        case .invalidDate(let value): .invalidDate(value.quotedForMessage)
+        case .invalidValue(let field, let value, let reason):
+            .invalidValue(field: field, value: value.quotedForMessage, reason: reason.escapingTerminalControls)
+        }
     }
 }
 

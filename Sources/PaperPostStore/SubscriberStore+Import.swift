@@ -40,29 +40,122 @@ public struct ImportReport: Sendable {
     /// Invalid rows skipped under `skipInvalid`.
     public var invalid: [ImportProblem] = []
     public var dryRun = false
+
+    fileprivate mutating func append(_ other: ImportReport) {
+        added += other.added
+        updated += other.updated
+        unchanged += other.unchanged
+        existing += other.existing
+        suppressed += other.suppressed
+        resubscribed += other.resubscribed
+    }
+}
+
+/// How far an import's writing has got, reported after each of its transactions.
+public struct ImportProgress: Sendable, Hashable {
+    /// Rows written so far (for a dry run: checked against the database).
+    public var applied: Int
+    /// Valid rows in the file.
+    public var total: Int
+}
+
+/// An import that stopped part-way through writing (the disk filled up, say), after every
+/// row had been checked. The rows written so far stay; running the same import again
+/// finishes it (see ``SubscriberStore/importCSV(_:file:options:progress:)``).
+public struct ImportInterrupted: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var applied: Int
+    public var total: Int
+    public var reason: String
+
+    public var description: String {
+        "\(file): the import stopped after writing \(applied) of \(total) rows: \(reason). "
+            + "Run the same import again to finish it: the rows already written are found on the list and left as they are"
+    }
+}
+
+/// How an import cuts its writing into transactions.
+struct ImportChunking: Sendable {
+    /// At most this many rows in one transaction…
+    var rows: Int
+    /// …and no more rows once a transaction has taken this long, so that nobody else waits
+    /// behind one for much longer, however slow the machine.
+    var duration: Duration
+    /// Time left between two transactions for whoever is waiting to write (they try again
+    /// every ``PaperPostDatabase/busyRetryInterval``).
+    var pause: Duration
+
+    static let standard = ImportChunking(rows: 1_000, duration: .milliseconds(250), pause: .milliseconds(10))
 }
 
 extension SubscriberStore {
-    /// Imports subscribers from CSV in one transaction: either every valid row goes in, or
-    /// (when any row is invalid and `skipInvalid` is off, or on a dry run) nothing does.
+    /// Imports subscribers from CSV: every row is read and checked first, then written in short
+    /// transactions, so that the web server (a one-click unsubscribe) and a running `send` wait
+    /// at most a fraction of a second while a large file goes in, not for the whole import.
     ///
-    /// - Parameter file: the name used in `FILE:LINE` messages.
-    /// - Throws: ``ImportError`` with every problem found; the database is unchanged.
-    public func importCSV(_ data: Data, file: String, options: ImportOptions) async throws -> ImportReport {
+    /// When any row is invalid (and `skipInvalid` is off) nothing is written. Once the rows are
+    /// valid, writing can still fail part-way (a full disk, a killed process): the transactions
+    /// committed by then stay, and ``ImportInterrupted`` says how far it got. That is safe
+    /// because the import is idempotent: every row is an upsert decided against what the
+    /// database holds when its transaction runs (a new address is added; a known one is left
+    /// alone or updated to the file's values), so running the same import again adds what is
+    /// missing, finds the rows already written on the list (reported as existing, or with
+    /// `updateExisting` as unchanged) and changes nothing about them, and ends in the state
+    /// one uninterrupted run gives. Undoing the committed rows instead would
+    /// race with everything the server and `send` did meanwhile (an unsubscribe of an imported
+    /// address must never be rolled back). Rows are independent (the file may name an address
+    /// once), so where the transactions are cut changes nothing but timing.
+    ///
+    /// A dry run goes through the same transactions and rolls each back.
+    ///
+    /// - Parameters:
+    ///   - file: the name used in `FILE:LINE` messages.
+    ///   - progress: called after each transaction, outside it, with what is done so far.
+    /// - Throws: ``ImportError`` with every problem found, the database unchanged; or
+    ///   ``ImportInterrupted`` when writing failed part-way.
+    public func importCSV(
+        _ data: Data, file: String, options: ImportOptions, progress: (@Sendable (ImportProgress) async -> Void)? = nil
+    ) async throws -> ImportReport {
+        try await importCSV(data, file: file, options: options, chunking: .standard, progress: progress)
+    }
+
+    func importCSV(
+        _ data: Data, file: String, options: ImportOptions, chunking: ImportChunking,
+        progress: (@Sendable (ImportProgress) async -> Void)?
+    ) async throws -> ImportReport {
         let (rows, problems) = try SubscriberCSVReader.read(data, file: file, caseSensitiveLocalPart: settings.caseSensitiveLocalPart)
         if !problems.isEmpty && !options.skipInvalid {
             throw ImportError.invalidRows(problems)
         }
         let defaults = settings
-        var report = try await database.writer.writeWithoutTransaction { db in
-            var report = ImportReport()
-            try db.inTransaction {
-                for row in rows {
-                    try Self.importRow(row, db, options: options, defaults: defaults, into: &report)
+        var report = ImportReport()
+        var applied = 0
+        while applied < rows.count {
+            let first = applied
+            let chunk: (report: ImportReport, end: Int)
+            do {
+                if first > 0 {
+                    try await Task.sleep(for: chunking.pause)
                 }
-                return options.dryRun ? .rollback : .commit
+                chunk = try await database.writer.writeWithoutTransaction { db in
+                    var report = ImportReport()
+                    var end = first
+                    try db.inTransaction(.immediate) {
+                        let started = ContinuousClock.now
+                        repeat {
+                            try Self.importRow(rows[end], db, options: options, defaults: defaults, into: &report)
+                            end += 1
+                        } while end < rows.count && end - first < chunking.rows && ContinuousClock.now - started < chunking.duration
+                        return options.dryRun ? .rollback : .commit
+                    }
+                    return (report, end)
+                }
+            } catch {
+                throw ImportInterrupted(file: file, applied: options.dryRun ? 0 : first, total: rows.count, reason: "\(error)")
             }
-            return report
+            report.append(chunk.report)
+            applied = chunk.end
+            await progress?(ImportProgress(applied: applied, total: rows.count))
         }
         report.invalid = problems
         report.dryRun = options.dryRun
@@ -118,13 +211,15 @@ extension SubscriberStore {
 
     /// Every subscriber who still has an address, in the import format: exporting and
     /// importing into an empty database gives the same export again. Forgotten subscribers
-    /// are left out (there is no address to write).
+    /// are left out (there is no address to write). A cell that a spreadsheet would run as a
+    /// formula gets a leading `'` (see ``SpreadsheetFormula``), which the import takes off.
     public func exportCSV() async throws -> String {
         var listing = Listing(columns: SubscriberCSVColumn.allCases.map(\.rawValue))
         for subscriber in try await list() {
             guard let email = subscriber.email else { continue }
             listing.append([
-                .text(email), .text(subscriber.name), .list(subscriber.categories),
+                .text(SpreadsheetFormula.defused(email)), .text(subscriber.name.map(SpreadsheetFormula.defused)),
+                .list(subscriber.categories),
                 .text(subscriber.language.rawValue), .text(subscriber.status.rawValue),
             ])
         }

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PaperPostCore
+@testable import PaperPostStore
 import TestSupport
 import Testing
 
@@ -154,6 +159,154 @@ struct SubscriberCommandTests {
             let result = try await cli.run("subscribers", "list", "--db", "file/paperpost.sqlite")
             #expect(result.status == 2)
             #expect(result.stderr.contains("cannot open the database 'file/paperpost.sqlite'"))
+        }
+    }
+
+    @Test("a one-click unsubscribe to paperpost serve during a 20,000-row import succeeds: the import leaves the lock free between its transactions")
+    func unsubscribeDuringImport() async throws {
+        try await withTemporaryDirectory { directory in
+            let secret = "import-beside-serve-secret-0123456789abcdef"
+            let environment = [
+                "PAPERPOST_DB": directory.appendingPathComponent("paperpost.sqlite").path, "PAPERPOST_SECRET": secret,
+                "PAPERPOST_TEMPLATES": CurateCommandTests.templates,
+            ]
+            let cli = CommandLineRunner(directory: directory, environment: environment)
+            #expect(try await cli.run("subscribers", "add", "early@example.com", "--categories", "cs.AI").status == 0)
+            #expect(try await cli.run("subscribers", "add", "late@example.com", "--categories", "cs.AI").status == 0)
+            let rows = 20_000
+            var csv = "email,name,categories\n"
+            for index in 0..<rows { csv += "reader\(index)@example.com,Reader \(index),cs.LG\n" }
+            try Data(csv.utf8).write(to: directory.appendingPathComponent("readers.csv"))
+
+            // The test's own connection to the same file: to watch the import, and to take the
+            // write lock for a moment (below). Links are signed as the server signs them.
+            var settings = Settings(databasePath: environment["PAPERPOST_DB"]!, mail: MailSettings(secret: secret))
+            settings.templatesDirectory = CurateCommandTests.templates
+            let store = SubscriberStore(database: try PaperPostDatabase.open(path: settings.databasePath), settings: settings)
+            let server = try await ServeProcess(executable: CommandLineRunner.executable, directory: directory, environment: environment)
+            func unsubscribeURL(_ email: String) async throws -> URL {
+                let recipient = try #require(try await store.recipients(only: try EmailAddress(email)).first)
+                let token = LinkToken(purpose: .unsubscribe, subscriberID: recipient.subscriberID)
+                    .signed(serverSecret: try ServerSecret.load(settings), subscriberSecret: recipient.linkSecret)
+                return try #require(URL(string: "\(server.baseURL)/unsubscribe?token=\(token)"))
+            }
+            func subscriberCount() async throws -> Int {
+                try await store.stats().byStatus.reduce(0) { $0 + $1.1 }
+            }
+
+            let importer = Process()
+            importer.executableURL = CommandLineRunner.executable
+            importer.arguments = ["subscribers", "import", "readers.csv"]
+            importer.currentDirectoryURL = directory
+            importer.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { $1 }
+            let output = directory.appendingPathComponent("import.out")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            let outputHandle = try FileHandle(forWritingTo: output)
+            importer.standardOutput = outputHandle
+            importer.standardError = outputHandle
+            try importer.run()
+            defer {
+                kill(importer.processIdentifier, SIGCONT)
+                if importer.isRunning { kill(importer.processIdentifier, SIGKILL) }
+            }
+
+            // Wait for the import's first transaction to be committed.
+            var polls = 0
+            while importer.isRunning, try await subscriberCount() == 2, polls < 6_000 {
+                try await Task.sleep(for: .milliseconds(10))
+                polls += 1
+            }
+            try #require(importer.isRunning, "the import committed its rows only at the very end")
+            // Freeze the import while the test holds the write lock: it is then between two
+            // transactions (or waiting to begin one), so it holds no lock while frozen. The lock
+            // is let go only once the process has really stopped (a signal is delivered later).
+            let pid = importer.processIdentifier
+            try await store.database.write { _ in
+                _ = kill(pid, SIGSTOP)
+                var state = siginfo_t()
+                _ = waitid(P_PID, id_t(pid), &state, WSTOPPED | WEXITED | WNOWAIT)
+            }
+            let partial = try await subscriberCount()
+            #expect(partial > 2 && partial < rows + 2, "the import is part-way: \(partial - 2) of \(rows) rows are in")
+
+            var request = URLRequest(url: try await unsubscribeURL("early@example.com"))
+            request.httpMethod = "POST"
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data("List-Unsubscribe=One-Click".utf8)
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(try await store.get(try EmailAddress("early@example.com")).status == .unsubscribed)
+            #expect(try await subscriberCount() == partial, "the import was still part-way when the unsubscribe was done")
+
+            // Once the import runs again, a second unsubscribe has to wait for at most one of its transactions.
+            kill(importer.processIdentifier, SIGCONT)
+            request.url = try await unsubscribeURL("late@example.com")
+            let (_, lateResponse) = try await URLSession.shared.data(for: request)
+            #expect((lateResponse as? HTTPURLResponse)?.statusCode == 200)
+
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    importer.waitUntilExit()
+                    continuation.resume()
+                }
+            }
+            #expect(importer.terminationStatus == 0)
+            #expect(try String(contentsOf: output, encoding: .utf8).contains("imported: \(rows) added"))
+            #expect(try await subscriberCount() == rows + 2)
+            #expect(try await store.list(status: .unsubscribed).map(\.email) == ["early@example.com", "late@example.com"])
+            #expect(try await server.terminate() == 0)
+            #expect(!server.log.contains("status=500"))
+        }
+    }
+
+    @Test("a 20,000-row file with a bad last row exits 1 naming its line, and writes nothing")
+    func bigImportWithBadLastRow() async throws {
+        try await withCLI { cli, directory in
+            var csv = "email,categories\n"
+            for index in 0..<20_000 { csv += "reader\(index)@example.com,cs.AI\n" }
+            csv += "reader20000@example.com,cs.NOPE\n"
+            try Data(csv.utf8).write(to: directory.appendingPathComponent("readers.csv"))
+            let result = try await cli.run("subscribers", "import", "readers.csv")
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("readers.csv:20002: unknown arXiv category 'cs.NOPE'"))
+            #expect(result.stderr.contains("nothing was imported"))
+            let listed = try await cli.run("subscribers", "list", "--format", "csv")
+            #expect(listed.stdout.split(separator: "\r\n").count == 1)
+        }
+    }
+
+    @Test("export writes names that spreadsheets would run as formulas behind a quote, and they import back unchanged")
+    func exportDefusesFormulas() async throws {
+        try await withCLI { cli, directory in
+            #expect(try await cli.run("subscribers", "add", "a@example.com", "--name", "=HYPERLINK(\"http://evil.example\")").status == 0)
+            #expect(try await cli.run("subscribers", "add", "b@example.com", "--name", "@SUM(A1)", "--language", "en").status == 0)
+            let exported = try await cli.run("subscribers", "export")
+            #expect(exported.stdout == "email,name,categories,language,status\r\n"
+                + #"a@example.com,"'=HYPERLINK(""http://evil.example"")",cs.AI;cs.CL;cs.LG,zh,active"# + "\r\n"
+                + "b@example.com,'@SUM(A1),cs.AI;cs.CL;cs.LG,en,active\r\n")
+            try Data(exported.stdout.utf8).write(to: directory.appendingPathComponent("out.csv"))
+            let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": directory.appendingPathComponent("second.sqlite").path])
+            #expect(try await second.run("subscribers", "import", "out.csv").status == 0)
+            let shown = try await second.run("subscribers", "show", "a@example.com", "--format", "json")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.first?["name"] as? String == "=HYPERLINK(\"http://evil.example\")")
+            #expect(try await second.run("subscribers", "export").stdout == exported.stdout)
+        }
+    }
+
+    @Test("PAPERPOST_DB pointing at another application's SQLite file exits 1, says what to do, and leaves the file alone")
+    func foreignDatabase() async throws {
+        try await withCLI { cli, directory in
+            let path = directory.appendingPathComponent("other-app.sqlite").path
+            try runCommand(["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE foo(x)'); c.commit()", path])
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            let other = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": path])
+            let result = try await other.run("subscribers", "add", "a@example.com")
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("'\(path)' is not a PaperPost database: it holds another application's tables (foo)"))
+            #expect(result.stderr.contains("Point PAPERPOST_DB (or --db) at a new file or at an existing PaperPost database"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("other-app") } == ["other-app.sqlite"])
         }
     }
 }

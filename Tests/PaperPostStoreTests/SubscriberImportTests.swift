@@ -133,6 +133,83 @@ struct SubscriberImportTests {
         }
     }
 
+    @Test("messages that quote the file show control characters escaped and cut long values short, still naming FILE:LINE and the field")
+    func safeMessages() async throws {
+        try await withTemporaryStore { store, _ in
+            let huge = "cs." + String(repeating: "X", count: 10_000_000)
+            let csv = "email,name,categories\n"
+                + "a@example.com,\"Eve\u{1B}]0;pwned\u{07}\u{1B}[2J\",cs.AI\n"
+                + "b\u{1B}[31m@example.com,B,cs.AI\n"
+                + "c@example.com,C,\(huge)\n"
+                + "d@example.com,\"\u{202E}evil\u{2028}\",cs.AI\n"
+            await #expect {
+                try await importing(csv, into: store)
+            } throws: { error in
+                guard case ImportError.invalidRows(let problems) = error else { return false }
+                return problems.map(\.description) == [
+                    #"people.csv:2: invalid name 'Eve\u{1B}]0;pwned\u{7}\u{1B}[2J': contains a line break or control character"#,
+                    #"people.csv:3: invalid email address 'b\u{1B}[31m@example.com': contains a control character"#,
+                    "people.csv:4: unknown arXiv category '" + huge.prefix(60) + "…' (see 'paperpost categories' for the list)",
+                    #"people.csv:5: invalid name '\u{202E}evil\u{2028}': contains a line break or control character"#,
+                ]
+            }
+            await #expect {
+                try await importing("email,\u{1B}[5mphone\n", into: store)
+            } throws: { error in
+                "\(error)" == #"people.csv:1: unknown column '\u{1B}[5mphone' in the header (the columns are email, name, categories, language, status)"#
+            }
+            await #expect {
+                try await importing("email\n" + String(repeating: "x", count: 300) + "@example.com\n", into: store)
+            } throws: { error in
+                "\(error)" == "people.csv:2: invalid email address '" + String(repeating: "x", count: 60) + "…': longer than 254 characters"
+                    + "\n1 invalid row; nothing was imported (fix them, or use --skip-invalid to import the valid rows)"
+            }
+        }
+    }
+
+    @Test("cells a spreadsheet would run as formulas are exported behind a quote, and import back unchanged")
+    func formulaCells() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await importing(
+                """
+                email,name,categories,language,status
+                -dash@example.com,"=HYPERLINK(""http://evil.example/"",""click"")",cs.AI,en,active
+                plus@example.com,+1 555 0100,cs.AI,en,active
+                minus@example.com,-x,cs.AI,en,active
+                at@example.com,@SUM(A1:A9),cs.AI,en,active
+                quoted@example.com,'=already quoted,cs.AI,en,active
+                plain@example.com,O'Brien,cs.AI,en,active
+                """, into: store)
+            let names = try await store.list().map(\.name)
+            #expect(names == [#"=HYPERLINK("http://evil.example/","click")"#, "+1 555 0100", "-x", "@SUM(A1:A9)", "=already quoted", "O'Brien"])
+
+            let exported = try await store.exportCSV()
+            #expect(exported == "email,name,categories,language,status\r\n"
+                + #"'-dash@example.com,"'=HYPERLINK(""http://evil.example/"",""click"")",cs.AI,en,active"# + "\r\n"
+                + "plus@example.com,'+1 555 0100,cs.AI,en,active\r\n"
+                + "minus@example.com,'-x,cs.AI,en,active\r\n"
+                + "at@example.com,'@SUM(A1:A9),cs.AI,en,active\r\n"
+                + "quoted@example.com,'=already quoted,cs.AI,en,active\r\n"
+                + "plain@example.com,O'Brien,cs.AI,en,active\r\n")
+
+            try await withTemporaryStore { other, _ in
+                _ = try await other.importCSV(Data(exported.utf8), file: "export.csv", options: ImportOptions())
+                #expect(try await other.list().map(\.name) == names)
+                #expect(try await other.list().map(\.email) == store.list().map(\.email))
+                #expect(try await other.exportCSV() == exported)
+            }
+        }
+    }
+
+    @Test("the formula guard is exact both ways, a value's own leading quotes included", arguments: [
+        ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+        ("'=x", "''=x"), ("''@x", "'''@x"), ("'plain", "'plain"), ("plain", "plain"), ("a=b", "a=b"), ("", ""), ("'", "'"),
+    ])
+    func formulaGuard(value: String, cell: String) {
+        #expect(SpreadsheetFormula.defused(value) == cell)
+        #expect(SpreadsheetFormula.restored(cell) == value)
+    }
+
     @Test("export then import into an empty database gives the same export")
     func roundTrip() async throws {
         try await withTemporaryStore { store, _ in

@@ -32,7 +32,7 @@ enum ExitStatus: Int32 {
             }
         case let error as StoreError:
             switch error {
-            case .notFound, .alreadyExists: return .badInput
+            case .notFound, .alreadyExists, .foreignDatabase: return .badInput
             case .cannotOpen, .database: return .failure
             }
         default:

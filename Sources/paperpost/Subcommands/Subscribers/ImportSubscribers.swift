@@ -5,11 +5,14 @@ import PaperPostStore
 struct ImportSubscribers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import subscribers from CSV in one transaction.",
+        abstract: "Import subscribers from CSV.",
         discussion: """
             Columns (header required, any order): email,name,categories,language,status.
             Categories inside a field are separated by ';', ',' or spaces. Every invalid row is
             reported as FILE:LINE: reason and nothing is written, unless --skip-invalid is given.
+            Valid rows are written in short transactions, so the web server and a send keep
+            working during a large import; if writing stops part-way (a full disk), running the
+            same import again finishes it.
             Unsubscribed or bounced addresses are never re-activated unless --resubscribe is given.
             Exit code 3 when --skip-invalid left rows out.
             """)
@@ -39,9 +42,18 @@ struct ImportSubscribers: AsyncParsableCommand {
             throw ValidationError("cannot read '\(file)': \((error as NSError).localizedDescription)")
         }
         let store = try await global.subscriberStore()
-        let report = try await store.importCSV(
-            data, file: file,
-            options: ImportOptions(dryRun: dryRun, updateExisting: updateExisting, skipInvalid: skipInvalid, resubscribe: resubscribe))
+        let progressLine = ProgressLine()
+        let options = ImportOptions(dryRun: dryRun, updateExisting: updateExisting, skipInvalid: skipInvalid, resubscribe: resubscribe)
+        let report: ImportReport
+        do {
+            report = try await store.importCSV(data, file: file, options: options) { progress in
+                progressLine.show("\(progressLine.bar(done: progress.applied, of: progress.total)) \(progress.applied) of \(progress.total) rows")
+            }
+            progressLine.clear()
+        } catch {
+            progressLine.clear()
+            throw error
+        }
 
         for entry in report.suppressed + report.existing {
             Terminal.error("\(file):\(entry.line): \(entry.email): \(entry.note ?? "")")
