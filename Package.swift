@@ -199,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PaperPostCLITests",
-            dependencies: ["paperpost", "TestSupport"],
+            dependencies: ["paperpost", "PaperPostCore", "PaperPostStore", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
