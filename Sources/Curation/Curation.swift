@@ -22,12 +22,17 @@ public struct CurationOptions: Sendable {
     }
 }
 
+/// An edition that will be sent: a reader's categories and language.
+struct Edition: Hashable {
+    var categories: [String]
+    var language: Language
+}
+
 /// Turns a day's papers into a stored digest: scan, score, pick, summarise.
 ///
-/// Deep summaries are written for the global must-read papers and for the top `mustRead`
-/// papers of every category in use, so that every subscriber's own must-read papers have one;
-/// in every language an active subscriber reads, so cost grows with languages, never with
-/// subscribers.
+/// Deep summaries are written only for papers that are a must-read in an edition that will be
+/// sent (an active subscriber's categories and language), so no tokens go to summaries nobody
+/// reads; cost grows with kinds of readers, never with their number.
 public struct Curation: Sendable {
     let settings: Settings
     let database: PaperPostDatabase
@@ -46,6 +51,9 @@ public struct Curation: Sendable {
         guard let day = options.day ?? latest, try await papers.announcement(on: day) != nil else {
             throw CurationError.nothingFetched(options.day)
         }
+        let ledgerBefore = try await store.calls(on: day).count
+        let usageBefore = try await store.usage(on: day, currency: settings.llm.currency)
+        let previous = try await store.digest(on: day)
         let active = try await subscribers.list(status: .active)
         let categories = settings.defaultCategories
             + Set(active.flatMap(\.categories)).subtracting(settings.defaultCategories).sorted()
@@ -63,12 +71,15 @@ public struct Curation: Sendable {
 
         let curator: any Curator
         var notes: [String] = []
+        var planned: LLMCurator?
         if let key = settings.llm.apiKey {
-            curator = LLMCurator(
+            let llm = LLMCurator(
                 client: ChatCompletionClient(
                     settings: settings.llm, apiKey: key, userAgent: "PaperPost (+\(settings.baseURL))", maxResponseBytes: settings.httpMaxBytes),
                 prompts: try Prompts(directory: settings.templatesDirectory), store: store,
-                spending: Spending(day: day, settings: settings.llm, store: store), settings: settings.llm, force: options.force)
+                spending: try await Spending(day: day, settings: settings.llm, store: store), settings: settings.llm, force: options.force)
+            curator = llm
+            planned = llm
         } else {
             curator = heuristic
             notes.append("heuristic curation: no PAPERPOST_LLM_API_KEY is set")
@@ -77,34 +88,76 @@ public struct Curation: Sendable {
             notes.append("\(candidateCount) papers in the categories in use; the \(candidates.count) best by the heuristic were scanned")
         }
 
+        // Deep summaries only where a reader will see them: the must-read papers of every
+        // edition that will be sent, one (categories, language) pair per kind of active reader.
+        let editions: Set<Edition> =
+            active.isEmpty
+            ? [Edition(categories: categories, language: settings.defaultLanguage)]
+            : Set(active.map { Edition(categories: $0.categories.isEmpty ? settings.defaultCategories : $0.categories.sorted(), language: $0.language) })
+        // The must-read summaries are what readers see most: their worst case is held back
+        // from the cap before scoring may spend it.
+        await planned?.planSummaries(
+            count: min(candidates.count * inUse.count, options.mustRead * editions.count), sample: candidates.first, languages: inUse)
         let scores = try await curator.score(candidates, languages: inUse)
-        var entries = Digest.ranked(candidates.compactMap { paper in
-            scores[paper.id].map { DigestEntry(paper: paper, score: $0.score, scoredBy: $0.source, reasons: $0.reasons) }
-        })
-
-        var summarised = Set(entries.prefix(options.mustRead).map(\.paper.id))
-        for category in categories {
-            summarised.formUnion(entries.filter { $0.paper.categories.contains(category) }.prefix(options.mustRead).map(\.paper.id))
+        if settings.llm.fallback == .none, let stop = await curator.failure() {
+            throw CurationFailed(day: day, stop: stop)
         }
-        let requests = entries.filter { summarised.contains($0.paper.id) }
-            .flatMap { entry in inUse.map { SummaryRequest(paper: entry.paper, language: $0) } }
+        // One scale: the model's scores decide, and a paper the model could not score ranks
+        // after every paper it did (the heuristic's scores only order those among themselves).
+        var entries = candidates.compactMap { paper in
+            scores[paper.id].map { DigestEntry(paper: paper, score: $0.score, scoredBy: $0.source, reasons: $0.reasons) }
+        }.sorted { ($0.scoredBy == .llm ? 1 : 0, $0.score, $1.paper.id) > ($1.scoredBy == .llm ? 1 : 0, $1.score, $0.paper.id) }
+
+        let probe = Digest(
+            day: day, mode: .llm, model: nil, entries: entries, candidates: candidateCount, mustRead: options.mustRead, more: options.more,
+            languages: inUse, categories: categories, usage: TokenUsage(), notes: [], createdAt: Date())
+        var wanted = Set<SummaryRequest>()
+        for edition in editions {
+            for entry in probe.edition(for: edition.categories).mustRead {
+                wanted.insert(SummaryRequest(paper: entry.paper, language: edition.language))
+            }
+        }
+        let requests = entries.flatMap { entry in inUse.map { SummaryRequest(paper: entry.paper, language: $0) } }.filter(wanted.contains)
         let summaries = try await curator.summarize(requests)
+        let failure = await curator.failure()
+        if settings.llm.fallback == .none, let failure {
+            throw CurationFailed(day: day, stop: failure)
+        }
         for index in entries.indices {
             for language in inUse {
                 entries[index].summaries[language] = summaries[SummaryRequest(paper: entries[index].paper, language: language)]
             }
         }
 
+        if let failure {
+            notes.insert(
+                "the model failed (\(failure.description)); the rest of this digest is the heuristic's, as PAPERPOST_LLM_FALLBACK=heuristic asks",
+                at: 0)
+        }
         notes += await curator.notes()
         let sources = entries.map(\.scoredBy) + entries.flatMap { $0.summaries.values.map(\.source) }
         let mode: Digest.Mode =
             if settings.llm.apiKey == nil || sources.allSatisfy({ $0 == .heuristic }) && !sources.isEmpty { .heuristic }
             else if sources.allSatisfy({ $0 == .llm }) { .llm }
             else { .mixed }
+        // The digest's own figures: this run's calls, or, when it only reused cached answers,
+        // those of the digest it replaces.
+        let usageAfter = try await store.usage(on: day, currency: settings.llm.currency)
+        var usage = TokenUsage(
+            promptTokens: usageAfter.promptTokens - usageBefore.promptTokens,
+            completionTokens: usageAfter.completionTokens - usageBefore.completionTokens,
+            cost: usageAfter.cost.map { $0 - (usageBefore.cost ?? 0) }, currency: settings.llm.currency)
+        if try await store.calls(on: day).count == ledgerBefore, let previous {
+            usage = previous.usage
+        }
+        if usage.cost == nil, settings.llm.pricePerMillionInput != nil {
+            usage.cost = 0
+        }
         let digest = Digest(
             day: day, mode: mode, model: settings.llm.apiKey == nil ? nil : settings.llm.model, entries: entries,
             candidates: candidateCount, mustRead: options.mustRead, more: options.more, languages: inUse,
-            categories: categories, usage: TokenUsage(currency: settings.llm.currency), notes: notes, createdAt: Date())
+            categories: categories, usage: usage, notes: notes, createdAt: Date(),
+            modelFailure: failure?.description)
         try await store.save(digest)
         return try await store.digest(on: day) ?? digest
     }

@@ -21,6 +21,8 @@ public protocol Curator: Sendable {
     func summarize(_ requests: [SummaryRequest]) async throws -> [SummaryRequest: Summary]
     /// What the digest should tell its readers and operator about how curation went.
     func notes() async -> [String]
+    /// Why the model was given up on for the rest of the run; `nil` when it was not.
+    func failure() async -> ModelStop?
 }
 
 extension HeuristicCurator: Curator {
@@ -38,6 +40,8 @@ extension HeuristicCurator: Curator {
     }
 
     public func notes() async -> [String] { [] }
+
+    public func failure() async -> ModelStop? { nil }
 }
 
 /// Runs `transform` over `items` with at most `limit` running at once, keeping the order.

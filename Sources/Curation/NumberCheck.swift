@@ -16,11 +16,13 @@ enum NumberCheck {
     }
 
     /// The summary with offending sentences removed, and how many were removed. A field left
-    /// empty keeps the heuristic's sentence for it instead.
+    /// empty takes the heuristic's (the abstract's own, English) sentence instead, and is
+    /// marked in ``Summary/originalFields`` so that it is never shown unlabelled.
     static func checked(_ summary: Summary, against paper: Paper, fallback: Summary) -> (Summary, dropped: Int) {
         let known = numbers(in: paper.title + " " + paper.abstract + " " + (paper.comment ?? ""))
         var dropped = 0
-        func clean(_ field: String, _ fallbackField: String) -> String {
+        var original: Set<Summary.Field> = []
+        func clean(_ field: String, _ fallbackField: String, _ name: Summary.Field) -> String {
             var kept: [String] = []
             for sentence in sentences(field) {
                 let invented = numbers(in: sentence).filter { number in
@@ -33,14 +35,32 @@ enum NumberCheck {
                 }
             }
             let text = kept.joined().trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { original.insert(name) }
             return text.isEmpty ? fallbackField : text
         }
         var result = summary
-        result.background = clean(summary.background, fallback.background)
-        result.innovation = clean(summary.innovation, fallback.innovation)
-        result.details = clean(summary.details, fallback.details)
-        result.results = clean(summary.results, fallback.results)
+        result.background = clean(summary.background, fallback.background, .background)
+        result.innovation = clean(summary.innovation, fallback.innovation, .innovation)
+        result.details = clean(summary.details, fallback.details, .details)
+        result.results = clean(summary.results, fallback.results, .results)
+        result.originalFields = original
         return (result, dropped)
+    }
+
+    /// A one-line reason with its sentences holding invented numbers removed, and how many were
+    /// removed; `nil` when nothing is left.
+    static func checkedReason(_ reason: String, against paper: Paper) -> (String?, dropped: Int) {
+        let known = numbers(in: paper.title + " " + paper.abstract + " " + (paper.comment ?? "") + " " + paper.id)
+        var dropped = 0
+        let kept = sentences(reason).filter { sentence in
+            let invented = numbers(in: sentence).filter { number in
+                !known.contains(number) && !(Double(number).map { $0 <= 10 && $0 == $0.rounded() } ?? false)
+            }
+            if !invented.isEmpty { dropped += 1 }
+            return invented.isEmpty
+        }
+        let text = kept.joined().trimmingCharacters(in: .whitespaces)
+        return (text.isEmpty ? nil : text, dropped)
     }
 
     /// Sentences with their closing punctuation and following spaces kept, so that joining

@@ -17,14 +17,64 @@ public struct Summary: Sendable, Hashable, Codable {
     public var details: String
     public var results: String
     public var source: CurationSource
+    /// The fields that hold the paper's original English sentences because the model could not
+    /// write them in the summary's language (the number check emptied them, the cap was reached),
+    /// so that readers see them labelled as original text rather than passed off as a summary.
+    /// A summary whose ``source`` is the heuristic is original text throughout.
+    public var originalFields: Set<Field>
 
-    public init(title: String, background: String, innovation: String, details: String, results: String, source: CurationSource) {
+    /// One of the five parts of a summary.
+    public enum Field: String, Sendable, Hashable, Codable, CaseIterable {
+        case title, background, innovation, details, results
+    }
+
+    public init(
+        title: String, background: String, innovation: String, details: String, results: String, source: CurationSource,
+        originalFields: Set<Field> = []
+    ) {
         self.title = title
         self.background = background
         self.innovation = innovation
         self.details = details
         self.results = results
         self.source = source
+        self.originalFields = originalFields
+    }
+
+    /// Whether `field` is shown as original text: marked so, or made by the heuristic.
+    public func isOriginal(_ field: Field) -> Bool {
+        source == .heuristic || originalFields.contains(field)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case title, background, innovation, details, results, source, originalFields
+    }
+
+    /// Summaries stored before ``originalFields`` existed read as having none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        title = try container.decode(String.self, forKey: .title)
+        background = try container.decode(String.self, forKey: .background)
+        innovation = try container.decode(String.self, forKey: .innovation)
+        details = try container.decode(String.self, forKey: .details)
+        results = try container.decode(String.self, forKey: .results)
+        source = try container.decode(CurationSource.self, forKey: .source)
+        originalFields = try container.decodeIfPresent(Set<Field>.self, forKey: .originalFields) ?? []
+    }
+
+    /// Written only when some field is original, in the fields' order, so that the JSON of a
+    /// summary is the same from run to run.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(title, forKey: .title)
+        try container.encode(background, forKey: .background)
+        try container.encode(innovation, forKey: .innovation)
+        try container.encode(details, forKey: .details)
+        try container.encode(results, forKey: .results)
+        try container.encode(source, forKey: .source)
+        if !originalFields.isEmpty {
+            try container.encode(Field.allCases.filter(originalFields.contains), forKey: .originalFields)
+        }
     }
 }
 
@@ -93,10 +143,15 @@ public struct Digest: Sendable {
     /// What an operator and a reader should know: fallbacks, the cap, dropped invented numbers.
     public var notes: [String]
     public var createdAt: Date
+    /// Why the model was given up on, when this digest is the heuristic fallback the operator
+    /// asked for (`PAPERPOST_LLM_FALLBACK=heuristic`); `nil` for a digest whose curation worked.
+    /// Such a digest is sent, but the run that made it exits 3 (partial).
+    public var modelFailure: String?
 
     public init(
         day: Day, mode: Mode, model: String?, entries: [DigestEntry], candidates: Int, mustRead: Int, more: Int,
-        languages: [Language], categories: [String], usage: TokenUsage, notes: [String], createdAt: Date
+        languages: [Language], categories: [String], usage: TokenUsage, notes: [String], createdAt: Date,
+        modelFailure: String? = nil
     ) {
         self.day = day
         self.mode = mode
@@ -110,6 +165,7 @@ public struct Digest: Sendable {
         self.usage = usage
         self.notes = notes
         self.createdAt = createdAt
+        self.modelFailure = modelFailure
     }
 
     public var scanned: Int { entries.count }

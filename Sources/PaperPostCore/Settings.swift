@@ -206,6 +206,15 @@ public struct MailSettings: Sendable {
     }
 }
 
+/// What the daily job does when the model fails (a refused key, an empty account, an endpoint
+/// that stays down): nobody is watching, so the operator chooses in advance.
+public enum LLMFallback: String, Sendable, CaseIterable {
+    /// No digest is made and nothing is sent; the next run tries again.
+    case none
+    /// A heuristic digest, labelled as such, is made and sent; the run exits 3 (partial).
+    case heuristic
+}
+
 /// An OpenAI-compatible chat-completions endpoint and what it costs.
 public struct LLMSettings: Sendable {
     /// `PAPERPOST_LLM_BASE_URL`, up to and including `/v1`.
@@ -220,7 +229,8 @@ public struct LLMSettings: Sendable {
     public var pricePerMillionOutput: Double?
     /// ISO 4217 code of the prices (`PAPERPOST_LLM_CURRENCY`).
     public var currency: String
-    /// Stop calling the model in a run once this much is spent (`PAPERPOST_LLM_MAX_COST`).
+    /// The most a digest day may cost, summed over every run for that day
+    /// (`PAPERPOST_LLM_MAX_COST`). A call whose worst case does not fit is not made.
     public var maxCost: Double?
     /// Requests in flight at once (`PAPERPOST_LLM_CONCURRENCY`).
     public var concurrency: Int
@@ -232,12 +242,17 @@ public struct LLMSettings: Sendable {
     /// The first wait before retrying a failed request; later waits double
     /// (`PAPERPOST_LLM_RETRY_DELAY`, seconds).
     public var retryDelay: Duration
+    /// The whole run's time with the model (`PAPERPOST_LLM_DEADLINE`, seconds): past it, no call
+    /// is started and curation counts as failed, so a stalled endpoint cannot hold the day.
+    public var deadline: Duration
+    /// What to do when curation fails (`PAPERPOST_LLM_FALLBACK`).
+    public var fallback: LLMFallback
 
     public init(
         baseURL: String = "https://api.deepseek.com/v1", apiKey: String? = nil, model: String = "deepseek-chat",
         pricePerMillionInput: Double? = nil, pricePerMillionOutput: Double? = nil, currency: String = "CNY",
         maxCost: Double? = nil, concurrency: Int = 4, timeout: Duration = .seconds(120), jsonMode: Bool = true,
-        retryDelay: Duration = .seconds(2)
+        retryDelay: Duration = .seconds(2), deadline: Duration = .seconds(300), fallback: LLMFallback = .none
     ) {
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -250,6 +265,8 @@ public struct LLMSettings: Sendable {
         self.timeout = timeout
         self.jsonMode = jsonMode
         self.retryDelay = retryDelay
+        self.deadline = deadline
+        self.fallback = fallback
     }
 
     /// What a call costs, or `nil` when prices are not configured.
@@ -381,6 +398,13 @@ extension Settings {
         settings.llm.timeout = try seconds("LLM_TIMEOUT", .llmTimeout) ?? settings.llm.timeout
         settings.llm.jsonMode = try flag("LLM_JSON_MODE") ?? settings.llm.jsonMode
         settings.llm.retryDelay = try seconds("LLM_RETRY_DELAY", .llmRetryDelay) ?? settings.llm.retryDelay
+        settings.llm.deadline = try seconds("LLM_DEADLINE", .llmDeadline) ?? settings.llm.deadline
+        if let fallback = try value("LLM_FALLBACK") {
+            guard let chosen = LLMFallback(rawValue: fallback.lowercased()) else {
+                throw ConfigurationError("PAPERPOST_LLM_FALLBACK: '\(fallback)' is not heuristic or none")
+            }
+            settings.llm.fallback = chosen
+        }
         settings.templatesDirectory = try value("TEMPLATES") ?? settings.templatesDirectory
         if let from = try value("MAIL_FROM") {
             do { settings.mail.from = try Mailbox(parsing: from) } catch { throw invalid("MAIL_FROM", error) }

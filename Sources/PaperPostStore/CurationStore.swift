@@ -154,7 +154,7 @@ public struct CurationStore: Sendable {
                 arguments: [
                     day, digest.mode.rawValue, digest.model, digest.candidates, digest.mustRead, digest.more,
                     digest.languages.map(\.rawValue).joined(separator: " "), digest.categories.joined(separator: " "),
-                    digest.usage.currency, String(decoding: try JSONEncoder().encode(digest.notes), as: UTF8.self), digest.createdAt,
+                    digest.usage.currency, try Self.encodeNotes(digest), digest.createdAt,
                 ])
             for (index, entry) in digest.entries.enumerated() {
                 try db.execute(
@@ -180,6 +180,46 @@ public struct CurationStore: Sendable {
         }
     }
 
+    /// The `notes` column: a JSON array of notes, or, for a fallback digest, an object that
+    /// also says why the model failed (so that digests stored before it read as they were).
+    ///
+    /// The object also holds the digest's own usage: what the run that made it spent (or, for
+    /// a run that only reused cached answers, what the digest it replaced had spent), which is
+    /// not the day's ledger total once a day has been curated twice.
+    private struct StoredNotes: Codable {
+        var notes: [String]
+        var modelFailure: String?
+        var usage: TokenUsage?
+        /// "paper-id language" to the summary fields that hold the original English text.
+        var originalFields: [String: [Summary.Field]]?
+
+        enum CodingKeys: String, CodingKey {
+            case notes, usage
+            case modelFailure = "model_failure"
+            case originalFields = "original_fields"
+        }
+    }
+
+    static func encodeNotes(_ digest: Digest) throws -> String {
+        var original: [String: [Summary.Field]] = [:]
+        for entry in digest.entries {
+            for (language, summary) in entry.summaries where !summary.originalFields.isEmpty {
+                original["\(entry.paper.id) \(language.rawValue)"] = summary.originalFields.sorted { $0.rawValue < $1.rawValue }
+            }
+        }
+        let data = try JSONEncoder().encode(StoredNotes(
+            notes: digest.notes, modelFailure: digest.modelFailure, usage: digest.usage, originalFields: original.isEmpty ? nil : original))
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func decodeNotes(_ text: String) throws -> StoredNotes {
+        let data = Data(text.utf8)
+        if let notes = try? JSONDecoder().decode([String].self, from: data) {
+            return StoredNotes(notes: notes)
+        }
+        return try JSONDecoder().decode(StoredNotes.self, from: data)
+    }
+
     /// Days with a digest, newest first.
     public func digestDays(limit: Int = 90) async throws -> [Day] {
         try await database.read { db in
@@ -187,9 +227,10 @@ public struct CurationStore: Sendable {
         }
     }
 
-    /// The digest of a day, with its usage summed from the ledger.
+    /// The digest of a day, with its own usage (digests stored before that was kept: the
+    /// day's ledger total).
     public func digest(on day: Day) async throws -> Digest? {
-        let stored: Digest? = try await database.read { db in
+        let stored: (Digest, ownUsage: Bool)? = try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM digest WHERE day = ?", arguments: [day.description]) else {
                 return nil
             }
@@ -216,18 +257,26 @@ public struct CurationStore: Sendable {
                     details: summary["details"], results: summary["results"],
                     source: CurationSource(rawValue: summary["source"]) ?? .heuristic)
             }
-            return Digest(
+            let notes = try Self.decodeNotes(row["notes"])
+            for (key, fields) in notes.originalFields ?? [:] {
+                let parts = key.split(separator: " ").map(String.init)
+                guard parts.count == 2, let language = Language(rawValue: parts[1]) else { continue }
+                entries[parts[0]]?.summaries[language]?.originalFields = Set(fields)
+            }
+            return (Digest(
                 day: day, mode: Digest.Mode(rawValue: row["mode"]) ?? .heuristic, model: row["model"],
                 entries: ids.compactMap { entries[$0] }, candidates: row["candidates"], mustRead: row["must_read"],
                 more: row["more"],
                 languages: (row["languages"] as String).split(separator: " ").compactMap { Language(rawValue: String($0)) },
                 categories: (row["categories"] as String).split(separator: " ").map(String.init),
-                usage: TokenUsage(currency: row["currency"]),
-                notes: try JSONDecoder().decode([String].self, from: Data((row["notes"] as String).utf8)),
-                createdAt: row["created_at"])
+                usage: notes.usage ?? TokenUsage(currency: row["currency"]),
+                notes: notes.notes, createdAt: row["created_at"], modelFailure: notes.modelFailure), notes.usage != nil)
         }
-        guard var digest = stored else { return nil }
-        digest.usage = try await usage(on: day, currency: digest.usage.currency)
+        guard let stored else { return nil }
+        var digest = stored.0
+        if !stored.ownUsage {
+            digest.usage = try await usage(on: day, currency: digest.usage.currency)
+        }
         return digest
     }
 }

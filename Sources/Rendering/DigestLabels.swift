@@ -15,6 +15,16 @@ struct DigestLabels {
     var scanned: String
     var heuristicBanner: String
     var mixedBanner: String
+    /// Instead of the other banners when the model failed and the operator asked for the
+    /// heuristic's digest rather than none (`PAPERPOST_LLM_FALLBACK=heuristic`).
+    var fallbackBanner: String
+    /// After a field's label when the field is the paper's original English text, not a summary.
+    var original: String
+    /// Instead of the cost when prices are not configured.
+    var notPriced: String
+    /// Above the digest's notes (fallbacks, the spending cap, dropped sentences), which stay in
+    /// English: they are written for the operator.
+    var notes: String
     /// A greeting is `before + name + after`, or `anonymous` without a name.
     var greeting: (before: String, after: String, anonymous: String)
     var subscribedTo: String
@@ -31,8 +41,10 @@ struct DigestLabels {
                 paper: "论文", reason: "推荐理由",
                 fields: ("中文标题", "背景与痛点", "核心创新", "技术细节", "实验结果"), etAl: " 等",
                 weekdays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"], brand: "🧪 ArXiv Daily Digest", scanned: "扫描",
-                heuristicBanner: "⚙️ 启发式模式：本期未使用大模型，评分来自摘要中的信号，摘要为论文原文句子。",
-                mixedBanner: "⚙️ 部分论文由启发式整理（模型不可用或已达费用上限）。",
+                heuristicBanner: "⚙️ 启发式模式：本期没有大模型的结果，评分来自摘要中的信号，摘要为论文原文句子。",
+                mixedBanner: "⚙️ 混合模式：部分论文由启发式整理，而不是大模型，原因见文末的说明。",
+                fallbackBanner: "⚙️ 启发式备用模式：今天大模型出了故障，本期由启发式整理（评分来自摘要中的信号，摘要为论文原文句子），经过见文末的说明。",
+                original: "「原文」", notPriced: "费用未计价", notes: "ℹ️ 本期说明（运行记录，英文）",
                 greeting: ("", "，你好！", "你好！"), subscribedTo: "你订阅了：", unsubscribe: "退订", preferences: "管理订阅类别",
                 archive: "在网页上阅读本期", noPapers: "今天你订阅的类别没有新论文。")
         case .en:
@@ -41,8 +53,10 @@ struct DigestLabels {
                 paper: "Paper", reason: "Why read it",
                 fields: (nil, "Background", "Core idea", "Technical details", "Results"), etAl: " et al.",
                 weekdays: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], brand: "🧪 ArXiv Daily Digest", scanned: "scanned",
-                heuristicBanner: "⚙️ Heuristic mode: no language model was used; scores come from signals in the abstracts and summaries are the abstracts' own sentences.",
-                mixedBanner: "⚙️ Some papers were curated by the heuristic (the model was unavailable or the spending cap was reached).",
+                heuristicBanner: "⚙️ Heuristic mode: nothing in this edition comes from a language model; scores come from signals in the abstracts and summaries are the abstracts' own sentences.",
+                mixedBanner: "⚙️ Mixed mode: some papers were curated by the heuristic instead of the language model; the notes at the end say why.",
+                fallbackBanner: "⚙️ Heuristic fallback: the language model failed today, so this edition was curated by the heuristic (scores from signals in the abstracts, summaries in the abstracts' own words); the notes at the end say what happened.",
+                original: "(original)", notPriced: "cost not priced", notes: "ℹ️ Notes on this edition",
                 greeting: ("Hi ", ",", "Hi,"), subscribedTo: "You subscribed to:", unsubscribe: "Unsubscribe",
                 preferences: "Manage your categories", archive: "Read this edition on the web", noPapers: "No new papers in your categories today.")
         }

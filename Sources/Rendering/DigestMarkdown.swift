@@ -5,6 +5,10 @@ import PaperPostCore
 /// A digest, or one reader's edition of it, as Markdown in the structure of the reference
 /// digest: header with date and counts, the must-read papers with their five fields, a table of
 /// further picks, and a footer. Numbering is continuous.
+///
+/// Everything from arXiv or the model is untrusted: the template's content type escapes it for
+/// Markdown (so it cannot write a link, HTML or a table cell) and ``Swift/String/linkInert``
+/// breaks the addresses in it for linkifiers. The only links are the arXiv abstract pages.
 public struct DigestMarkdown: Sendable {
     let template: MustacheTemplate
 
@@ -34,6 +38,8 @@ public struct DigestMarkdown: Sendable {
             "scanned": digest.scanned,
             "picked": mustRead.count + more.count,
             "tokens": digest.usage.totalTokens.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))),
+            // `nil` means prices are not configured; a priced digest that spent nothing shows ¥0.0000.
+            "cost": digest.usage.cost.map { Self.money($0, currency: digest.usage.currency) } ?? labels.notPriced,
             "plain": plain,
             "must_read_label": labels.mustRead,
             "also_label": labels.alsoWorth,
@@ -44,57 +50,70 @@ public struct DigestMarkdown: Sendable {
             "footer_categories": shownCategories.joined(separator: " / "),
             "day": digest.day.description,
         ]
-        if let cost = digest.usage.cost {
-            context["cost"] = Self.money(cost, currency: digest.usage.currency)
-        }
-        switch digest.mode {
-        case .heuristic: context["banner"] = labels.heuristicBanner
-        case .mixed: context["banner"] = labels.mixedBanner
-        case .llm: break
+        // The operator's fallback after a failed model is named as such, whatever the mode.
+        if digest.modelFailure != nil {
+            context["banner"] = labels.fallbackBanner
+        } else if digest.mode == .heuristic {
+            context["banner"] = labels.heuristicBanner
+        } else if digest.mode == .mixed {
+            context["banner"] = labels.mixedBanner
         }
         context["must_read"] = mustRead.enumerated().map { index, entry in
             var item: [String: Any] = [
                 "rank": index + 1,
-                "title": entry.paper.title,
+                "title": entry.paper.title.linkInert,
                 "tag": tag(entry.paper.primaryCategory, language),
                 "url": entry.paper.absURL,
-                "authors": authors(entry.paper.authors, labels),
+                "authors": authors(entry.paper.authors, labels).linkInert,
             ]
             if let summary = entry.summaries[language] {
                 var fields: [[String: String]] = []
-                if let label = labels.fields.title, summary.title != entry.paper.title {
-                    fields.append(["label": label, "text": summary.title])
+                func add(_ field: Summary.Field, _ label: String, _ text: String) {
+                    var shown = ["label": label, "text": text.linkInert]
+                    if summary.isOriginal(field) { shown["original"] = labels.original }
+                    fields.append(shown)
                 }
-                fields += [
-                    ["label": labels.fields.background, "text": summary.background],
-                    ["label": labels.fields.innovation, "text": summary.innovation],
-                    ["label": labels.fields.details, "text": summary.details],
-                    ["label": labels.fields.results, "text": summary.results],
-                ]
+                if let label = labels.fields.title, summary.title != entry.paper.title {
+                    add(.title, label, summary.title)
+                }
+                add(.background, labels.fields.background, summary.background)
+                add(.innovation, labels.fields.innovation, summary.innovation)
+                add(.details, labels.fields.details, summary.details)
+                add(.results, labels.fields.results, summary.results)
                 item["fields"] = fields
             } else if let reason = entry.reasons[language] {
-                item["fields"] = [["label": labels.reason, "text": reason]]
+                item["fields"] = [["label": labels.reason, "text": reason.linkInert]]
             }
             return item
         }
         context["more"] = more.enumerated().map { index, entry in
             [
                 "rank": mustRead.count + index + 1,
-                "title": entry.paper.title,
-                "short_title": shortened(entry.paper.title),
+                "title": entry.paper.title.linkInert,
+                "short_title": shortened(entry.paper.title).linkInert,
                 "tag": tag(entry.paper.primaryCategory, language),
                 "url": entry.paper.absURL,
-                "reason": entry.reasons[language] ?? "",
+                "reason": (entry.reasons[language] ?? "").linkInert,
             ] as [String: Any]
         }
         context["has_must_read"] = !mustRead.isEmpty
         context["has_more"] = !more.isEmpty
+        // Written by curation, but they may quote an endpoint's answer: untrusted like the rest.
+        context["notes"] = digest.notes.map(\.linkInert)
+        context["has_notes"] = !digest.notes.isEmpty
+        context["notes_label"] = labels.notes
         return context
     }
 
     /// `cs.AI (人工智能)` / `cs.AI (Artificial Intelligence)`; a code missing from the table stays bare.
+    /// It goes into a code span unescaped, so a code from a feed keeps only the characters arXiv
+    /// uses in category codes (a backtick cannot end the span), and is made link-inert.
     static func tag(_ code: String, _ language: Language) -> String {
-        ArxivCategory.named(code).map { "\(code) (\($0.name(in: language)))" } ?? code
+        if let category = ArxivCategory.named(code) {
+            return "\(code) (\(category.name(in: language)))"
+        }
+        let kept = code.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-") }
+        return String(String.UnicodeScalarView(kept)).linkInert
     }
 
     /// The first three authors, then `等` / `et al.`.

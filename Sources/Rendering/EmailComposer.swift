@@ -190,7 +190,7 @@ public struct EmailComposer: Sendable {
         var context: [String: Any] = [
             "lang": key.language == .zh ? "zh-CN" : "en",
             "title": labels.title,
-            "preheader": "\(labels.mustRead): \(first)",
+            "preheader": "\(labels.mustRead): \(first.linkInert)",
             "greeting": SlotMarker.marker(.greeting),
             "unsubscribe_url": SlotMarker.marker(.unsubscribeURL),
             "preferences_url": SlotMarker.marker(.preferencesURL),
@@ -201,7 +201,9 @@ public struct EmailComposer: Sendable {
             "preferences_label": labels.preferences,
             "unsubscribe_label": labels.unsubscribe,
         ]
-        context["body"] = EmailHTML.styled(Markdown.html(markdown.render(digest, language: key.language, categories: key.categories)))
+        // The digest's only links are arXiv's; the template adds this site's own around it.
+        context["body"] = EmailHTML.styled(
+            Markdown.html(markdown.render(digest, language: key.language, categories: key.categories), links: .arxivAbstracts))
         let htmlSource = html.render(context)
         context["body"] = Markdown.plainText(markdown.render(digest, language: key.language, categories: key.categories, plain: true))
             .wrapped(toColumns: 78)

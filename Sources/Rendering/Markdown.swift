@@ -9,19 +9,52 @@ import Musl
 import Darwin
 #endif
 
-/// Markdown → HTML and plain text with cmark-gfm and its table, autolink and strikethrough extensions.
+/// Markdown → HTML and plain text with cmark-gfm and its table and strikethrough extensions.
+///
+/// The autolink extension is deliberately not attached: it turns any `http://…`, `www.…` or email
+/// address in the text into a link, and the text comes from arXiv and the model. The only links are
+/// the ones written as Markdown links or `<…>` autolinks, which untrusted text cannot write (it is
+/// escaped), and in HTML only those a ``LinkPolicy`` allows.
 ///
 /// Both functions are safe to call from any thread. cmark-gfm 0.29.0.gfm.6 is *not* re-entrant while
-/// parsing: every parser that has inline extensions (strikethrough, autolink, and the table extension
-/// when it parses cell contents) adds its special characters to, and afterwards removes them from, one
+/// parsing: every parser that has inline extensions (strikethrough, and the table extension when it
+/// parses cell contents) adds its special characters to, and afterwards removes them from, one
 /// process-wide table (`SPECIAL_CHARS` in inlines.c). Two parses running at once can therefore lose
-/// `~~…~~` or autolinks. So every parse and render goes through one lock; a render takes microseconds.
+/// `~~…~~`. So every parse and render goes through one lock; a render takes microseconds.
 /// Nothing else in the process may call cmark-gfm's parser without that lock.
 public enum Markdown {
     /// HTML fragment. Raw HTML in the input never passes through: it is omitted (cmark's safe mode; do NOT pass CMARK_OPT_UNSAFE), and dangerous URLs (javascript:, vbscript:, file:, data: except images) are blanked, which is cmark's default. Tables render as <table>. Smart punctuation OFF.
-    public static func html(_ markdown: String) -> String {
+    ///
+    /// A link or image whose destination `links` does not allow is replaced by its text (an
+    /// image by its description), so the HTML holds no `<a>` or `<img>` pointing anywhere else.
+    public static func html(_ markdown: String, links: LinkPolicy = .arxivAbstracts) -> String {
         render(markdown, options: htmlOptions) { document, extensions in
-            cmark_render_html(document, htmlOptions, extensions)
+            unlink(document, refusedBy: links)
+            return cmark_render_html(document, htmlOptions, extensions)
+        }
+    }
+
+    /// Replaces every link and image `policy` refuses by its children, in place.
+    private static func unlink(_ document: OpaquePointer, refusedBy policy: LinkPolicy) {
+        guard let iterator = cmark_iter_new(document) else { return }
+        var refused: [OpaquePointer] = []
+        while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
+            guard event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator) else { continue }
+            let type = cmark_node_get_type(node)
+            guard type == CMARK_NODE_LINK || type == CMARK_NODE_IMAGE else { continue }
+            let destination = cmark_node_get_url(node).map { String(cString: $0) } ?? ""
+            if !policy.allows(destination) { refused.append(node) }
+        }
+        cmark_iter_free(iterator)
+        // After the walk, since moving nodes would confuse the iterator. Links never nest, and a
+        // refused image inside a refused link moves out with the link's other children.
+        for node in refused {
+            while let child = cmark_node_first_child(node) {
+                // Inserting a node first unlinks it from where it was.
+                cmark_node_insert_before(node, child)
+            }
+            // Unlinks the (now empty) node from the tree and frees it.
+            cmark_node_free(node)
         }
     }
 
@@ -42,8 +75,8 @@ public enum Markdown {
     private static let plainTextOptions: Int32 =
         CMARK_OPT_DEFAULT | CMARK_OPT_NOBREAKS | CMARK_OPT_STRIKETHROUGH_DOUBLE_TILDE
 
-    /// The names of the extensions attached to every parser.
-    static let extensionNames = ["table", "autolink", "strikethrough"]
+    /// The names of the extensions attached to every parser. Not "autolink": see ``Markdown``.
+    static let extensionNames = ["table", "strikethrough"]
 
     /// Parses `markdown` with the extensions attached, hands the document and the parser's extension
     /// list to `renderer`, and frees the parser, the document and the rendered C string.

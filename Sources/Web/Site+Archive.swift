@@ -20,7 +20,7 @@ extension Site {
         guard let day = try? Day(parsing: text), let digest = try await curation.digest(on: day) else {
             return message(language, heading: labels.notFoundTitle, paragraphs: [labels.notFoundMessage], status: .notFound)
         }
-        return page(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language)))
+        return page(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language), links: .arxivAbstracts))
     }
 
     /// An Atom feed of the editions, newest first, for feed readers.
@@ -32,7 +32,7 @@ extension Site {
             newest = max(newest ?? digest.createdAt, digest.createdAt)
             entries.append([
                 "day": day.description, "title": "ArXiv AI Daily \(day)", "updated": digest.createdAt.formatted(.iso8601),
-                "summary": digest.picks.map(\.paper.title).joined(separator: " · "),
+                "summary": digest.picks.map(\.paper.title.linkInert).joined(separator: " · "),
             ])
         }
         let xml = templates.render(

@@ -20,7 +20,7 @@ extension Site {
         if let day = try await curation.digestDays(limit: 1).first, let digest = try await curation.digest(on: day) {
             context["sample"] = [
                 "heading": text.sampleHeading(day.description), "url": "/archive/\(day)?lang=\(language.rawValue)",
-                "titles": digest.picks.prefix(3).map(\.paper.title), "more": text.readEdition,
+                "titles": digest.picks.prefix(3).map(\.paper.title.linkInert), "more": text.readEdition,
             ]
         }
         return page(language, title: text.homeHeading, template: "home", context: context, nonce: nonce)

@@ -31,7 +31,7 @@ struct ModelAnswerTests {
         #expect(valid.keys.sorted() == ["2602.00001"])
         #expect(valid["2602.00001"]?.score == 8.5)
         #expect(problems == [
-            "paper 2602.00002: the score must be a number from 1 to 10, got 42.0",
+            "paper 2602.00002: the score must be a number from 1 to 10, got 42",
             "the id '9999.99999' was not asked about",
         ])
     }
@@ -42,6 +42,24 @@ struct ModelAnswerTests {
             == ["paper 2602.00001: the reason in en is missing or empty"])
         #expect(ModelAnswer.scores(in: #"{"scores": ["#, ids: ids, languages: [.en]).problems == ["the answer is not a JSON object"])
         #expect(ModelAnswer.scores(in: #"{"papers": []}"#, ids: ids, languages: [.en]).problems.first?.contains("does not have the shape") == true)
+    }
+
+    @Test("a lenient reader: a score as a string, an id with a version or an arXiv: prefix, prose with braces after the JSON")
+    func lenientScores() {
+        let content = """
+            {"scores": [
+              {"id": "2602.00001v2", "score": "7", "reason": {"en": "Good {really}"}},
+              {"id": "arXiv:2602.00002", "score": 6.5, "reason": {"en": "Fine"}}
+            ]}
+            Note: I weighed {novelty, rigour} equally. {"scores": []}
+            """
+        let (valid, problems) = ModelAnswer.scores(in: content, ids: ids, languages: [.en])
+        #expect(problems.isEmpty)
+        #expect(valid["2602.00001"]?.score == 7)
+        #expect(valid["2602.00001"]?.reason["en"] == "Good {really}")
+        #expect(valid["2602.00002"]?.score == 6.5)
+        #expect(ModelAnswer.scores(in: #"{"scores": [{"id": "2602.00001", "score": "high", "reason": {"en": "x"}}]}"#, ids: ids, languages: [.en])
+            .problems.first == "paper 2602.00001: the score must be a number from 1 to 10, got high")
     }
 
     @Test("a summary needs all five fields, non-empty")

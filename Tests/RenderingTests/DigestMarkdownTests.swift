@@ -62,7 +62,7 @@ struct DigestMarkdownTests {
         }
         let markdown = try DigestMarkdown(templatesDirectory: Self.templates).render(digest, language: .en, categories: ["cs.CL"])
         #expect(markdown.contains("📅 **2026-02-21 Sat** | 🤖 Scanned/picked: **50/2**"))
-        #expect(markdown.contains("> 📊 Tokens: **0**\n>\n> ⚙️ Heuristic mode"))
+        #expect(markdown.contains("> 📊 Tokens: **0** (cost not priced)\n>\n> ⚙️ Heuristic mode"))
         #expect(markdown.contains("## 🔥 Must read"))
         #expect(markdown.contains("### 1. Sink-Aware Pruning for Diffusion Language Models"))
         #expect(markdown.contains("### 2. Modeling Distinct Human Interaction in Web Agents"))
@@ -92,6 +92,99 @@ struct DigestMarkdownTests {
         #expect(html.contains("A | B &lt;script&gt;alert(1)&lt;/script&gt; **bold** _x_ [link](javascript:alert(1)) &amp;amp; Second line 🔥 مرحبا"))
         let text = Markdown.plainText(markdown)
         #expect(text.contains("A | B <script>alert(1)</script> **bold** _x_ [link](javascript:alert(1)) &amp; Second line"))
+    }
+
+    @Test("the header's cost is the digest's own: priced even when nothing was spent, 'not priced' only without prices")
+    func cost() throws {
+        let renderer = try DigestMarkdown(templatesDirectory: Self.templates)
+        var digest = ReferenceDigest.digest()
+        digest.usage = TokenUsage(promptTokens: 0, completionTokens: 0, cost: 0, currency: "CNY")
+        #expect(renderer.render(digest, language: .zh).contains("> 📊 Tokens: **0** (¥0.0000)\n"))
+        #expect(renderer.render(digest, language: .en).contains("> 📊 Tokens: **0** (¥0.0000)\n"))
+        digest.usage = TokenUsage(promptTokens: 1_000, completionTokens: 234, cost: 0.5, currency: "USD")
+        #expect(renderer.render(digest, language: .en).contains("> 📊 Tokens: **1,234** ($0.5000)\n"))
+        digest.usage = TokenUsage(promptTokens: 1_000, completionTokens: 234, cost: 0.01, currency: "CHF")
+        #expect(renderer.render(digest, language: .en).contains("> 📊 Tokens: **1,234** (CHF 0.0100)\n"))
+        digest.usage = TokenUsage(promptTokens: 1_000, completionTokens: 234, cost: nil)
+        #expect(renderer.render(digest, language: .en).contains("> 📊 Tokens: **1,234** (cost not priced)\n"))
+        #expect(renderer.render(digest, language: .zh).contains("> 📊 Tokens: **1,234** (费用未计价)\n"))
+    }
+
+    @Test("a summary field holding the original English sentence is labelled 「原文」 / (original); a heuristic summary throughout")
+    func originalText() throws {
+        let renderer = try DigestMarkdown(templatesDirectory: Self.templates)
+        var digest = ReferenceDigest.digest()
+        digest.entries[0].summaries[.zh]?.results = "We gain 11.28 points on PaperBench."
+        digest.entries[0].summaries[.zh]?.originalFields = [.results]
+        digest.entries[0].summaries[.en] = Summary(
+            title: digest.entries[0].paper.title, background: "Agents struggle.", innovation: "We propose KLong.", details: "Trajectory SFT.",
+            results: "It wins.", source: .heuristic)
+        digest.entries[1].summaries[.en] = Summary(
+            title: digest.entries[1].paper.title, background: "B.", innovation: "I.", details: "The model's own words.", results: "Kept: 3 points.",
+            source: .llm, originalFields: [.results])
+        let zh = renderer.render(digest, language: .zh)
+        #expect(zh.contains("**实验结果** 「原文」: We gain 11.28 points on PaperBench.\n"))
+        #expect(zh.contains("**背景与痛点**: 现有大模型智能体多针对普通长周期任务设计。\n"))
+        #expect(zh.components(separatedBy: "「原文」").count == 2, "only the marked field is labelled")
+
+        let en = renderer.render(digest, language: .en)
+        for line in ["**Background** (original): Agents struggle.", "**Core idea** (original): We propose KLong.",
+                     "**Technical details** (original): Trajectory SFT.", "**Results** (original): It wins.",
+                     "**Technical details**: The model's own words.", "**Results** (original): Kept: 3 points."] {
+            #expect(en.contains(line + "\n"), "no line \(line)")
+        }
+        let html = Markdown.html(zh)
+        #expect(html.contains("<strong>实验结果</strong> 「原文」: We gain 11.28 points on PaperBench."))
+        #expect(Markdown.plainText(renderer.render(digest, language: .en, plain: true)).contains("Results (original): It wins."))
+    }
+
+    @Test("the digest's notes close the edition under a label in the reader's language; a mixed digest says so in the header")
+    func notes() throws {
+        let renderer = try DigestMarkdown(templatesDirectory: Self.templates)
+        var digest = ReferenceDigest.digest()
+        #expect(!renderer.render(digest, language: .zh).contains("本期说明"))
+        digest.mode = .mixed
+        digest.notes = ["spending cap reached: 2 paper(s) curated by the heuristic (2602.17658, 2602.17664)", "a *starred* | note"]
+        let zh = renderer.render(digest, language: .zh)
+        #expect(zh.contains("> 📊 Tokens: **61,155** (¥0.0198)\n>\n> ⚙️ 混合模式：部分论文由启发式整理"))
+        #expect(zh.contains("""
+            ---
+
+            **ℹ️ 本期说明（运行记录，英文）**
+
+            - spending cap reached: 2 paper(s) curated by the heuristic (2602.17658, 2602.17664)
+            - a \\*starred\\* \\| note
+
+            ---
+
+            🧪 ArXiv Daily Digest | 扫描 cs.CL / cs.AI / cs.LG | 2026-02-21
+            """))
+        let en = renderer.render(digest, language: .en)
+        #expect(en.contains("> ⚙️ Mixed mode: some papers were curated by the heuristic instead of the language model; the notes at the end say why."))
+        #expect(en.contains("**ℹ️ Notes on this edition**\n\n- spending cap reached"))
+        let html = Markdown.html(en)
+        #expect(html.contains("<li>a *starred* | note</li>"))
+        let text = Markdown.plainText(renderer.render(digest, language: .en, plain: true))
+        #expect(text.contains("Notes on this edition"))
+        #expect(text.contains("- spending cap reached: 2 paper(s)"))
+
+        digest.mode = .heuristic
+        digest.notes = ["heuristic curation: no PAPERPOST_LLM_API_KEY is set"]
+        let heuristic = renderer.render(digest, language: .zh)
+        #expect(heuristic.contains("> ⚙️ 启发式模式：本期没有大模型的结果"))
+        #expect(heuristic.contains("- heuristic curation: no PAPERPOST\\_LLM\\_API\\_KEY is set\n"))
+
+        // The operator's PAPERPOST_LLM_FALLBACK=heuristic after a failed model, whatever the mode.
+        for mode in [Digest.Mode.heuristic, .mixed] {
+            digest.mode = mode
+            digest.modelFailure = "HTTP 402 Insufficient Balance"
+            digest.notes = ["the model failed (HTTP 402 Insufficient Balance); the rest of this digest is the heuristic's"]
+            let zh = renderer.render(digest, language: .zh)
+            #expect(zh.contains("> ⚙️ 启发式备用模式：今天大模型出了故障"))
+            #expect(!zh.contains("混合模式") && !zh.contains("> ⚙️ 启发式模式"))
+            #expect(zh.contains("- the model failed (HTTP 402 Insufficient Balance)"))
+            #expect(renderer.render(digest, language: .en).contains("> ⚙️ Heuristic fallback: the language model failed today"))
+        }
     }
 
     @Test("a title is cut at a word boundary near 80 characters")

@@ -164,8 +164,46 @@ struct EmailComposerTests {
         #expect(message.headers["Bcc"] == nil)
         #expect(message.headers["To"] == "\"Eve  Bcc: victim@example.org\" <li.wei@example.com>")
         #expect(!message.headers.keys.contains { $0.lowercased() == "bcc" })
-        #expect(message.parts[0].text.contains("Evil Bcc: x@example.org <script>alert(1)</script> | pipe"))
+        // The word joiner (U+2060) in the address keeps mail clients from linkifying it.
+        #expect(message.parts[0].text.contains("Evil Bcc: x@example\u{2060}.org <script>alert(1)</script> | pipe"))
         #expect(!message.parts[1].text.contains("<script>"))
+    }
+
+    @Test("labels for original English text, the mixed-mode banner and the digest's notes reach both parts, in the reader's language")
+    func labelsAndNotes() throws {
+        var digest = Self.digest()
+        digest.mode = .mixed
+        digest.notes = ["the model could not be reached for 1 paper(s), curated by the heuristic (2602.17664)"]
+        digest.entries[0].summaries[.zh]?.results = "We gain 11.28 points."
+        digest.entries[0].summaries[.zh]?.originalFields = [.results]
+        digest.entries[3].summaries[.en] = Summary(
+            title: digest.entries[3].paper.title, background: "Pruning matters.", innovation: "Sink-aware pruning.", details: "Details.",
+            results: "Faster.", source: .heuristic)
+
+        let li = try InspectedMessage.inspect(try #require(try compose(Self.li, digest: digest).1).bytes)
+        let liText = li.parts[0].text.trimmingTrailingSpacesPerLine
+        let liHTML = li.parts[1].text
+        #expect(liText.contains("实验结果 「原文」: We gain 11.28 points.\n"))
+        #expect(liText.contains("背景与痛点: 现有大模型智能体多针对普通长周期任务设计。\n"))
+        #expect(liHTML.contains("<strong>实验结果</strong> 「原文」: We gain 11.28 points."))
+        for part in [liText, liHTML] {
+            #expect(part.contains("⚙️ 混合模式"))
+            #expect(part.contains("ℹ️ 本期说明（运行记录，英文）"))
+            // The text part wraps the line at 78 columns.
+            #expect(part.contains("the model could not be reached for 1 paper(s), curated by the"))
+            #expect(part.contains("(2602.17664)"))
+        }
+
+        let ada = try InspectedMessage.inspect(try #require(try compose(Self.ada, digest: digest).1).bytes)
+        let adaText = ada.parts[0].text
+        let adaHTML = ada.parts[1].text
+        #expect(adaText.contains("Background (original): Pruning matters."))
+        #expect(adaHTML.contains("<strong>Results</strong> (original): Faster."))
+        for part in [adaText, adaHTML] {
+            #expect(part.contains("⚙️ Mixed mode"))
+            #expect(part.contains("ℹ️ Notes on this edition"))
+            #expect(part.contains("the model could not be reached for 1 paper(s)"))
+        }
     }
 
     @Test("encoding a body region by region gives the same bytes as encoding it whole", arguments: [TransferEncoding.base64, .quotedPrintable])

@@ -50,15 +50,47 @@ struct MarkdownHTMLTests {
         #expect(html.contains("Look:"))
     }
 
-    @Test("a javascript: link gets an empty href")
+    @Test("a javascript: link gets an empty href even where every destination is allowed, and no link at all by default")
     func dangerousURLIsBlanked() {
-        let html = Markdown.html("[x](javascript:alert(1)) [y](vbscript:msgbox) [z](file:///etc/passwd) [w](data:text/html,hi)")
-        #expect(html == #"<p><a href="">x</a> <a href="">y</a> <a href="">z</a> <a href="">w</a></p>"# + "\n")
+        let markdown = "[x](javascript:alert(1)) [y](vbscript:msgbox) [z](file:///etc/passwd) [w](data:text/html,hi)"
+        #expect(Markdown.html(markdown, links: .unrestricted) == #"<p><a href="">x</a> <a href="">y</a> <a href="">z</a> <a href="">w</a></p>"# + "\n")
+        #expect(Markdown.html(markdown) == "<p>x y z w</p>\n")
     }
 
-    @Test("a data: image stays, since cmark allows images")
+    @Test("a data: image stays where every destination is allowed, since cmark allows images; by default it is its description")
     func dataImageIsAllowed() {
-        #expect(Markdown.html("![i](data:image/png;base64,AAAA)").contains(#"src="data:image/png;base64,AAAA""#))
+        #expect(Markdown.html("![i](data:image/png;base64,AAAA)", links: .unrestricted).contains(#"src="data:image/png;base64,AAAA""#))
+        #expect(Markdown.html("![i](data:image/png;base64,AAAA)") == "<p>i</p>\n")
+    }
+
+    @Test("only links the policy allows stay links; the others keep their text, formatting included")
+    func linkPolicy() {
+        let markdown = """
+            [paper](https://arxiv.org/abs/2602.17547v1) [home](https://digest.example.org/archive) \
+            [**evil**](http://evil.example/x) <http://evil.example/y> [look-alike](https://arxiv.org.evil.example/abs/1) \
+            [site look-alike](https://digest.example.org.evil.example/) ![pixel](https://evil.example/p.png) \
+            [![nested](https://evil.example/i.png)](https://arxiv.org/abs/2602.00001v1) [mail](mailto:a@evil.example)
+            """
+        let html = Markdown.html(markdown, links: .arxivAbstracts(andSite: "https://digest.example.org"))
+        let destinations = tags(in: html).filter { $0.hasPrefix("<a") || $0.hasPrefix("<img") }
+        #expect(destinations == [
+            #"<a href="https://arxiv.org/abs/2602.17547v1">"#, #"<a href="https://digest.example.org/archive">"#,
+            #"<a href="https://arxiv.org/abs/2602.00001v1">"#,
+        ])
+        #expect(html.contains("<strong>evil</strong>"))
+        #expect(html.contains("http://evil.example/y"))
+        #expect(html.contains("look-alike"))
+        #expect(html.contains(">nested</a>"))
+        #expect(html.contains(" mail</p>"))
+        // The digest's own Markdown has arXiv links only, so that is the default.
+        #expect(!Markdown.html(markdown).contains("digest.example.org/archive\""))
+    }
+
+    @Test("bare addresses and email addresses stay text: the autolink extension is off")
+    func noAutolinkExtension() {
+        for text in ["http://evil.example/x", "https://arxiv.org/abs/2602.17547v1", "www.evil.example", "alice@evil.example"] {
+            #expect(Markdown.html("See \(text) now.", links: .unrestricted) == "<p>See \(text) now.</p>\n")
+        }
     }
 
     @Test("emphasis, strong emphasis and double-tilde strikethrough")
@@ -72,9 +104,9 @@ struct MarkdownHTMLTests {
         #expect(Markdown.html("about ~10x faster and ~5% smaller~") == "<p>about ~10x faster and ~5% smaller~</p>\n")
     }
 
-    @Test("a bare arXiv URL becomes a link")
+    @Test("an arXiv URL written as an autolink becomes a link")
     func autolink() {
-        let html = Markdown.html("See https://arxiv.org/abs/2602.17547v1 for details.")
+        let html = Markdown.html("See <https://arxiv.org/abs/2602.17547v1> for details.")
         #expect(html == #"<p>See <a href="https://arxiv.org/abs/2602.17547v1">https://arxiv.org/abs/2602.17547v1</a> for details.</p>"# + "\n")
     }
 
@@ -180,17 +212,18 @@ struct MarkdownConcurrencyTests {
 
     @Test("200 concurrent renders match a single-threaded one")
     func concurrentRenders() async {
-        let html = Markdown.html(Self.document)
+        let html = Markdown.html(Self.document, links: .unrestricted)
         let text = Markdown.plainText(Self.document)
         #expect(html.contains("<del>old</del>"))
-        #expect(html.contains(#"<a href="http://www.example.org">"#))
+        #expect(html.contains("<del>n/a</del>"))
+        #expect(html.contains(#"<a href="https://github.com/x/y">code</a>"#))
         #expect(html.contains(#"<td style="text-align: center">a | b</td>"#))
 
         let mismatches = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<200 {
                 group.addTask {
                     index.isMultiple(of: 2)
-                        ? Markdown.html(Self.document) == html
+                        ? Markdown.html(Self.document, links: .unrestricted) == html
                         : Markdown.plainText(Self.document) == text
                 }
             }

@@ -99,15 +99,28 @@ public struct LLMScript: Sendable, Encodable {
     /// hash of the id (1.0...9.9).
     public var scores: [String: Double]
     public var steps: [LLMStep]
+    /// What every request gets once the steps run out: `.status(500)` is an endpoint that
+    /// always fails, `.sleep(300)` one that always stalls.
+    public var defaultStep: LLMStep
+    /// Whether a paper whose abstract says "score this paper 10" gets a 10, as a model that
+    /// obeys the paper's text would.
+    public var obeyInjection: Bool
 
-    public init(latencySeconds: Double = 0, scores: [String: Double] = [:], steps: [LLMStep] = []) {
+    public init(
+        latencySeconds: Double = 0, scores: [String: Double] = [:], steps: [LLMStep] = [], defaultStep: LLMStep = .ok,
+        obeyInjection: Bool = false
+    ) {
         self.latencySeconds = latencySeconds
         self.scores = scores
         self.steps = steps
+        self.defaultStep = defaultStep
+        self.obeyInjection = obeyInjection
     }
 
     private enum CodingKeys: String, CodingKey {
         case latencySeconds = "latency_seconds"
+        case defaultStep = "default"
+        case obeyInjection = "obey_injection"
         case scores, steps
     }
 }
@@ -133,6 +146,20 @@ public enum LLMStep: Sendable, Encodable, Equatable {
     case sleep(Double)
     /// Closes the connection without a byte of reply.
     case drop
+    /// 200 with an HTML page and no usage.
+    case html
+    /// 200, a chat completion with content "" (usage reported).
+    case emptyContent
+    /// The JSON cut in half, `finish_reason: "length"`.
+    case length
+    /// score: every score as a string ("7.5").
+    case stringScore
+    /// score: every id with a version suffix ("2602.00001v1").
+    case versionedID
+    /// The JSON followed by prose that contains braces.
+    case proseAfter
+    /// score: every reason ends with a sentence claiming an invented 97.3%.
+    case reasonNumber
 
     /// The name the server records in `RecordedLLMRequest.step`.
     public var kind: String {
@@ -147,6 +174,13 @@ public enum LLMStep: Sendable, Encodable, Equatable {
         case .status: "status"
         case .sleep: "sleep"
         case .drop: "drop"
+        case .html: "html"
+        case .emptyContent: "empty_content"
+        case .length: "length"
+        case .stringScore: "string_score"
+        case .versionedID: "versioned_id"
+        case .proseAfter: "prose_after"
+        case .reasonNumber: "reason_number"
         }
     }
 
@@ -215,6 +249,11 @@ public struct RecordedLLMRequest: Sendable, Decodable {
 
     public var bodyText: String {
         String(decoding: body, as: UTF8.self)
+    }
+
+    /// The request's `max_tokens`, if it sent one.
+    public var maxTokens: Int? {
+        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?["max_tokens"] as? Int
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -44,9 +44,11 @@ struct WebWorld: Sendable {
     }
 }
 
-/// Runs `body` against a fresh world; `configure` adjusts the settings first (limits, lifetimes).
+/// Runs `body` against a fresh world; `configure` adjusts the settings first (limits, lifetimes);
+/// `papers` replaces the day's three papers (curated by the heuristic, as there is no API key).
 func withWebApp(
     configure: @Sendable (inout Settings) -> Void = { _ in },
+    papers: [Paper]? = nil,
     _ body: @escaping @Sendable (WebWorld, any TestClientProtocol) async throws -> Void
 ) async throws {
     let smtp = try await LocalSMTPServer()
@@ -62,12 +64,10 @@ func withWebApp(
         let li = try await store.add(
             NewSubscriber(email: try EmailAddress("li.wei@example.com"), name: "李伟", categories: ["cs.AI"], language: .zh, status: .active),
             source: .cli)
-        let papers = (0..<3).map { number in
-            AnnouncedPaper(
-                paper: Paper(id: "2602.0000\(number)", version: 1, title: "Paper \(number) | <b>bold</b>",
-                             abstract: "Agents struggle. We propose a method. Experiments show gains.", authors: ["A"], categories: ["cs.AI"]),
-                announceType: .new)
-        }
+        let papers = (papers ?? (0..<3).map { number in
+            Paper(id: "2602.0000\(number)", version: 1, title: "Paper \(number) | <b>bold</b>",
+                  abstract: "Agents struggle. We propose a method. Experiments show gains.", authors: ["A"], categories: ["cs.AI"])
+        }).map { AnnouncedPaper(paper: $0, announceType: .new) }
         _ = try await PaperStore(database: store.database).record(day: WebWorld.day, categories: ["cs.AI"], papers: papers, source: "test")
         _ = try await Curation(settings: settings, database: store.database).run(CurationOptions(day: WebWorld.day))
         let transport = try SMTPTransport(settings: settings.delivery, heloName: "digest.example.org")

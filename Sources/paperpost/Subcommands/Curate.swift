@@ -10,7 +10,10 @@ struct Curate: AsyncParsableCommand {
             With PAPERPOST_LLM_API_KEY set, an OpenAI-compatible model does the work and every call is
             recorded with its tokens and cost; answers are cached, so running it again bills nothing
             (--force asks again). Without a key, or for what the model cannot do, a clearly labelled
-            heuristic reads the abstracts.
+            heuristic reads the abstracts. When the model fails (refused key, model or balance; an
+            endpoint that keeps failing; PAPERPOST_LLM_DEADLINE passed) it exits 2 and stores no
+            digest, or, with PAPERPOST_LLM_FALLBACK=heuristic, stores a labelled heuristic digest and
+            exits 3.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -30,7 +33,7 @@ struct Curate: AsyncParsableCommand {
     @Flag(help: "Ask the model again even where answers are cached.")
     var force = false
 
-    @Option(help: "Stop calling the model once this much is spent (PAPERPOST_LLM_MAX_COST).")
+    @Option(help: "The most the day's digest may cost, over every run for that day (PAPERPOST_LLM_MAX_COST).")
     var maxCost: Double?
 
     @Option(help: "Requests to the model in flight at once (PAPERPOST_LLM_CONCURRENCY).")
@@ -63,6 +66,11 @@ struct Curate: AsyncParsableCommand {
         print(digest.summaryLine)
         for note in digest.notes {
             print("note: \(note)")
+        }
+        if let failure = digest.modelFailure {
+            Terminal.error("paperpost: the model failed, so the digest of \(digest.day) is the heuristic fallback "
+                + "(PAPERPOST_LLM_FALLBACK=heuristic): \(failure)")
+            throw ExitCode.partial
         }
     }
 }

@@ -57,7 +57,11 @@ struct Daily: AsyncParsableCommand {
             print("curate: \(digest.summaryLine)")
         }
 
+        if let failure = digest.modelFailure {
+            Terminal.error("paperpost: the model failed, so the digest of \(digest.day) is the heuristic fallback "
+                + "(PAPERPOST_LLM_FALLBACK=heuristic) and is sent as such: \(failure)")
+        }
         let report = try await deliver(SendOptions(day: digest.day), settings: settings, database: database, transport: transport)
-        if report.isPartial { throw ExitCode.partial }
+        if report.isPartial || digest.modelFailure != nil { throw ExitCode.partial }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curation
 import Foundation
 import PaperPostCore
 import PaperPostStore
@@ -32,6 +33,7 @@ struct ShowDigest: AsyncParsableCommand {
 
     func run() async throws {
         let (database, settings) = try await global.database()
+        try await explainMissingDigest(database: database)
         let digest = try await loadDigest(date, database: database)
         switch format {
         case .markdown:
@@ -44,6 +46,9 @@ struct ShowDigest: AsyncParsableCommand {
             Terminal.write(String(decoding: try encoder.encode([DigestJSON(digest)]), as: UTF8.self) + "\n")
         case .table:
             print(digest.summaryLine)
+            if let failure = digest.modelFailure {
+                print("the model failed; this is the heuristic fallback: \(failure)")
+            }
             var listing = Listing(columns: ["rank", "pick", "score", "by", "id", "primary", "title"])
             for (index, entry) in digest.entries.enumerated() {
                 listing.append([
@@ -54,6 +59,21 @@ struct ShowDigest: AsyncParsableCommand {
             }
             Terminal.write(listing.rendered(as: .table))
         }
+    }
+}
+
+extension ShowDigest {
+    /// A day whose curation failed has no digest: say why, from the ledger, instead of
+    /// suggesting a first run.
+    func explainMissingDigest(database: PaperPostDatabase) async throws {
+        let store = CurationStore(database: database)
+        let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
+        guard let day = date ?? latest, try await store.digest(on: day) == nil,
+            let failed = try await store.calls(on: day).last(where: { $0.outcome == .failed })
+        else { return }
+        throw ValidationError(
+            "no digest for \(day): the last curation failed and stored none (PAPERPOST_LLM_FALLBACK=none); "
+                + "its last failed call: \(failed.detail ?? "no detail"). Fix that and run 'paperpost curate' or 'paperpost daily' again")
     }
 }
 
@@ -79,10 +99,14 @@ struct DigestJSON: Encodable {
         var category_ranks: [String: Int]
         var reasons: [String: String]
         var summaries: [String: SummaryJSON]
+        /// Phrases of the paper's own text that address the model; its model score was capped.
+        var addresses_model: [String]
     }
 
     struct SummaryJSON: Encodable {
         var title, background, innovation, details, results, source: String
+        /// Fields holding the abstract's original English sentences, to be labelled as such.
+        var original_fields: [String]
     }
 
     var day: String
@@ -101,6 +125,8 @@ struct DigestJSON: Encodable {
     var cost: Double?
     var currency: String
     var notes: [String]
+    /// Why the model failed, when this digest is the heuristic fallback.
+    var model_failure: String?
     var entries: [Entry]
 
     init(_ digest: Digest) {
@@ -120,6 +146,7 @@ struct DigestJSON: Encodable {
         cost = digest.usage.cost
         currency = digest.usage.currency
         notes = digest.notes
+        model_failure = digest.modelFailure
         var categoryCounters: [String: Int] = [:]
         entries = digest.entries.enumerated().map { index, entry in
             var ranks: [String: Int] = [:]
@@ -135,8 +162,10 @@ struct DigestJSON: Encodable {
                 summaries: Dictionary(uniqueKeysWithValues: entry.summaries.map { language, summary in
                     (language.rawValue, SummaryJSON(
                         title: summary.title, background: summary.background, innovation: summary.innovation,
-                        details: summary.details, results: summary.results, source: summary.source.rawValue))
-                }))
+                        details: summary.details, results: summary.results, source: summary.source.rawValue,
+                        original_fields: summary.originalFields.map(\.rawValue).sorted()))
+                }),
+                addresses_model: PromptInjection.phrases(in: entry.paper))
         }
     }
 }
