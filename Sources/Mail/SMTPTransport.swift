@@ -75,24 +75,18 @@ public struct SMTPTransport: MailTransport {
             if case .withhold(let reason) = handOver?.decision {
                 return .withheld(reason: reason)
             }
-            let deadline = ContinuousClock.now + settings.messageTimeout
             var gate: (@Sendable () -> Bool)?
             if let handOver {
                 gate = { handOver.wait() == HandOver.Decision.send }
             }
             do throws(CurlError) {
                 try configure(for: message, gate: gate)
-                let response = try easy.perform { ContinuousClock.now > deadline }
+                let response = try easy.perform()
                 return .accepted(code: response.status, reply: Self.reply(response.responseLines, code: response.status))
             } catch {
                 if case .withhold(let reason) = handOver?.decision {
                     reconnect = true
                     return .withheld(reason: reason)
-                }
-                if error.code == Int(CURLE_ABORTED_BY_CALLBACK.rawValue) {
-                    reconnect = true
-                    let stage = error.responseCode == 354 ? " after the message was sent" : ""
-                    return .temporary(code: nil, reply: "no answer within \(settings.messageTimeout)\(stage) (PAPERPOST_SMTP_TIMEOUT)")
                 }
                 if error.responseCode == 503 { reconnect = true }
                 return Self.classify(error)
@@ -109,6 +103,11 @@ public struct SMTPTransport: MailTransport {
             try easy.set(CURLOPT_NOSIGNAL, long: 1)
             try easy.set(CURLOPT_CONNECTTIMEOUT_MS, long: settings.connectTimeout.wholeMilliseconds)
             try easy.set(CURLOPT_TIMEOUT_MS, long: settings.messageTimeout.wholeMilliseconds)
+            // libcurl's own stall detector also covers the wait for the reply to the final dot,
+            // which CURLOPT_TIMEOUT alone does not (curl issue 8555), without a progress callback
+            // on every transfer.
+            try easy.set(CURLOPT_LOW_SPEED_LIMIT, long: 1)
+            try easy.set(CURLOPT_LOW_SPEED_TIME, long: max(1, Int(settings.messageTimeout.seconds.rounded(.up))))
             let useSSL: Int =
                 if url.lowercased().hasPrefix("smtps://") { Int(CURLUSESSL_ALL.rawValue) }
                 else {

@@ -142,9 +142,16 @@ public struct DeliveryStore: Sendable {
         _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bounceThreshold: Int
     ) throws -> [ClaimDecision] {
         try database.writeBlocking { db in
-            guard try Self.renew(lease, duration: leaseDuration, db) else {
+            // The fence is a read; the expiry is written only once a fifth of the lease has passed.
+            let expiry = try Date.fetchOne(
+                db.cachedStatement(sql: "SELECT expires_at FROM send_lease WHERE day = ? AND owner = ? AND generation = ?"),
+                arguments: [lease.day.description, lease.owner, lease.generation])
+            guard let expiry else {
                 let holder = try String.fetchOne(db, sql: "SELECT owner FROM send_lease WHERE day = ?", arguments: [lease.day.description])
                 throw DeliveryStoreError.leaseLost(day: lease.day, holder: holder)
+            }
+            if expiry.timeIntervalSinceNow < leaseDuration * 0.8 {
+                _ = try Self.renew(lease, duration: leaseDuration, db)
             }
             let date = Date()
             let now = date.databaseValue
@@ -154,12 +161,22 @@ public struct DeliveryStore: Sendable {
                     SELECT delivery.state, subscriber.status FROM delivery LEFT JOIN subscriber ON subscriber.id = delivery.subscriber_id
                     WHERE delivery.day = ? AND delivery.subscriber_id = ?
                     """)
+            // The usual case in one statement; only a claim it refuses reads why.
             let sending = try db.cachedStatement(
-                sql: "UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE day = ? AND subscriber_id = ?")
+                sql: """
+                    UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ?
+                    WHERE day = ? AND subscriber_id = ? AND state IN ('queued', 'deferred')
+                    AND EXISTS (SELECT 1 FROM subscriber WHERE subscriber.id = delivery.subscriber_id AND subscriber.status = 'active')
+                    """)
             for entry in entries {
                 switch entry {
                 case .claim(let row):
                     let key: StatementArguments = [row.day.description, row.subscriberID]
+                    try sending.execute(arguments: [now] + key)
+                    if db.changesCount == 1 {
+                        decisions.append(.send)
+                        continue
+                    }
                     guard let current = try Row.fetchOne(check, arguments: key) else {
                         decisions.append(.withhold("no longer in the delivery log"))
                         continue
@@ -178,8 +195,7 @@ public struct DeliveryStore: Sendable {
                         decisions.append(.withhold(reason))
                         continue
                     }
-                    try sending.execute(arguments: [now] + key)
-                    decisions.append(.send)
+                    decisions.append(.withhold("could not be claimed"))
                 case .outcome(let outcome):
                     try Self.write(outcome, db, now: now, date: date, bounceThreshold: bounceThreshold)
                 }
