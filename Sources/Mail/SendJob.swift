@@ -292,39 +292,52 @@ final class Run: Sendable {
 
     /// One lane: take a few rows, compose their messages, send them one by one (each claimed
     /// in the log as its transfer starts, each outcome logged as it settles), repeat until
-    /// nothing is due or the run stops. With a rate limit, one message at a time so the pacing holds.
+    /// nothing is due or the run stops. The next batch is composed while the lane's thread
+    /// sends the current one, so the connection does not wait for rendering. With a rate
+    /// limit, one message at a time so the pacing holds.
     private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
-        var buffer: [UInt8] = []
         let batchSize = pacer == nil ? SendJob.laneBatch : 1
         var date = MessageDate()
-        var batch = try await rows.next(batchSize)
-        while !batch.isEmpty, !isStopping {
-            let now = Date()
-            if now.timeIntervalSince(date.date) >= 1 { date = MessageDate(now) }
-            var messages: [OutgoingMessage] = []
-            var sentRows: [DueDelivery] = []
-            for row in batch {
-                guard let recipient = recipients[row.subscriberID],
-                    let email = composer.compose(for: recipient, date: date, into: &buffer)
-                else {
-                    settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
-                    continue
+        try await withThrowingTaskGroup(of: Void.self) { sending in
+            var batch = try await rows.next(batchSize)
+            while !batch.isEmpty, !isStopping {
+                let now = Date()
+                if now.timeIntervalSince(date.date) >= 1 { date = MessageDate(now) }
+                let (outgoing, claimed) = compose(batch, date: date)
+                // The previous batch is done before this one starts: one transfer at a time per lane.
+                try await sending.next()
+                await pacer?.wait()
+                sending.addTask {
+                    await lane.send(outgoing) { [self] index, result in
+                        self.settle(result, row: claimed[index], message: outgoing[index])
+                    }
                 }
-                let composer = self.composer
-                messages.append(OutgoingMessage(
-                    day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
-                    claim: { [self] in self.claim(row) },
-                    preview: { composer.previewHTML(for: recipient) }))
-                sentRows.append(row)
+                batch = isStopping ? [] : try await rows.next(batchSize)
             }
-            await pacer?.wait()
-            let claimed = sentRows
-            let outgoing = messages
-            await lane.send(outgoing) { [self] index, result in
-                self.settle(result, row: claimed[index], message: outgoing[index])
-            }
-            batch = isStopping ? [] : try await rows.next(batchSize)
         }
+    }
+
+    /// The messages of a batch, with the rows they belong to; rows with nothing to send are
+    /// settled as skipped here.
+    private func compose(_ batch: [DueDelivery], date: MessageDate) -> ([OutgoingMessage], [DueDelivery]) {
+        var buffer: [UInt8] = []
+        var messages: [OutgoingMessage] = []
+        var rows: [DueDelivery] = []
+        for row in batch {
+            guard let recipient = recipients[row.subscriberID],
+                let email = composer.compose(for: recipient, date: date, into: &buffer)
+            else {
+                settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
+                continue
+            }
+            let composer = self.composer
+            messages.append(OutgoingMessage(
+                day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
+                claim: { [self] in self.claim(row) },
+                preview: { composer.previewHTML(for: recipient) }))
+            rows.append(row)
+        }
+        return (messages, rows)
     }
 
     /// The log's consent for one message, or an immediate no once the run is stopping.

@@ -196,21 +196,28 @@ public struct SubscriberStore: Sendable {
     /// optionally only the one with this address.
     public func recipients(only address: EmailAddress? = nil, includingInactive: Bool = false) async throws -> [Recipient] {
         try await database.read { db in
-            var request = SubscriberRecord.filter(Column("email") != nil).order(Column("id"))
+            // Six columns read by position: decoding whole records (dates included) made this
+            // the slowest step of starting a large send.
+            var sql = "SELECT id, email, name, language, secret, status FROM subscriber WHERE email IS NOT NULL"
+            var arguments: StatementArguments = []
             if !includingInactive {
-                request = request.filter(Column("status") == SubscriberStatus.active.rawValue)
+                sql += " AND status = ?"
+                arguments += [SubscriberStatus.active.rawValue]
             }
             if let address {
-                request = request.filter(Column("email_key") == address.key)
+                sql += " AND email_key = ?"
+                arguments += [address.key]
             }
-            let records = try request.fetchAll(db)
             let categories = try Self.allCategories(db)
-            return records.map { record in
-                Recipient(
-                    subscriberID: record.id!, email: record.email!, name: record.name,
-                    language: Language(rawValue: record.language) ?? .en, categories: categories[record.id!] ?? [],
-                    linkSecret: record.secret, status: SubscriberStatus(rawValue: record.status) ?? .paused)
+            let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: arguments)
+            var recipients: [Recipient] = []
+            while let row = try rows.next() {
+                let id: Int64 = row[0]
+                recipients.append(Recipient(
+                    subscriberID: id, email: row[1], name: row[2], language: Language(rawValue: row[3]) ?? .en,
+                    categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused))
             }
+            return recipients
         }
     }
 
@@ -438,8 +445,9 @@ extension SubscriberStore {
 
     static func allCategories(_ db: Database) throws -> [Int64: [String]] {
         var result: [Int64: [String]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT subscriber_id, category FROM subscriber_category ORDER BY subscriber_id, position") {
-            result[row["subscriber_id"], default: []].append(row["category"])
+        let rows = try Row.fetchCursor(db, sql: "SELECT subscriber_id, category FROM subscriber_category ORDER BY subscriber_id, position")
+        while let row = try rows.next() {
+            result[row[0] as Int64, default: []].append(row[1])
         }
         return result
     }

@@ -4,6 +4,7 @@ import struct Crypto.SymmetricKey
 import Foundation
 import Mustache
 import PaperPostCore
+import Synchronization
 
 /// One reader's email; its bytes (the whole RFC 5322 message, CRLF line ends) are in the
 /// buffer `compose` wrote them to.
@@ -61,17 +62,24 @@ public struct EmailComposer: Sendable {
         let markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
         let htmlTemplate = try RenderingError.loading(settings.templatesDirectory, "email.html.mustache")
         let textTemplate = try RenderingError.loading(settings.templatesDirectory, "email.txt.mustache")
-        var editions: [EditionKey: Edition] = [:]
+        var keys = Set<EditionKey>()
         for recipient in recipients {
-            let key = EditionKey(categories: recipient.categories.sorted(), language: recipient.language)
-            guard editions[key] == nil else { continue }
+            keys.insert(EditionKey(categories: recipient.categories.sorted(), language: recipient.language))
+        }
+        // Editions are independent and each takes milliseconds; a big list has hundreds, and
+        // they are all needed before the first message goes out.
+        let wanted = Array(keys)
+        let prepared = Mutex<[EditionKey: Edition]>([:])
+        DispatchQueue.concurrentPerform(iterations: wanted.count) { index in
+            let key = wanted[index]
             let edition = digest.edition(for: key.categories)
-            guard !edition.mustRead.isEmpty else { continue }
-            editions[key] = Self.prepare(
+            guard !edition.mustRead.isEmpty else { return }
+            let ready = Self.prepare(
                 digest: digest, key: key, edition: edition, markdown: markdown, html: htmlTemplate, text: textTemplate,
                 settings: settings)
+            prepared.withLock { $0[key] = ready }
         }
-        self.editions = editions
+        self.editions = prepared.withLock { $0 }
         self.settings = settings
         self.serverSecret = serverSecret
         self.day = digest.day

@@ -99,3 +99,16 @@ struct PaperPostDatabaseTests {
         }
     }
 }
+
+@Suite("Dates as the delivery log writes them")
+struct FastDateTextTests {
+    @Test("the delivery log's date text is exactly GRDB's, so both read back and sort alike")
+    func sameAsGRDB() {
+        var generator = SystemRandomNumberGenerator()
+        let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 951_782_400.999), Date(timeIntervalSince1970: 951_782_459.9996), Date(timeIntervalSince1970: 4_102_444_799.5)]
+            + (0..<2_000).map { _ in Date(timeIntervalSince1970: Double.random(in: 0..<4_102_444_800, using: &generator)) }
+        for date in dates {
+            #expect(date.fastDatabaseValue == date.databaseValue, "\(date.timeIntervalSince1970)")
+        }
+    }
+}
