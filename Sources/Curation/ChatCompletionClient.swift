@@ -70,7 +70,10 @@ public struct ChatCompletionClient: Sendable {
     ///   - maxTokens: sent as `max_tokens`, so that an answer's cost has a known worst case.
     ///   - timeout: this request's limit; the curator passes the smaller of the configured
     ///     timeout and what is left of the run's deadline.
-    public func complete(_ messages: [ChatMessage], maxTokens: Int, timeout: Duration? = nil) async throws(LLMError) -> ChatCompletion {
+    ///   - abandon: polled while the request waits; true ends it (the run stopped calling the model).
+    public func complete(
+        _ messages: [ChatMessage], maxTokens: Int, timeout: Duration? = nil, abandon: (@Sendable () -> Bool)? = nil
+    ) async throws(LLMError) -> ChatCompletion {
         struct Request: Encodable {
             struct ResponseFormat: Encodable { var type = "json_object" }
             var model: String
@@ -96,15 +99,17 @@ public struct ChatCompletionClient: Sendable {
         let start = ContinuousClock.now
         let body = Request(
             model: settings.model, messages: messages, max_tokens: maxTokens, response_format: settings.jsonMode ? .init() : nil)
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: .post, url: settings.baseURL + "/chat/completions",
             headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(apiKey)")],
             body: try? JSONEncoder().encode(body), totalTimeout: timeout ?? settings.timeout)
+        request.abandon = abandon
         let response: HTTPResponse
         do {
             response = try await http.send(request, accept: { _ in true })
         } catch {
-            throw LLMError(kind: .unavailable, description: error.description, latency: ContinuousClock.now - start)
+            let description = abandon?() == true ? "abandoned: the run had stopped calling the model" : error.description
+            throw LLMError(kind: .unavailable, description: description, latency: ContinuousClock.now - start)
         }
         let latency = ContinuousClock.now - start
         let decoded = try? JSONDecoder().decode(Response.self, from: response.body)

@@ -27,6 +27,9 @@ public struct LLMCurator: Curator {
     /// Availability failures of one call before it gives up (the breaker usually stops sooner).
     static let maxAttempts = 3
     static let summaryMaxTokens = 1_500
+    /// The probe's tries and answer size; its time limit is `LLMSettings.probeTimeout`.
+    static let probeAttempts = 2
+    static let probeMaxTokens = 16
 
     init(client: ChatCompletionClient, prompts: Prompts, store: CurationStore, spending: Spending, settings: LLMSettings, force: Bool) {
         self.client = client
@@ -64,6 +67,7 @@ public struct LLMCurator: Curator {
     func call(
         _ purpose: LLMCall.Purpose, language: Language?, papers: [String], messages: [ChatMessage], maxTokens: Int, useHeld: Bool
     ) async throws -> CallResult {
+        await gate.probeOnce { await probe() }
         var attempt = 0
         var unusableRetried = false
         while true {
@@ -78,7 +82,7 @@ public struct LLMCurator: Curator {
             }
             let error: LLMError
             do {
-                let completion = try await client.complete(messages, maxTokens: maxTokens, timeout: timeout)
+                let completion = try await client.complete(messages, maxTokens: maxTokens, timeout: timeout, abandon: gate.hasStopped)
                 await gate.succeeded()
                 return .answer(completion, reservation: reservation)
             } catch let failure {
@@ -111,9 +115,72 @@ public struct LLMCurator: Curator {
         }
     }
 
-    /// Why the run stopped calling the model, if it did.
+    /// A minimal request beside the run's first real ones, so that an endpoint that never
+    /// answers is decided after at most ``probeAttempts`` tries of `LLMSettings.probeTimeout`
+    /// (and the calls hanging on it are abandoned), not after each call's full timeout and its
+    /// retries. An answer of any shape counts as alive: the real calls judge content. Its
+    /// tokens are in the ledger like any call's; a ledger write that fails here is left to the
+    /// real calls to report.
+    func probe() async {
+        do {
+            try await probeAttempts()
+        } catch {
+            return
+        }
+    }
+
+    private func probeAttempts() async throws {
+        let messages = Prompts.probeMessages
+        for attempt in 1...Self.probeAttempts {
+            let timeout: Duration
+            switch await gate.admit(timeout: min(settings.timeout, settings.probeTimeout)) {
+            case .failure: return
+            case .success(let allowed): timeout = allowed
+            }
+            guard let reservation = await spending.reserve(messages, maxTokens: Self.probeMaxTokens, useHeld: true) else { return }
+            let result: Result<ChatCompletion, LLMError>
+            do throws(LLMError) {
+                result = .success(try await client.complete(messages, maxTokens: Self.probeMaxTokens, timeout: timeout))
+            } catch {
+                result = .failure(error)
+            }
+            switch result {
+            case .success(let answer):
+                try await spending.record(
+                    .probe, language: nil, papers: [], promptTokens: answer.promptTokens, completionTokens: answer.completionTokens,
+                    latency: answer.latency, outcome: .ok, detail: nil, reservation: reservation)
+                await gate.succeeded()
+                return
+            case .failure(let error):
+                try await spending.record(
+                    .probe, language: nil, papers: [], promptTokens: error.promptTokens, completionTokens: error.completionTokens,
+                    latency: error.latency, outcome: error.kind == .unusable ? .invalid : .failed, detail: error.description,
+                    reservation: reservation)
+                switch error.kind {
+                case .unusable:
+                    return
+                case .configuration:
+                    await gate.failed(error)
+                    return
+                case .unavailable:
+                    await gate.failed(error)
+                    guard attempt < Self.probeAttempts else {
+                        await gate.halt(ModelStop(
+                            cause: .unavailable,
+                            description: "the endpoint did not answer a minimal request in \(Self.probeAttempts) tries "
+                                + "(at most \(min(settings.timeout, settings.probeTimeout).components.seconds) s each); last: \(error.description)"))
+                        return
+                    }
+                    try await Task.sleep(for: min(error.retryAfter ?? settings.retryDelay, .seconds(10)))
+                }
+            }
+        }
+    }
+
+    /// Why the run stopped calling the model, if it did (the probe's verdict included).
     public func failure() async -> ModelStop? {
-        await gate.stop
+        await gate.probeFinished()
+        return await gate.stop
     }
 
     // MARK: Scores
@@ -159,7 +226,17 @@ public struct LLMCurator: Curator {
         for (batchLanguages, batchPapers, valid) in answers {
             for paper in batchPapers {
                 guard let item = valid[paper.id] else {
-                    result[paper.id] = fallback[paper.id]
+                    guard let known = knownScores[paper.id], var scored = result[paper.id] else {
+                        result[paper.id] = fallback[paper.id]
+                        continue
+                    }
+                    // The model scored this paper in another language's run: its score and
+                    // cached reasons stand; only the missing reasons are the heuristic's, labelled.
+                    scored.score = known
+                    for language in batchLanguages where scored.reasons[language] == nil {
+                        scored.reasons[language] = heuristic.reason(paper, language: language)
+                    }
+                    result[paper.id] = scored
                     continue
                 }
                 var scored = result[paper.id]!

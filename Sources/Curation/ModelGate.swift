@@ -1,4 +1,5 @@
 import PaperPostCore
+import Synchronization
 
 /// Why curation gave up on the model for the rest of the run.
 public struct ModelStop: Error, Sendable, Hashable, CustomStringConvertible {
@@ -25,7 +26,11 @@ actor ModelGate {
     let deadlineSetting: Duration
     static let breakerThreshold = 4
     private var consecutiveFailures = 0
-    private(set) var stop: ModelStop?
+    private(set) var stop: ModelStop? {
+        didSet { stopped.raised.withLock { $0 = stop != nil } }
+    }
+    private let stopped = Flag()
+    private var probe: Task<Void, Never>?
 
     init(deadline: Duration) {
         self.deadline = ContinuousClock.now + deadline
@@ -77,4 +82,26 @@ actor ModelGate {
     }
 
     var timeLeft: Duration { deadline - ContinuousClock.now }
+
+    /// Starts `check` beside the run's first call, once; the calls do not wait for it.
+    func probeOnce(_ check: @escaping @Sendable () async -> Void) {
+        guard probe == nil else { return }
+        probe = Task { await check() }
+    }
+
+    /// Waits for the probe, if one was started, so its verdict and ledger rows are in.
+    func probeFinished() async {
+        await probe?.value
+    }
+
+    /// True once the run stopped: calls still waiting on the endpoint give up (polled by the
+    /// transfer, so a probe that found the endpoint dead ends the calls that hang on it).
+    nonisolated var hasStopped: @Sendable () -> Bool {
+        { [stopped] in stopped.raised.withLock { $0 } }
+    }
+
+    /// A flag a transfer's thread can read without awaiting the actor.
+    private final class Flag: Sendable {
+        let raised = Mutex(false)
+    }
 }

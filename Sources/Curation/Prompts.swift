@@ -54,6 +54,13 @@ struct Prompts: Sendable {
         String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
+    /// The probe a run sends before its first real call: a few tokens, answered at once by any
+    /// endpoint that works. Not a template: there is nothing in it to tune.
+    static let probeMessages: [ChatMessage] = [
+        .system("This is a connection check before a day's work. Answer with the JSON object {\"ok\": true} and nothing else."),
+        .user("INPUT: " + json(["task": "ping"])),
+    ]
+
     func scoreMessages(_ papers: [Paper], languages: [Language]) -> [ChatMessage] {
         let context: [String: Any] = [
             "languages": languages.enumerated().map { index, language in

@@ -21,6 +21,9 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Duration
     /// The whole attempt, redirects included; each retry gets the full amount again.
     public var totalTimeout: Duration
+    /// Polled while the transfer waits (about once a second); true ends it like a cancelled
+    /// task does. For work shared by several requests that a decision elsewhere made pointless.
+    public var abandon: (@Sendable () -> Bool)?
 
     public init(
         method: Method = .get,
@@ -448,7 +451,8 @@ public final class HTTPClient: Sendable {
         }
         try easy.set(CURLOPT_HTTPHEADER, list: fields)
 
-        let response = try easy.perform(maxBodyBytes: maxBodyBytes, shouldAbort: { cancelled.isSet })
+        let abandon = request.abandon
+        let response = try easy.perform(maxBodyBytes: maxBodyBytes, shouldAbort: { cancelled.isSet || abandon?() == true })
         var headers: [String: String] = [:]
         for (name, value) in response.headers {
             headers[name.lowercased()] = value

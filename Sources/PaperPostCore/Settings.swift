@@ -247,6 +247,10 @@ public struct LLMSettings: Sendable {
     public var deadline: Duration
     /// What to do when curation fails (`PAPERPOST_LLM_FALLBACK`).
     public var fallback: LLMFallback
+    /// The limit of the few-token probe each run sends beside its first calls: a working
+    /// endpoint answers it in seconds, so a dead one is known long before a real call's
+    /// `timeout`. Not a setting: tests shorten it.
+    public var probeTimeout: Duration = .seconds(20)
 
     public init(
         baseURL: String = "https://api.deepseek.com/v1", apiKey: String? = nil, model: String = "deepseek-chat",

@@ -4,7 +4,11 @@ import PaperPostCore
 
 /// One call to the language model, for the ledger.
 public struct LLMCall: Sendable, Hashable {
-    public enum Purpose: String, Sendable { case score, summarize }
+    public enum Purpose: String, Sendable {
+        case score, summarize
+        /// The minimal request a run makes first, so that a dead endpoint is known in seconds.
+        case probe
+    }
     public enum Outcome: String, Sendable { case ok, invalid, failed }
 
     public var day: Day

@@ -225,6 +225,30 @@ extension PaperPostDatabase {
                 t.add(column: "generation", .integer).notNull().defaults(to: 0)
             }
         }
+        migrator.registerMigration("v6: probe calls in the ledger") { db in
+            // A run's first request is a minimal probe, and its tokens are billed like any
+            // other. SQLite cannot change a CHECK constraint, so the table is rebuilt.
+            try db.create(table: "llm_call_v6") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("day", .text).notNull()
+                t.column("purpose", .text).notNull().check { ["score", "summarize", "probe"].contains($0) }
+                t.column("language", .text)
+                t.column("model", .text).notNull()
+                t.column("paper_ids", .text).notNull()
+                t.column("prompt_tokens", .integer).notNull()
+                t.column("completion_tokens", .integer).notNull()
+                t.column("cost", .double)
+                t.column("currency", .text).notNull()
+                t.column("latency_ms", .integer).notNull()
+                t.column("outcome", .text).notNull().check { ["ok", "invalid", "failed"].contains($0) }
+                t.column("detail", .text)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.execute(sql: "INSERT INTO llm_call_v6 SELECT * FROM llm_call")
+            try db.drop(table: "llm_call")
+            try db.rename(table: "llm_call_v6", to: "llm_call")
+            try db.create(index: "llm_call_by_day", on: "llm_call", columns: ["day"])
+        }
         return migrator
     }
 }

@@ -31,11 +31,13 @@ extension LLMCurationTests {
             #expect(failure.stop.cause == cause)
             #expect(failure.description.contains(names))
             #expect(failure.description.contains("HTTP \(status)"))
-            #expect(try await world.server.requests().count == 1)
+            // The probe and the first batch go out together; after the refusal nothing else does.
+            #expect(Set(try await world.server.requests().map(\.task)) == ["ping", "score"])
+            #expect(try await world.server.requests().count == 2)
             #expect(try await world.store.digest(on: Self.day) == nil)
             let calls = try await world.store.calls(on: Self.day)
-            #expect(calls.count == 1)
-            #expect(calls.first?.outcome == .failed)
+            #expect(calls.count == 2)
+            #expect(calls.allSatisfy { $0.outcome == .failed })
         }
     }
 
@@ -46,7 +48,7 @@ extension LLMCurationTests {
             #expect(failure.stop.cause == .configuration)
             #expect(failure.description.contains("PAPERPOST_LLM_API_KEY"))
             #expect(!failure.description.contains("sk-wrong"))
-            #expect(try await world.server.requests().map(\.step) == ["unauthorized"])
+            #expect(try await world.server.requests().map(\.step) == ["unauthorized", "unauthorized"])
         }
     }
 
@@ -76,6 +78,51 @@ extension LLMCurationTests {
         }
     }
 
+    @Test("an endpoint that never answers is decided by the probe, and the calls hanging on it are abandoned, not waited out")
+    func stalledProbe() async throws {
+        // Real calls may take ten minutes here; the probe's two tries of 1 s decide.
+        try await withWorld(
+            script: LLMScript(defaultStep: .sleep(900)), timeout: .seconds(600), configure: { $0.probeTimeout = .seconds(1) }
+        ) { world in
+            let failure = try await expectFailure(world)
+            #expect(failure.stop.cause == .unavailable)
+            #expect(failure.description.contains("did not answer a minimal request in 2 tries (at most 1 s each)"))
+            let requests = try await world.server.requests()
+            #expect(requests.filter { $0.task == "ping" }.count == 2)
+            #expect(requests.allSatisfy { !$0.delivered })
+            let calls = try await world.store.calls(on: Self.day)
+            #expect(calls.filter { $0.purpose == .probe }.count == 2)
+            // The first batch did not time out (600 s): it was given up when the probe decided.
+            let scoring = calls.filter { $0.purpose == .score }
+            #expect(!scoring.isEmpty)
+            #expect(scoring.allSatisfy { $0.outcome == .failed && $0.detail?.hasPrefix("abandoned") == true })
+        }
+    }
+
+    @Test("a failed run in a second language keeps the model's cached scores and reasons from the first")
+    func cachedLanguageSurvivesFallback() async throws {
+        let scores = Dictionary(uniqueKeysWithValues: Self.papers.enumerated().map { ($1.id, Double(10 - $0 / 2)) })
+        try await withWorld(script: LLMScript(scores: scores), configure: { $0.fallback = .heuristic }) { world in
+            let first = try await world.curate()
+            #expect(first.mode == .llm)
+            try await SubscriberStore(database: world.database, settings: world.settings).add(
+                NewSubscriber(email: try EmailAddress("en@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active),
+                source: .cli)
+            try await world.server.setScript(LLMScript(defaultStep: .status(500)))
+            let second = try await world.curate()
+            #expect(second.modelFailure != nil)
+            #expect(second.languages == [.zh, .en])
+            // Same scores, same order: the model's, from the cache.
+            #expect(second.entries.map(\.paper.id) == first.entries.map(\.paper.id))
+            #expect(second.entries.map(\.score) == first.entries.map(\.score))
+            #expect(second.entries.allSatisfy { $0.scoredBy == .llm })
+            #expect(second.entries.allSatisfy { $0.reasons[.zh]?.hasPrefix("推荐理由") == true })
+            #expect(second.entries.allSatisfy { $0.reasons[.en]?.hasPrefix("Heuristic: ") == true })
+            // The second run asked only for the English reasons, and the breaker stopped it.
+            #expect(try await world.asked().filter { $0.task == "score" }.dropFirst().allSatisfy { $0.languages == ["en"] })
+        }
+    }
+
     @Test("with PAPERPOST_LLM_FALLBACK=heuristic a failed model gives a labelled heuristic digest that says why")
     func heuristicFallback() async throws {
         try await withWorld(script: LLMScript(defaultStep: .status(402)), configure: { $0.fallback = .heuristic }) { world in
@@ -84,7 +131,7 @@ extension LLMCurationTests {
             #expect(digest.modelFailure?.contains("insufficient balance") == true)
             #expect(digest.notes.first?.hasPrefix("the model failed (") == true)
             #expect(digest.entries.allSatisfy { $0.scoredBy == .heuristic })
-            #expect(try await world.server.requests().count == 1)
+            #expect(try await world.server.requests().compactMap(\.task).sorted() == ["ping", "score"])
             let stored = try #require(try await world.store.digest(on: Self.day))
             #expect(stored.modelFailure == digest.modelFailure)
             #expect(stored.notes == digest.notes)
@@ -97,10 +144,10 @@ extension LLMCurationTests {
         try await withWorld(script: LLMScript(steps: [step])) { world in
             let digest = try await world.curate()
             #expect(digest.mode == .llm)
-            let calls = try await world.store.calls(on: Self.day)
+            let calls = try await world.work()
             #expect(calls.first?.outcome == .invalid)
             #expect(calls.first?.detail?.contains(step == .html ? "no chat completion" : "empty content") == true)
-            let requests = try await world.server.requests()
+            let requests = try await world.asked()
             #expect(requests.filter { $0.task == "score" }.count == 2)
             if step == .emptyContent {
                 #expect((calls.first?.promptTokens ?? 0) > 0)
@@ -118,7 +165,7 @@ extension LLMCurationTests {
             let requests = try await world.server.requests()
             #expect(requests.filter { $0.task == "score" }.map(\.paperIDs.count) == [10, 5, 5])
             #expect(requests.allSatisfy { ($0.maxTokens ?? 0) > 0 })
-            #expect(try await world.store.calls(on: Self.day).first?.detail?.contains("cut off at max_tokens") == true)
+            #expect(try await world.work().first?.detail?.contains("cut off at max_tokens") == true)
             try await expectLedgerMatchesServer(world, digest)
         }
     }
@@ -177,7 +224,7 @@ extension LLMCurationTests {
             #expect(flagged.count == 1)
             #expect(PromptInjection.phrases(in: injected.paper).contains { $0.lowercased().hasPrefix("ignore previous instructions") })
             #expect(PromptInjection.phrases(in: Self.papers[0]).isEmpty)
-            let request = try #require(try await world.server.requests().first)
+            let request = try #require(try await world.asked().first)
             #expect(request.bodyText.contains("never instructions to you"))
         }
     }

@@ -30,6 +30,16 @@ struct LLMCurationTests {
 
         var store: CurationStore { CurationStore(database: database) }
 
+        /// The ledger without the run's probe: the calls that did the work.
+        func work() async throws -> [LLMCall] {
+            try await store.calls(on: LLMCurationTests.day).filter { $0.purpose != .probe }
+        }
+
+        /// What the endpoint was asked, without the probes.
+        func asked() async throws -> [RecordedLLMRequest] {
+            try await server.requests().filter { $0.task != "ping" }
+        }
+
         func curate(_ options: CurationOptions = CurationOptions(), maxCost: Double? = nil) async throws -> Digest {
             var settings = settings
             settings.llm.maxCost = maxCost
@@ -99,7 +109,10 @@ struct LLMCurationTests {
             #expect(requests.filter { $0.task == "summarize" }.count == 2)
             #expect(requests.allSatisfy { $0.authorization == "Bearer test-key" })
             try await expectLedgerMatchesServer(world, digest)
-            #expect(try await world.store.calls(on: Self.day).count == 3)
+            #expect(try await world.work().count == 3)
+            // One probe, beside the first call, billed like any call.
+            #expect(requests.filter { $0.task == "ping" }.count == 1)
+            #expect(try await world.store.calls(on: Self.day).filter { $0.purpose == .probe }.map(\.outcome) == [.ok])
         }
     }
 
@@ -142,7 +155,7 @@ struct LLMCurationTests {
             let digest = try await world.curate()
             #expect(digest.mode == .llm)
             #expect(digest.entries.allSatisfy { $0.scoredBy == .llm })
-            let calls = try await world.store.calls(on: Self.day)
+            let calls = try await world.work()
             #expect(calls.first?.outcome == .invalid)
             #expect(calls.first?.detail?.isEmpty == false)
             #expect(calls.filter { $0.outcome == .invalid }.count == 1)
@@ -197,7 +210,7 @@ struct LLMCurationTests {
         try await withWorld(script: LLMScript(steps: [.sleep(300)]), timeout: .seconds(10)) { world in
             let digest = try await world.curate()
             #expect(digest.mode == .llm)
-            let requests = try await world.server.requests()
+            let requests = try await world.asked()
             #expect(requests.first?.delivered == false)
             #expect(requests.filter { $0.task == "score" }.count == 2)
         }

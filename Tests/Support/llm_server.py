@@ -22,6 +22,10 @@ holds exactly one line "INPUT: {json}" with either
         -> {"id", "title", "background", "innovation", "details", "results"}, taken from the
            abstract's sentences (whitespace collapsed, split after ". "); zh prefixes the title
            with "译：" and the four other text fields with "【中文】"
+    {"task": "ping"}
+        -> {"ok": true}: the curator's probe before a run's first call. It gets the script's
+           "default" step and latency and consumes no step, so scripts written for the score
+           and summarize calls keep their order.
 
 and anything else gets 400. The answer is the assistant message's content (a JSON string);
 usage is prompt_tokens = ceil(characters of all message contents / 4), completion_tokens =
@@ -224,8 +228,8 @@ def validate_input(task_input):
         if task_input.get("language") not in LANGUAGES:
             raise BadRequest(f"\"language\" must be one of {list(LANGUAGES)}")
         validate_paper(task_input.get("paper"), needs_abstract=True)
-    else:
-        raise BadRequest(f"unknown task {task!r}; expected \"score\" or \"summarize\"")
+    elif task != "ping":
+        raise BadRequest(f"unknown task {task!r}; expected \"score\", \"summarize\" or \"ping\"")
 
 
 def default_score(paper_id):
@@ -279,6 +283,8 @@ def answer_content(kind, task_input, scores, obey_injection=False):
     if kind == "empty_content":
         return ""
     task = task_input["task"]
+    if task == "ping":
+        return json.dumps({"ok": True})
     answer = score_answer(task_input, scores, obey_injection) if task == "score" else summary_answer(task_input)
     if task == "score":
         first = answer["scores"][0]
@@ -371,7 +377,13 @@ class State:
         with self.lock:
             entry["index"] = len(self.requests)
             step, latency = None, 0.0
-            if consume_step:
+            if consume_step and entry.get("task") == "ping":
+                # A probe meets the endpoint as it is by default and leaves the scripted steps
+                # to the calls they were written for.
+                step = self.script["default"]
+                latency = self.script["latency_seconds"]
+                entry["step"] = step["kind"]
+            elif consume_step:
                 steps = self.script["steps"]
                 step = steps[self.next_step] if self.next_step < len(steps) else self.script["default"]
                 self.next_step += 1
@@ -471,11 +483,12 @@ class Handler(BaseHTTPRequestHandler):
             if not self.send_error_json(400, str(error), "invalid_request_error"):
                 self.state.update(entry, delivered=False)
             return
-        paper_list = task_input["papers"] if task_input["task"] == "score" else [task_input["paper"]]
+        task = task_input["task"]
+        paper_list = task_input["papers"] if task == "score" else [task_input["paper"]] if task == "summarize" else []
         entry.update(
-            task=task_input["task"],
+            task=task,
             paper_ids=[paper["id"] for paper in paper_list],
-            languages=task_input["languages"] if task_input["task"] == "score" else [task_input["language"]],
+            languages=task_input["languages"] if task == "score" else [task_input["language"]] if task == "summarize" else [],
             model=model,
         )
         entry, step, latency = self.state.record(entry, consume_step=True)
