@@ -25,7 +25,7 @@ deps:
 ## Python peers the tests talk to (a real SMTP server), in a private virtualenv.
 test-deps: deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
-	@$(VENV)/bin/python -c 'import aiosmtpd' 2>/dev/null || $(VENV)/bin/pip install -q -r Tests/requirements.txt
+	@$(VENV)/bin/python -c 'import aiosmtpd, dkim, nacl' 2>/dev/null || $(VENV)/bin/pip install -q -r Tests/requirements.txt
 
 build: deps
 	$(SWIFT) build

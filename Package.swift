@@ -96,7 +96,11 @@ let package = Package(
         // loses or repeats a mail.
         .target(
             name: "Mail",
-            dependencies: ["PaperPostCore", "PaperPostStore", "Rendering", "Curl", "CCurl"],
+            dependencies: [
+                "PaperPostCore", "PaperPostStore", "Rendering", "Curl", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictness
         ),
         // The web app: subscribing with double opt-in, preferences, unsubscribe links, the archive.

@@ -140,6 +140,8 @@ public struct SendJob: Sendable {
         }
         let composer = try EmailComposer(
             digest: digest, recipients: recipients.values, settings: settings, serverSecret: try ServerSecret.load(settings))
+        // Keys are loaded before anything is claimed: a bad key file stops the run untouched.
+        let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
         for recipient in recipients.values.sorted(by: { $0.subscriberID < $1.subscriberID }) {
             if composer.hasEdition(for: recipient) {
                 queued.append((recipient.subscriberID, recipient.email))
@@ -193,7 +195,7 @@ public struct SendJob: Sendable {
         }
         let dueNow = try await deliveries.countDue(day: day, includeDeferred: options.retryDeferred, only: only)
         let run = Run(
-            day: day, settings: settings, deliveries: deliveries, log: log, composer: composer, recipients: recipients,
+            day: day, settings: settings, deliveries: deliveries, log: log, composer: composer, signer: signer, recipients: recipients,
             envelopeSender: (settings.delivery.bounceAddress ?? settings.mail.from.address).value,
             budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
             includeDeferred: options.retryDeferred, only: only, progress: progress)
@@ -222,6 +224,7 @@ final class Run: Sendable {
     let deliveries: DeliveryStore
     let log: DeliveryLogWriter
     let composer: EmailComposer
+    let signer: DKIMSigner?
     let recipients: [Int64: Recipient]
     let envelopeSender: String
     let budget: Mutex<Int>
@@ -237,7 +240,7 @@ final class Run: Sendable {
     let start = ContinuousClock.now
 
     init(
-        day: Day, settings: Settings, deliveries: DeliveryStore, log: DeliveryLogWriter, composer: EmailComposer,
+        day: Day, settings: Settings, deliveries: DeliveryStore, log: DeliveryLogWriter, composer: EmailComposer, signer: DKIMSigner?,
         recipients: [Int64: Recipient], envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
         progress: @escaping @Sendable (SendProgress) -> Void
     ) {
@@ -246,6 +249,7 @@ final class Run: Sendable {
         self.deliveries = deliveries
         self.log = log
         self.composer = composer
+        self.signer = signer
         self.recipients = recipients
         self.envelopeSender = envelopeSender
         self.budget = Mutex(budget)
@@ -332,7 +336,8 @@ final class Run: Sendable {
             }
             let composer = self.composer
             messages.append(OutgoingMessage(
-                day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID, bytes: buffer,
+                day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID,
+                bytes: signer.map { $0.signed(buffer, at: date.date) } ?? buffer,
                 claim: { [self] in self.claim(row) },
                 preview: { composer.previewHTML(for: recipient) }))
             rows.append(row)

@@ -194,15 +194,41 @@ public struct MailSettings: Sendable {
     public var secret: String?
     /// The shortest `PAPERPOST_SECRET` accepted: 256 bits, as much as HMAC-SHA256 can use.
     public static let minimumSecretBytes = 32
+    /// DKIM signing; `nil` when no key is configured (a relay may sign instead).
+    public var dkim: DKIMSettings?
 
     public init(
         from: Mailbox = Mailbox(displayName: "PaperPost", address: try! EmailAddress("digest@example.org")),
-        unsubscribeMailto: EmailAddress? = nil, listID: String? = nil, secret: String? = nil
+        unsubscribeMailto: EmailAddress? = nil, listID: String? = nil, secret: String? = nil, dkim: DKIMSettings? = nil
     ) {
         self.from = from
         self.unsubscribeMailto = unsubscribeMailto
         self.listID = listID
         self.secret = secret
+        self.dkim = dkim
+    }
+}
+
+/// Where the DKIM keys are and what the signatures name. Mailbox providers require bulk mail
+/// signed by the From domain; signing here, rather than at a relay, covers the headers RFC 8058
+/// one-click needs (`List-Unsubscribe-Post`), which relays' default header lists leave out.
+public struct DKIMSettings: Sendable, Hashable {
+    /// The RSA private key, PEM (`PAPERPOST_DKIM_KEY_FILE`).
+    public var keyFile: String?
+    /// An Ed25519 private key, its 32-byte seed in base64 as dkimpy writes it
+    /// (`PAPERPOST_DKIM_ED25519_KEY_FILE`): a second signature for receivers that check RFC 8463,
+    /// under the selector `<selector>-ed25519`.
+    public var ed25519KeyFile: String?
+    /// `s=` (`PAPERPOST_DKIM_SELECTOR`): the DNS name is `selector._domainkey.domain`.
+    public var selector: String
+    /// `d=` (`PAPERPOST_DKIM_DOMAIN`); by default the From address's domain, which DMARC aligns on.
+    public var domain: String?
+
+    public init(keyFile: String? = nil, ed25519KeyFile: String? = nil, selector: String, domain: String? = nil) {
+        self.keyFile = keyFile
+        self.ed25519KeyFile = ed25519KeyFile
+        self.selector = selector
+        self.domain = domain
     }
 }
 
@@ -421,6 +447,33 @@ extension Settings {
                 throw ConfigurationError("PAPERPOST_LIST_ID: '\(listID)' is not a dotted name such as arxiv-digest.example.org")
             }
             settings.mail.listID = listID
+        }
+        let dkimKey = try value("DKIM_KEY_FILE")
+        let dkimEd25519Key = try value("DKIM_ED25519_KEY_FILE")
+        let dkimSelector = try value("DKIM_SELECTOR")
+        let dkimDomain = try value("DKIM_DOMAIN")
+        func dnsName(_ text: String, _ name: String, example: String) throws -> String {
+            let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard !labels.isEmpty, labels.allSatisfy({ label in
+                (1...63).contains(label.count) && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            }) else {
+                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not a DNS name such as \(example)")
+            }
+            return text.lowercased()
+        }
+        if dkimKey != nil || dkimEd25519Key != nil {
+            guard let dkimSelector else {
+                throw ConfigurationError(
+                    "PAPERPOST_DKIM_SELECTOR is needed with PAPERPOST_DKIM_KEY_FILE: it names the DNS record (selector._domainkey.domain) "
+                        + "that holds the public key, for example 2026a")
+            }
+            settings.mail.dkim = DKIMSettings(
+                keyFile: dkimKey, ed25519KeyFile: dkimEd25519Key, selector: try dnsName(dkimSelector, "DKIM_SELECTOR", example: "2026a"),
+                domain: try dkimDomain.map { try dnsName($0, "DKIM_DOMAIN", example: "example.org") })
+        } else if dkimSelector != nil || dkimDomain != nil {
+            throw ConfigurationError(
+                "PAPERPOST_DKIM_SELECTOR and PAPERPOST_DKIM_DOMAIN are set but no key: set PAPERPOST_DKIM_KEY_FILE "
+                    + "(`paperpost dkim keygen` writes one), or unset them")
         }
         if let secret = try text("SECRET", isSecret: true) {
             // Never echoed: only its length is named.

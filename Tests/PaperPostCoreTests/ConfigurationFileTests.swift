@@ -45,7 +45,7 @@ struct SettingsLoadTests {
         let text = try String(contentsOf: readme, encoding: .utf8)
         let section = try #require(text.components(separatedBy: "## Configuration").dropFirst().first?.components(separatedBy: "\n## ").first)
         let table = section.split(separator: "\n").filter { $0.hasPrefix("| `PAPERPOST_") }.joined(separator: "\n")
-        let names = Set(table.matches(of: /PAPERPOST_[A-Z_]+[A-Z]/).map { String($0.output) })
+        let names = Set(table.matches(of: /PAPERPOST_[A-Z0-9_]+[A-Z0-9]/).map { String($0.output) })
         #expect(names.count > 40)
         // Empty counts as unset (the secret aside, where empty is refused), so nothing is validated but the names.
         let environment = Dictionary(uniqueKeysWithValues: names.subtracting(["PAPERPOST_SECRET"]).map { ($0, "") })
@@ -62,5 +62,26 @@ struct SettingsLoadTests {
         }
         let accepted = try await Settings.load(environment: ["PAPERPOST_SECRET": String(repeating: "s", count: 32)])
         #expect(accepted.mail.secret?.utf8.count == 32)
+    }
+
+    @Test("DKIM: a key needs a selector, a selector or domain needs a key, and both must be DNS names", arguments: [
+        (["PAPERPOST_DKIM_KEY_FILE": "/k.pem"], "PAPERPOST_DKIM_SELECTOR is needed"),
+        (["PAPERPOST_DKIM_SELECTOR": "2026a"], "no key: set PAPERPOST_DKIM_KEY_FILE"),
+        (["PAPERPOST_DKIM_KEY_FILE": "/k.pem", "PAPERPOST_DKIM_SELECTOR": "a b"], "PAPERPOST_DKIM_SELECTOR: 'a b' is not a DNS name"),
+        (["PAPERPOST_DKIM_KEY_FILE": "/k.pem", "PAPERPOST_DKIM_SELECTOR": "s", "PAPERPOST_DKIM_DOMAIN": "example..org"],
+         "PAPERPOST_DKIM_DOMAIN: 'example..org' is not a DNS name"),
+    ])
+    func dkimSettings(environment: [String: String], message: String) async throws {
+        await #expect { try await Settings.load(environment: environment) } throws: { error in
+            ((error as? ConfigurationError)?.description ?? "").contains(message)
+        }
+    }
+
+    @Test("DKIM settings as given; the domain defaults to the From domain when the signer is made")
+    func dkimAccepted() async throws {
+        let settings = try await Settings.load(environment: [
+            "PAPERPOST_DKIM_KEY_FILE": "/k.pem", "PAPERPOST_DKIM_ED25519_KEY_FILE": "/k.ed25519", "PAPERPOST_DKIM_SELECTOR": "2026A",
+        ])
+        #expect(settings.mail.dkim == DKIMSettings(keyFile: "/k.pem", ed25519KeyFile: "/k.ed25519", selector: "2026a", domain: nil))
     }
 }

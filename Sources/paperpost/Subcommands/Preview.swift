@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Mail
 import PaperPostCore
 import PaperPostStore
 import Rendering
@@ -44,8 +45,11 @@ struct Preview: AsyncParsableCommand {
         let bytes: [UInt8]
         switch format {
         case .eml:
-            guard composer.compose(for: recipient, date: MessageDate(), into: &buffer) != nil else { return noPapers(digest, recipient) }
-            bytes = buffer
+            let date = MessageDate()
+            guard composer.compose(for: recipient, date: date, into: &buffer) != nil else { return noPapers(digest, recipient) }
+            // Signed as `send` would sign it, so the preview can be checked with a DKIM verifier.
+            let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
+            bytes = signer?.signed(buffer, at: date.date) ?? buffer
         case .html:
             guard let html = composer.previewHTML(for: recipient) else { return noPapers(digest, recipient) }
             bytes = Array(html.utf8)

@@ -15,7 +15,7 @@ enum ExitStatus: Int32 {
     /// Input the operator can correct is 1; anything the system failed at is 2.
     static func `for`(_ error: any Error) -> ExitStatus {
         switch error {
-        case is InputError, is ImportError, is ConfigurationError, is ValidationError:
+        case is InputError, is ImportError, is ConfigurationError, is ValidationError, is DKIMError:
             return .badInput
         case is CurationError:
             return .badInput
