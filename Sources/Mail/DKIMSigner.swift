@@ -126,6 +126,13 @@ public struct DKIMSigner: Sendable {
         return signatures + message
     }
 
+    /// The canonicalisation and hashing a signature needs, without the signature itself: the
+    /// part of signing the bench measures apart from RSA.
+    public func hashes(_ message: [UInt8]) -> (body: SHA256.Digest, headers: SHA256.Digest) {
+        let (headers, bodyStart) = Self.headerFields(of: message)
+        return (Self.relaxedBodyHash(message[bodyStart...]), SHA256.hash(data: Self.canonicalSignedHeaders(headers)))
+    }
+
     // MARK: Canonicalisation (RFC 6376 3.4.2 and 3.4.4)
 
     /// The header fields (each with its continuation lines, without the final CRLF) and where
@@ -188,59 +195,102 @@ public struct DKIMSigner: Sendable {
     /// The signed headers in `h=` order, each instance taken from the bottom up; a name with no
     /// instance left (the oversigned From) contributes nothing.
     static func canonicalSignedHeaders(_ fields: [ArraySlice<UInt8>]) -> [UInt8] {
-        var byName: [String: [ArraySlice<UInt8>]] = [:]
+        var byName: [[UInt8]: [ArraySlice<UInt8>]] = [:]
         for field in fields {
             guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = String(decoding: field[..<colon], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+            let name = field[..<colon].compactMap { byte -> UInt8? in
+                byte == 32 || byte == 9 ? nil : (65...90).contains(byte) ? byte + 32 : byte
+            }
             byName[name, default: []].append(field)
         }
         var output: [UInt8] = []
-        for name in signedHeaders {
+        for name in signedHeaderBytes {
             guard let field = byName[name]?.popLast() else { continue }
             output += relaxedHeader(field)
         }
         return output
     }
 
+    private static let signedHeaderBytes = signedHeaders.map { Array($0.utf8) }
+
     /// SHA-256 of the relaxed body: whitespace runs made one space, whitespace at line ends
     /// dropped, empty lines at the end dropped, a final CRLF added to a non-empty body.
     static func relaxedBodyHash(_ body: ArraySlice<UInt8>) -> SHA256.Digest {
-        var hasher = SHA256()
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
-        var emptyLines = 0
-        var pendingSpace = false
-        func endLine() {
-            if line.isEmpty {
-                emptyLines += 1
-            } else {
-                for _ in 0..<emptyLines { hasher.update(data: Self.crlf) }
-                emptyLines = 0
-                line += Self.crlf
-                hasher.update(data: line)
-                line.removeAll(keepingCapacity: true)
-            }
-            pendingSpace = false
+        if let end = endIfAlreadyRelaxed(body) {
+            return SHA256.hash(data: body[body.startIndex..<end])
         }
+        return relaxedBodyHashLineByLine(body)
+    }
+
+    /// The general path of ``relaxedBodyHash(_:)``, for any body: the canonical form is
+    /// written into one buffer and hashed once.
+    static func relaxedBodyHashLineByLine(_ body: ArraySlice<UInt8>) -> SHA256.Digest {
+        var output: [UInt8] = []
+        output.reserveCapacity(body.count + 2)
+        // Where the output stands after the CRLF of the last line that had text.
+        var end = 0
+        var lineStart = 0
+        var pendingSpace = false
         var index = body.startIndex
         while index < body.endIndex {
             let byte = body[index]
             if byte == 13, index + 1 < body.endIndex, body[index + 1] == 10 {
-                endLine()
+                let hadText = output.count > lineStart
+                output += crlf
+                if hadText { end = output.count }
+                lineStart = output.count
+                pendingSpace = false
                 index += 2
                 continue
             }
             if byte == 32 || byte == 9 {
                 pendingSpace = true
             } else {
-                if pendingSpace { line.append(32) }
+                if pendingSpace { output.append(32) }
                 pendingSpace = false
-                line.append(byte)
+                output.append(byte)
             }
             index += 1
         }
-        if !line.isEmpty { endLine() }
-        return hasher.finalize()
+        if output.count > lineStart {
+            output += crlf
+            end = output.count
+        }
+        return SHA256.hash(data: output[0..<end])
+    }
+
+    /// Where the relaxed body ends when canonicalising would change nothing but drop empty
+    /// lines at the end: every line ends in CRLF, and no line holds a tab, two spaces in a row
+    /// or a space before its end. PaperPost's bodies (base64 and quoted-printable) always
+    /// qualify, so they are hashed in one pass instead of line by line; anything else, or
+    /// `nil`, takes the general path.
+    static func endIfAlreadyRelaxed(_ body: ArraySlice<UInt8>) -> Int? {
+        var previous: UInt8 = 10
+        var index = body.startIndex
+        while index < body.endIndex {
+            let byte = body[index]
+            switch byte {
+            case 9: return nil
+            case 32 where previous == 32: return nil
+            case 13:
+                guard previous != 32, index + 1 < body.endIndex, body[index + 1] == 10 else { return nil }
+                previous = 10
+                index += 2
+                continue
+            case 10: return nil
+            default: break
+            }
+            previous = byte
+            index += 1
+        }
+        guard previous == 10 else { return body.isEmpty ? body.startIndex : nil }
+        // Drop the empty lines at the end: keep up to the CRLF of the last line with text.
+        var end = body.endIndex
+        while end - body.startIndex >= 4, body[end - 4] == 13, body[end - 3] == 10 {
+            end -= 2
+        }
+        if end - body.startIndex == 2 { return body.startIndex }
+        return end
     }
 
     // MARK: Layout
