@@ -1,3 +1,4 @@
+import struct Crypto.SymmetricKey
 import Foundation
 import PaperPostCore
 import PaperPostStore
@@ -138,8 +139,8 @@ public struct SendJob: Sendable {
             case .unsubscribed, .bounced: break
             }
         }
-        let composer = try EmailComposer(
-            digest: digest, recipients: recipients.values, settings: settings, serverSecret: try ServerSecret.load(settings))
+        let serverSecret = try ServerSecret.load(settings)
+        let composer = try EmailComposer(digest: digest, recipients: recipients.values, settings: settings, serverSecret: serverSecret)
         // Keys are loaded before anything is claimed: a bad key file stops the run untouched.
         let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
         for recipient in recipients.values.sorted(by: { $0.subscriberID < $1.subscriberID }) {
@@ -196,7 +197,7 @@ public struct SendJob: Sendable {
         let dueNow = try await deliveries.countDue(day: day, includeDeferred: options.retryDeferred, only: only)
         let run = Run(
             day: day, settings: settings, deliveries: deliveries, log: log, composer: composer, signer: signer, recipients: recipients,
-            envelopeSender: (settings.delivery.bounceAddress ?? settings.mail.from.address).value,
+            returnPath: settings.delivery.bounceAddress.map { ($0, serverSecret) }, envelopeSender: settings.mail.from.address.value,
             budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
             includeDeferred: options.retryDeferred, only: only, progress: progress)
         try await run.start(lanes: (0..<max(1, settings.delivery.connections)).map { _ in try transport.makeLane() })
@@ -226,6 +227,9 @@ final class Run: Sendable {
     let composer: EmailComposer
     let signer: DKIMSigner?
     let recipients: [Int64: Recipient]
+    /// The bounce address and the key of per-message return paths (VERP), when one is set.
+    let returnPath: (base: EmailAddress, key: SymmetricKey)?
+    /// The envelope sender without a bounce address: the From address.
     let envelopeSender: String
     let budget: Mutex<Int>
     /// The last subscriber id read ahead: the next read starts after it.
@@ -241,7 +245,7 @@ final class Run: Sendable {
 
     init(
         day: Day, settings: Settings, deliveries: DeliveryStore, log: DeliveryLogWriter, composer: EmailComposer, signer: DKIMSigner?,
-        recipients: [Int64: Recipient], envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
+        recipients: [Int64: Recipient], returnPath: (base: EmailAddress, key: SymmetricKey)?, envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
         progress: @escaping @Sendable (SendProgress) -> Void
     ) {
         self.day = day
@@ -251,6 +255,7 @@ final class Run: Sendable {
         self.composer = composer
         self.signer = signer
         self.recipients = recipients
+        self.returnPath = returnPath
         self.envelopeSender = envelopeSender
         self.budget = Mutex(budget)
         self.includeDeferred = includeDeferred
@@ -336,7 +341,10 @@ final class Run: Sendable {
             }
             let composer = self.composer
             messages.append(OutgoingMessage(
-                day: day, envelopeSender: envelopeSender, recipient: recipient.email, messageID: email.messageID,
+                day: day,
+                envelopeSender: returnPath.map { ReturnPath(day: day, subscriberID: row.subscriberID).address(base: $0.base, key: $0.key) }
+                    ?? envelopeSender,
+                recipient: recipient.email, messageID: email.messageID,
                 bytes: signer.map { $0.signed(buffer, at: date.date) } ?? buffer,
                 claim: { [self] in self.claim(row) },
                 preview: { composer.previewHTML(for: recipient) }))

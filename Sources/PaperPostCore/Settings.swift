@@ -130,7 +130,8 @@ public struct DeliverySettings: Sendable {
     /// A PEM file of certificates to trust besides the system's (`PAPERPOST_SMTP_CA_FILE`),
     /// for a relay with a private CA.
     public var caFile: String?
-    /// The envelope sender, where bounces go (`PAPERPOST_BOUNCE_ADDRESS`); default: the From address.
+    /// Where bounces go (`PAPERPOST_BOUNCE_ADDRESS`); default: the From address. When set, each
+    /// message's envelope sender is a ``ReturnPath`` on it (`local+TOKEN@domain`).
     public var bounceAddress: EmailAddress?
     public var connectTimeout: Duration
     /// One message's time limit, from MAIL FROM to the reply after DATA (`PAPERPOST_SMTP_TIMEOUT`).

@@ -119,9 +119,12 @@ struct Site: Sendable {
     func mail(_ notice: Notice, to subscriber: Subscriber) async -> Bool {
         guard let email = subscriber.email else { return false }
         let composed = notices.compose(notice, to: email, name: subscriber.name)
+        let today = Day.today(in: TimeZone(identifier: "UTC")!)
+        // A notice's bounce names its subscriber too (VERP), so a mistyped address can be found.
+        let envelopeSender = settings.delivery.bounceAddress.map { ReturnPath(day: today, subscriberID: subscriber.id).address(base: $0, key: secret) }
+            ?? settings.mail.from.address.value
         let message = OutgoingMessage(
-            day: Day.today(in: TimeZone(identifier: "UTC")!),
-            envelopeSender: (settings.delivery.bounceAddress ?? settings.mail.from.address).value, recipient: email,
+            day: today, envelopeSender: envelopeSender, recipient: email,
             messageID: composed.messageID, bytes: composed.bytes, kind: "notice", preview: { composed.html })
         do {
             let result = await (try transport.makeLane()).send([message]).first

@@ -37,7 +37,15 @@ struct SMTPSendTests {
             #expect(!report.isPartial)
             let messages = try await server.messages()
             #expect(messages.map { $0.rcptTos }.sorted { $0[0] < $1[0] } == [["a@example.com"], ["b@example.com"], ["c@example.com"]])
-            #expect(messages.allSatisfy { $0.mailFrom == "bounces@example.org" && $0.helo == "digest.example.org" })
+            #expect(messages.allSatisfy { $0.helo == "digest.example.org" })
+            // Each envelope sender is a return path on the bounce address naming that reader's delivery.
+            let key = try ServerSecret.load(world.settings)
+            let base = try EmailAddress("bounces@example.org")
+            let ids = Dictionary(uniqueKeysWithValues: try await world.subscribers.recipients().map { ($0.email, $0.subscriberID) })
+            for message in messages {
+                let path = ReturnPath.parse(message.mailFrom, base: base, key: key)
+                #expect(path == ReturnPath(day: MailWorld.day, subscriberID: try #require(ids[message.rcptTos[0]])), "\(message.mailFrom)")
+            }
             for message in messages {
                 let parsed = try InspectedMessage.inspect(Array(message.data))
                 #expect(parsed.defects.isEmpty)

@@ -41,6 +41,19 @@ struct SubscriptionTests {
         }
     }
 
+    @Test("with a bounce address, the confirmation's envelope sender is a return path naming the new subscriber")
+    func confirmationReturnPath() async throws {
+        try await withWebApp(configure: { $0.delivery.bounceAddress = try! EmailAddress("bounces@example.org") }) { world, client in
+            var browser = Browser(client)
+            let home = try await browser.get("/?lang=en")
+            _ = try await browser.post("/subscribe?lang=en", Self.signUp("ada@example.net", csrf: home.csrf))
+            let pending = try #require(try await world.subscriber("ada@example.net"))
+            let received = try #require(try await world.smtp.messages().first { $0.rcptTos == ["ada@example.net"] })
+            let path = ReturnPath.parse(received.mailFrom, base: try EmailAddress("bounces@example.org"), key: WebWorld.serverSecret)
+            #expect(path?.subscriberID == pending.id, "\(received.mailFrom)")
+        }
+    }
+
     @Test("subscribe, receive the confirmation at the SMTP server, GET its link (nothing changes), POST confirms, then preferences")
     func doubleOptIn() async throws {
         try await withWebApp { world, client in
