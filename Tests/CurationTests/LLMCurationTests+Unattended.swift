@@ -31,12 +31,15 @@ extension LLMCurationTests {
             #expect(failure.stop.cause == cause)
             #expect(failure.description.contains(names))
             #expect(failure.description.contains("HTTP \(status)"))
-            // The probe and the first batch go out together; after the refusal nothing else does.
-            #expect(Set(try await world.server.requests().map(\.task)) == ["ping", "score"])
-            #expect(try await world.server.requests().count == 2)
+            // The probe and the first batch go out together (the batch may not have left yet
+            // when the refusal came); after the refusal nothing else does.
+            let requests = try await world.server.requests()
+            #expect(requests.first?.task == "ping" || requests.first?.task == "score")
+            #expect((1...2).contains(requests.count))
+            #expect(Set(requests.compactMap(\.task)).isSubset(of: ["ping", "score"]))
             #expect(try await world.store.digest(on: Self.day) == nil)
             let calls = try await world.store.calls(on: Self.day)
-            #expect(calls.count == 2)
+            #expect(calls.count == requests.count)
             #expect(calls.allSatisfy { $0.outcome == .failed })
         }
     }
@@ -48,7 +51,8 @@ extension LLMCurationTests {
             #expect(failure.stop.cause == .configuration)
             #expect(failure.description.contains("PAPERPOST_LLM_API_KEY"))
             #expect(!failure.description.contains("sk-wrong"))
-            #expect(try await world.server.requests().map(\.step) == ["unauthorized", "unauthorized"])
+            let steps = try await world.server.requests().map(\.step)
+            #expect((1...2).contains(steps.count) && steps.allSatisfy { $0 == "unauthorized" })
         }
     }
 
@@ -92,10 +96,12 @@ extension LLMCurationTests {
             #expect(requests.allSatisfy { !$0.delivered })
             let calls = try await world.store.calls(on: Self.day)
             #expect(calls.filter { $0.purpose == .probe }.count == 2)
-            // The first batch did not time out (600 s): it was given up when the probe decided.
+            // A batch that went out did not time out (600 s): it was given up when the probe decided.
+            // (One that had not started by then was never sent, which is the other good outcome;
+            // the test does not bet on which.)
             let scoring = calls.filter { $0.purpose == .score }
-            #expect(!scoring.isEmpty)
             #expect(scoring.allSatisfy { $0.outcome == .failed && $0.detail?.hasPrefix("abandoned") == true })
+            #expect(requests.filter { $0.task == "score" }.count == scoring.count)
         }
     }
 
@@ -131,7 +137,8 @@ extension LLMCurationTests {
             #expect(digest.modelFailure?.contains("insufficient balance") == true)
             #expect(digest.notes.first?.hasPrefix("the model failed (") == true)
             #expect(digest.entries.allSatisfy { $0.scoredBy == .heuristic })
-            #expect(try await world.server.requests().compactMap(\.task).sorted() == ["ping", "score"])
+            let tasks = try await world.server.requests().compactMap(\.task)
+            #expect((1...2).contains(tasks.count) && Set(tasks).isSubset(of: ["ping", "score"]))
             let stored = try #require(try await world.store.digest(on: Self.day))
             #expect(stored.modelFailure == digest.modelFailure)
             #expect(stored.notes == digest.notes)
