@@ -19,6 +19,8 @@ struct Site: Sendable {
     let templates: MustacheLibrary
     let markdown: DigestMarkdown
     let notices: NoticeComposer
+    /// Signs notices as `send` signs digests, when DKIM is configured.
+    let signer: DKIMSigner?
     let transport: any MailTransport
     let csrf: CSRFProtection
     let clientLimit: RateLimiter
@@ -39,6 +41,7 @@ struct Site: Sendable {
         }
         markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
         notices = try NoticeComposer(settings: settings)
+        signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
         csrf = CSRFProtection(serverSecret: secret, baseURL: settings.baseURL)
         clientLimit = RateLimiter(limit: settings.web.subscribeLimitPerClient, window: settings.web.clientWindow)
         addressLimit = RateLimiter(limit: settings.web.subscribeLimitPerAddress, window: settings.web.addressWindow)
@@ -125,7 +128,7 @@ struct Site: Sendable {
             ?? settings.mail.from.address.value
         let message = OutgoingMessage(
             day: today, envelopeSender: envelopeSender, recipient: email,
-            messageID: composed.messageID, bytes: composed.bytes, kind: "notice", preview: { composed.html })
+            messageID: composed.messageID, bytes: signer?.signed(composed.bytes) ?? composed.bytes, kind: "notice", preview: { composed.html })
         do {
             let result = await (try transport.makeLane()).send([message]).first
             if case .accepted = result {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Mail
 import PaperPostCore
 import PaperPostStore
 import TestSupport
@@ -51,6 +52,23 @@ struct SubscriptionTests {
             let received = try #require(try await world.smtp.messages().first { $0.rcptTos == ["ada@example.net"] })
             let path = ReturnPath.parse(received.mailFrom, base: try EmailAddress("bounces@example.org"), key: WebWorld.serverSecret)
             #expect(path?.subscriberID == pending.id, "\(received.mailFrom)")
+        }
+    }
+
+    @Test("with DKIM configured, the confirmation is signed and dkimpy verifies it")
+    func signedConfirmation() async throws {
+        let keys = try TemporaryDirectory.make(prefix: "dkim")
+        defer { try? FileManager.default.removeItem(at: keys) }
+        let written = try DKIMKeyGenerator.generate(selector: "web", directory: keys.path, ed25519: false)
+        let dkim = DKIMSettings(keyFile: written[0].path, selector: "web")
+        try await withWebApp(configure: { $0.mail.dkim = dkim }) { world, client in
+            var browser = Browser(client)
+            let home = try await browser.get("/?lang=en")
+            _ = try await browser.post("/subscribe?lang=en", Self.signUp("ada@example.net", csrf: home.csrf))
+            let received = try #require(try await world.smtp.messages().first { $0.rcptTos == ["ada@example.net"] })
+            let signer = try DKIMSigner(settings: dkim, from: world.settings.mail.from.address)
+            let verdict = try DKIMVerdict.check(Array(received.data), records: signer.dnsRecords)
+            #expect(verdict.signatures.map(\.valid) == [true])
         }
     }
 
