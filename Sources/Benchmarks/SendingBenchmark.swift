@@ -110,7 +110,7 @@ enum SendingBenchmark {
         for message in messages { _ = signer.hashes(message) }
         let hashed = ContinuousClock.now - hashing
         let signing = ContinuousClock.now
-        for message in messages { _ = signer.signed(message) }
+        for message in messages { _ = try signer.signed(message) }
         let signedTime = ContinuousClock.now - signing
         print("  per message: canonicalise + hash \(String(format: "%.1f", hashed.seconds * 1e6 / Double(messages.count))) µs, "
             + "whole signature \(String(format: "%.1f", signedTime.seconds * 1e6 / Double(messages.count))) µs; "

@@ -95,7 +95,10 @@ public struct DKIMSigner: Sendable {
     }
 
     /// The message with its `DKIM-Signature` headers in front.
-    public func signed(_ message: [UInt8], at date: Date = Date()) -> [UInt8] {
+    ///
+    /// - Throws: ``DKIMError`` when the crypto library refuses to sign; the message must then
+    ///   not go out unsigned behind the operator's back.
+    public func signed(_ message: [UInt8], at date: Date = Date()) throws(DKIMError) -> [UInt8] {
         guard !keys.isEmpty else { return message }
         let (headers, bodyStart) = Self.headerFields(of: message)
         let bodyHash = Data(Self.relaxedBodyHash(message[bodyStart...])).base64EncodedString()
@@ -111,13 +114,16 @@ public struct DKIMSigner: Sendable {
             var input = canonicalHeaders
             input += Self.relaxedHeader(Array(unsigned.utf8)[...]).dropLast(2)
             let signature: Data
-            switch key {
-            case .rsa(let rsa):
-                // Signing a SHA-256 digest with a loaded key fails only if BoringSSL does.
-                signature = (try? rsa.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation) ?? Data()
-            case .ed25519(let ed25519):
-                // RFC 8463: Ed25519 signs the SHA-256 hash of the header data.
-                signature = (try? ed25519.signature(for: Data(SHA256.hash(data: input)))) ?? Data()
+            do {
+                switch key {
+                case .rsa(let rsa):
+                    signature = try rsa.signature(for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5).rawRepresentation
+                case .ed25519(let ed25519):
+                    // RFC 8463: Ed25519 signs the SHA-256 hash of the header data.
+                    signature = try ed25519.signature(for: Data(SHA256.hash(data: input)))
+                }
+            } catch {
+                throw DKIMError(description: "the \(key.algorithm) signature could not be made (\(error)); check the key in use")
             }
             signatures += unsigned.utf8
             signatures += Self.foldedValue(signature.base64EncodedString()).utf8

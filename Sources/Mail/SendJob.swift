@@ -327,7 +327,8 @@ final class Run: Sendable {
     }
 
     /// The messages of a batch, with the rows they belong to; rows with nothing to send are
-    /// settled as skipped here.
+    /// settled as skipped here, and a message that cannot be signed is deferred, never sent
+    /// unsigned.
     private func compose(_ batch: [DueDelivery], date: MessageDate) -> ([OutgoingMessage], [DueDelivery]) {
         var buffer: [UInt8] = []
         var messages: [OutgoingMessage] = []
@@ -339,13 +340,21 @@ final class Run: Sendable {
                 settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
                 continue
             }
+            let bytes: [UInt8]
+            do {
+                bytes = try signer.map { signer throws(DKIMError) in try signer.signed(buffer, at: date.date) } ?? buffer
+            } catch {
+                settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .deferred(
+                    code: nil, reply: "not sent: \(error)", nextAttempt: Date().addingTimeInterval(settings.delivery.retryBase.seconds))))
+                continue
+            }
             let composer = self.composer
             messages.append(OutgoingMessage(
                 day: day,
                 envelopeSender: returnPath.map { ReturnPath(day: day, subscriberID: row.subscriberID).address(base: $0.base, key: $0.key) }
                     ?? envelopeSender,
                 recipient: recipient.email, messageID: email.messageID,
-                bytes: signer.map { $0.signed(buffer, at: date.date) } ?? buffer,
+                bytes: bytes,
                 claim: { [self] in self.claim(row) },
                 preview: { composer.previewHTML(for: recipient) }))
             rows.append(row)

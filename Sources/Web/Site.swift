@@ -122,13 +122,20 @@ struct Site: Sendable {
     func mail(_ notice: Notice, to subscriber: Subscriber) async -> Bool {
         guard let email = subscriber.email else { return false }
         let composed = notices.compose(notice, to: email, name: subscriber.name)
+        let bytes: [UInt8]
+        do {
+            bytes = try signer.map { signer throws(DKIMError) in try signer.signed(composed.bytes) } ?? composed.bytes
+        } catch {
+            logger.error("notice not sent", metadata: ["subscriber": .stringConvertible(subscriber.id), "error": .string("\(error)")])
+            return false
+        }
         let today = Day.today(in: TimeZone(identifier: "UTC")!)
         // A notice's bounce names its subscriber too (VERP), so a mistyped address can be found.
         let envelopeSender = settings.delivery.bounceAddress.map { ReturnPath(day: today, subscriberID: subscriber.id).address(base: $0, key: secret) }
             ?? settings.mail.from.address.value
         let message = OutgoingMessage(
             day: today, envelopeSender: envelopeSender, recipient: email,
-            messageID: composed.messageID, bytes: signer?.signed(composed.bytes) ?? composed.bytes, kind: "notice", preview: { composed.html })
+            messageID: composed.messageID, bytes: bytes, kind: "notice", preview: { composed.html })
         do {
             let result = await (try transport.makeLane()).send([message]).first
             if case .accepted = result {

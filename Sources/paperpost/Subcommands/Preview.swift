@@ -49,7 +49,7 @@ struct Preview: AsyncParsableCommand {
             guard composer.compose(for: recipient, date: date, into: &buffer) != nil else { return noPapers(digest, recipient) }
             // Signed as `send` would sign it, so the preview can be checked with a DKIM verifier.
             let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
-            bytes = signer?.signed(buffer, at: date.date) ?? buffer
+            bytes = try signer?.signed(buffer, at: date.date) ?? buffer
         case .html:
             guard let html = composer.previewHTML(for: recipient) else { return noPapers(digest, recipient) }
             bytes = Array(html.utf8)
