@@ -20,18 +20,6 @@ public struct InspectedMessage: Sendable, Decodable {
 
     /// Parses `bytes` with `Tests/Support/parse_mime.py`.
     public static func inspect(_ bytes: [UInt8]) throws -> InspectedMessage {
-        let directory = try TemporaryDirectory.make(prefix: "mime")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("message.eml")
-        try Data(bytes).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [ScriptProcess.python, ScriptProcess.supportScript("parse_mime.py").path, file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try JSONDecoder().decode(InspectedMessage.self, from: data)
+        try ScriptProcess.check("parse_mime.py", bytes)
     }
 }

@@ -139,3 +139,23 @@ private final class ProcessBox: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+extension ScriptProcess {
+    /// Runs the one-shot checker `script` on `bytes` (written to a temporary `message.eml`, whose
+    /// path comes first), with `arguments` after it, and decodes the JSON it prints.
+    static func check<Verdict: Decodable>(_ script: String, _ bytes: [UInt8], arguments: [String] = []) throws -> Verdict {
+        let directory = try TemporaryDirectory.make(prefix: "check")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("message.eml")
+        try Data(bytes).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, supportScript(script).path, file.path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONDecoder().decode(Verdict.self, from: data)
+    }
+}
