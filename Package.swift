@@ -103,6 +103,13 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // Mail coming back: bounces, complaints, auto-replies and unsubscribe requests, read
+        // from any MTA's wording and recorded against the subscriber.
+        .target(
+            name: "Inbound",
+            dependencies: ["PaperPostCore", "PaperPostStore", "Curl"],
+            swiftSettings: strictness
+        ),
         // The web app: subscribing with double opt-in, preferences, unsubscribe links, the archive.
         .target(
             name: "Web",
@@ -128,6 +135,7 @@ let package = Package(
                 "Rendering",
                 "Mail",
                 "Web",
+                "Inbound",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -139,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Rendering", "Mail", "TestSupport",
+                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Rendering", "Mail", "Inbound", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness
@@ -199,6 +207,12 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "InboundTests",
+            dependencies: ["Inbound", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
         .testTarget(

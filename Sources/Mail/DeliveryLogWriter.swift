@@ -33,16 +33,16 @@ final class DeliveryLogWriter: Sendable {
     private let store: DeliveryStore
     private let lease: LeaseToken
     private let leaseDuration: TimeInterval
-    private let bounceThreshold: Int
+    private let bouncePolicy: BouncePolicy
     private let state = Mutex(State())
     /// Signalled for every entry handed in, and once more by ``finish()``.
     private let wake = DispatchSemaphore(value: 0)
 
-    init(store: DeliveryStore, lease: LeaseToken, leaseDuration: TimeInterval, bounceThreshold: Int) {
+    init(store: DeliveryStore, lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy) {
         self.store = store
         self.lease = lease
         self.leaseDuration = leaseDuration
-        self.bounceThreshold = bounceThreshold
+        self.bouncePolicy = bouncePolicy
     }
 
     /// Asks to move `row` to `sending`; the answer comes once that is committed.
@@ -121,7 +121,7 @@ final class DeliveryLogWriter: Sendable {
             drop(entries, handOvers, reason: failure)
         } else if !entries.isEmpty {
             do {
-                let decisions = try store.commit(entries, lease: lease, leaseDuration: leaseDuration, bounceThreshold: bounceThreshold)
+                let decisions = try store.commit(entries, lease: lease, leaseDuration: leaseDuration, bouncePolicy: bouncePolicy)
                 for (handOver, decision) in zip(handOvers, decisions) {
                     switch decision {
                     case .send: handOver.decide(.send)

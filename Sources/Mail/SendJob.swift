@@ -168,7 +168,7 @@ public struct SendJob: Sendable {
         case .acquired(let token): lease = token
         }
         let log = DeliveryLogWriter(
-            store: deliveries, lease: lease, leaseDuration: leaseSeconds, bounceThreshold: settings.delivery.bounceThreshold)
+            store: deliveries, lease: lease, leaseDuration: leaseSeconds, bouncePolicy: settings.delivery.bouncePolicy)
         // Commits renew the lease; this covers the quiet stretches (a slow server, a rate limit).
         let heartbeat = Task {
             while !Task.isCancelled {

@@ -6,6 +6,8 @@ public struct Delivery: Sendable, Hashable {
     /// (not sent on purpose: nothing in their categories, or not active).
     public enum State: String, Sendable, Hashable, CaseIterable, Codable {
         case queued, sending, sent, deferred, failed, skipped
+        /// Accepted by the relay, then returned: a bounce read back by `paperpost inbound`.
+        case bounced
     }
 
     public var day: Day

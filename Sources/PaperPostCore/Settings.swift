@@ -43,6 +43,8 @@ public struct Settings: Sendable {
     public var delivery: DeliverySettings
     /// How the web app treats sign-ups.
     public var web: WebSettings
+    /// Where `paperpost inbound` keeps messages it cannot classify (`PAPERPOST_INBOUND_KEEP`).
+    public var inboundKeepDirectory: String = "var/inbound/kept"
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
@@ -146,8 +148,12 @@ public struct DeliverySettings: Sendable {
     public var retryBase: Duration
     /// Attempts before a temporary failure becomes permanent (`PAPERPOST_MAX_ATTEMPTS`).
     public var maxAttempts: Int
-    /// Hard bounces on this many distinct digests mark a subscriber bounced (`PAPERPOST_BOUNCE_THRESHOLD`).
+    /// The bounce score at which a subscriber becomes bounced (`PAPERPOST_BOUNCE_THRESHOLD`):
+    /// a hard bounce adds 1, a soft one 0.5 (see ``BouncePolicy``).
     public var bounceThreshold: Int
+    /// Days without a bounce after which the score starts again from zero (`PAPERPOST_BOUNCE_RESET_DAYS`).
+    public var bounceResetDays: Int
+    public var bouncePolicy: BouncePolicy { BouncePolicy(threshold: Double(bounceThreshold), resetDays: bounceResetDays) }
     /// How long a send's lease on a digest lasts without renewal (`PAPERPOST_SEND_LEASE`,
     /// seconds). A sender renews it as it writes; one paused or hung for longer loses it to
     /// the next send, and is fenced off from the log when it resumes.
@@ -161,7 +167,7 @@ public struct DeliverySettings: Sendable {
         caFile: String? = nil, bounceAddress: EmailAddress? = nil, connectTimeout: Duration = .seconds(10),
         messageTimeout: Duration = .seconds(60), connections: Int = 4, rate: Double? = nil,
         outboxDirectory: String = "var/outbox", retryBase: Duration = .seconds(300), maxAttempts: Int = 5,
-        bounceThreshold: Int = 3, leaseDuration: Duration = .seconds(300), breakerThreshold: Int = 5
+        bounceThreshold: Int = 3, bounceResetDays: Int = 30, leaseDuration: Duration = .seconds(300), breakerThreshold: Int = 5
     ) {
         self.smtpURL = smtpURL
         self.smtpUser = smtpUser
@@ -177,6 +183,7 @@ public struct DeliverySettings: Sendable {
         self.retryBase = retryBase
         self.maxAttempts = maxAttempts
         self.bounceThreshold = bounceThreshold
+        self.bounceResetDays = bounceResetDays
         self.leaseDuration = leaseDuration
         self.breakerThreshold = breakerThreshold
     }
@@ -512,6 +519,8 @@ extension Settings {
         settings.delivery.retryBase = try seconds("RETRY_BASE", .retryBase) ?? settings.delivery.retryBase
         settings.delivery.maxAttempts = try integer("MAX_ATTEMPTS", .maxAttempts) ?? settings.delivery.maxAttempts
         settings.delivery.bounceThreshold = try integer("BOUNCE_THRESHOLD", .bounceThreshold) ?? settings.delivery.bounceThreshold
+        settings.delivery.bounceResetDays = try integer("BOUNCE_RESET_DAYS", .bounceResetDays) ?? settings.delivery.bounceResetDays
+        if let keep = try value("INBOUND_KEEP") { settings.inboundKeepDirectory = keep }
         settings.delivery.leaseDuration = try seconds("SEND_LEASE", .sendLease) ?? settings.delivery.leaseDuration
         settings.delivery.breakerThreshold = try integer("SMTP_BREAKER", .smtpBreaker) ?? settings.delivery.breakerThreshold
         settings.web.confirmationLifetime = try integer("CONFIRM_DAYS", .confirmDays).map { .seconds($0 * 86_400) } ?? settings.web.confirmationLifetime

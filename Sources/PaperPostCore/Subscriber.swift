@@ -12,14 +12,17 @@ public struct Subscriber: Sendable, Hashable, Identifiable {
     public var status: SubscriberStatus
     /// arXiv category codes, in the order the subscriber chose them.
     public var categories: [String]
+    /// Days a bounce was counted on.
     public var bounceCount: Int
+    /// See ``BouncePolicy``: at the threshold the subscriber becomes `bounced`.
+    public var bounceScore: Double
     public var createdAt: Date
     public var confirmedAt: Date?
     public var unsubscribedAt: Date?
 
     public init(
         id: Int64, email: String?, name: String?, language: Language, status: SubscriberStatus,
-        categories: [String], bounceCount: Int, createdAt: Date, confirmedAt: Date?, unsubscribedAt: Date?
+        categories: [String], bounceCount: Int, bounceScore: Double = 0, createdAt: Date, confirmedAt: Date?, unsubscribedAt: Date?
     ) {
         self.id = id
         self.email = email
@@ -28,6 +31,7 @@ public struct Subscriber: Sendable, Hashable, Identifiable {
         self.status = status
         self.categories = categories
         self.bounceCount = bounceCount
+        self.bounceScore = bounceScore
         self.createdAt = createdAt
         self.confirmedAt = confirmedAt
         self.unsubscribedAt = unsubscribedAt

@@ -139,7 +139,7 @@ public struct DeliveryStore: Sendable {
     ///
     /// Blocks the calling thread: it is meant for a writer with a thread of its own.
     public func commit(
-        _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bounceThreshold: Int
+        _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy
     ) throws -> [ClaimDecision] {
         try database.writeBlocking { db in
             let date = Date()
@@ -198,7 +198,7 @@ public struct DeliveryStore: Sendable {
                     }
                     decisions.append(.withhold("could not be claimed"))
                 case .outcome(let outcome):
-                    try Self.write(outcome, db, now: now, date: date, bounceThreshold: bounceThreshold)
+                    try Self.write(outcome, db, now: now, date: date, bouncePolicy: bouncePolicy)
                 }
             }
             return decisions
@@ -310,20 +310,19 @@ public struct DeliveryStore: Sendable {
         try await markSending(try await due(day: day, after: 0, limit: limit, includeDeferred: includeDeferred, only: only, now: now), now: now)
     }
 
-    /// Writes outcomes in one transaction. A hard bounce is counted once per digest; at
-    /// `bounceThreshold` distinct digests an active subscriber becomes `bounced`.
-    public func record(_ outcomes: [DeliveryOutcome], bounceThreshold: Int) async throws {
+    /// Writes outcomes in one transaction. A hard bounce adds to the subscriber's bounce score
+    /// (see ``BouncePolicy``).
+    public func record(_ outcomes: [DeliveryOutcome], bouncePolicy: BouncePolicy, now date: Date = Date()) async throws {
         guard !outcomes.isEmpty else { return }
         try await database.write { db in
-            let date = Date()
             let now = date.databaseValue
             for outcome in outcomes {
-                try Self.write(outcome, db, now: now, date: date, bounceThreshold: bounceThreshold)
+                try Self.write(outcome, db, now: now, date: date, bouncePolicy: bouncePolicy)
             }
         }
     }
 
-    private static func write(_ outcome: DeliveryOutcome, _ db: Database, now: DatabaseValue, date: Date, bounceThreshold: Int) throws {
+    private static func write(_ outcome: DeliveryOutcome, _ db: Database, now: DatabaseValue, date: Date, bouncePolicy: BouncePolicy) throws {
         let key: StatementArguments = [outcome.day.description, outcome.subscriberID]
         switch outcome.result {
         case .sent(let code, let reply, let messageID, let bytes):
@@ -342,7 +341,8 @@ public struct DeliveryStore: Sendable {
                 sql: "UPDATE delivery SET state = 'failed', last_code = ?, last_reply = ?, next_attempt_at = NULL, updated_at = ? WHERE day = ? AND subscriber_id = ?"
             ).execute(arguments: [code, reply, now] + key)
             if bounce {
-                try Self.countBounce(db, outcome, reply: reply, threshold: bounceThreshold, now: date)
+                try BounceStore.recordSMTPBounce(
+                    db, subscriberID: outcome.subscriberID, day: outcome.day, reply: reply, policy: bouncePolicy, now: date)
             }
         case .skipped(let reason):
             try db.cachedStatement(
@@ -361,20 +361,6 @@ public struct DeliveryStore: Sendable {
                 arguments: [reason, next, Date(), day.description])
             return db.changesCount
         }
-    }
-
-    private static func countBounce(_ db: Database, _ outcome: DeliveryOutcome, reply: String, threshold: Int, now: Date) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO bounce (subscriber_id, day, reply, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [outcome.subscriberID, outcome.day.description, reply, now])
-        guard db.changesCount == 1 else { return }
-        try db.execute(
-            sql: "UPDATE subscriber SET bounce_count = (SELECT COUNT(*) FROM bounce WHERE subscriber_id = ?1), updated_at = ?2 WHERE id = ?1",
-            arguments: [outcome.subscriberID, now])
-        guard var record = try SubscriberRecord.fetchOne(db, key: outcome.subscriberID),
-            record.bounceCount >= threshold, record.status == SubscriberStatus.active.rawValue
-        else { return }
-        try SubscriberStore.apply(SubscriberChange(status: .bounced), to: &record, db, source: .bounce)
     }
 
     /// The log, optionally for one day, state or address.

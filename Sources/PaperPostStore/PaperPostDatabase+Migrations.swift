@@ -249,6 +249,81 @@ extension PaperPostDatabase {
             try db.rename(table: "llm_call_v6", to: "llm_call")
             try db.create(index: "llm_call_by_day", on: "llm_call", columns: ["day"])
         }
+        migrator.registerMigration("v7: bounce score and inbound mail") { db in
+            // A delivery the relay accepted can bounce later: 'bounced' joins the states.
+            // SQLite cannot change a CHECK constraint, so the table is rebuilt.
+            try db.create(table: "delivery_v7") { t in
+                t.column("day", .text).notNull()
+                t.column("subscriber_id", .integer).notNull().references("subscriber", onDelete: .cascade)
+                t.column("email", .text).notNull()
+                t.column("state", .text).notNull()
+                    .check { ["queued", "sending", "sent", "deferred", "failed", "skipped", "bounced"].contains($0) }
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("last_code", .integer)
+                t.column("last_reply", .text)
+                t.column("message_id", .text)
+                t.column("bytes", .integer)
+                t.column("next_attempt_at", .datetime)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+                t.primaryKey(["day", "subscriber_id"])
+            }
+            try db.execute(sql: "INSERT INTO delivery_v7 SELECT * FROM delivery")
+            try db.drop(table: "delivery")
+            try db.rename(table: "delivery_v7", to: "delivery")
+            try db.create(index: "delivery_queue", on: "delivery", columns: ["day", "state", "subscriber_id"])
+            // A bounce quotes the Message-ID it is about when it carries no return-path token.
+            try db.create(index: "delivery_by_message_id", on: "delivery", columns: ["message_id"])
+
+            // Every bounce, complaint, unsubscribe request and auto-reply that named a
+            // subscriber, whether it was read from the SMTP dialogue or from mail coming back.
+            try db.create(table: "bounce_event") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("subscriber_id", .integer).notNull().references("subscriber", onDelete: .cascade)
+                // The digest it is about, when known.
+                t.column("day", .text)
+                t.column("kind", .text).notNull()
+                    .check { ["hard", "soft", "delayed", "complaint", "unsubscribe", "auto_reply"].contains($0) }
+                t.column("source", .text).notNull().check { ["smtp", "inbound"].contains($0) }
+                // What it added to the score (0 for a second bounce on the same day).
+                t.column("weight", .double).notNull().defaults(to: 0)
+                t.column("status", .text)
+                t.column("reply_code", .text)
+                t.column("diagnostic", .text)
+                t.column("feedback_type", .text)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "bounce_event_by_subscriber", on: "bounce_event", columns: ["subscriber_id"])
+            try db.create(index: "bounce_event_by_day", on: "bounce_event", columns: ["day"])
+            try db.execute(
+                sql: """
+                    INSERT INTO bounce_event (subscriber_id, day, kind, source, weight, diagnostic, created_at)
+                    SELECT subscriber_id, day, 'hard', 'smtp', 1, reply, created_at FROM bounce
+                    """)
+            try db.drop(table: "bounce")
+
+            // The score (hard 1, soft 0.5, one bounce a day) and the day it last moved: it
+            // starts again from zero after a quiet period.
+            try db.alter(table: "subscriber") { t in
+                t.add(column: "bounce_score", .double).notNull().defaults(to: 0)
+                t.add(column: "last_bounce_at", .datetime)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE subscriber SET bounce_score = bounce_count,
+                        last_bounce_at = (SELECT MAX(created_at) FROM bounce_event WHERE subscriber_id = subscriber.id)
+                    """)
+
+            // Inbound messages already read, by the SHA-256 of their bytes: reading the same
+            // message again (a retried pipe, a Maildir read twice) changes nothing.
+            try db.create(table: "inbound_message") { t in
+                t.primaryKey("digest", .text)
+                t.column("kind", .text).notNull()
+                t.column("summary", .text)
+                t.column("received_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

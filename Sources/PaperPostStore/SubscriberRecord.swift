@@ -18,6 +18,8 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var status: String
     var secret: String
     var bounceCount: Int
+    var bounceScore: Double
+    var lastBounceAt: Date?
     var createdAt: Date
     var confirmedAt: Date?
     var unsubscribedAt: Date?
@@ -49,6 +51,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
             status: SubscriberStatus(rawValue: status) ?? .paused,
             categories: categories,
             bounceCount: bounceCount,
+            bounceScore: bounceScore,
             createdAt: createdAt,
             confirmedAt: confirmedAt,
             unsubscribedAt: unsubscribedAt

@@ -312,6 +312,7 @@ public struct SubscriberStore: Sendable {
             let status = SubscriberStatus(rawValue: record.status) ?? .paused
             if status == .pending || status.isSuppressed {
                 record.bounceCount = 0
+                record.bounceScore = 0
                 try Self.apply(SubscriberChange(status: .active), to: &record, db, source: .web)
             }
             return record.subscriber(categories: try Self.categories(db, of: id))
@@ -362,7 +363,7 @@ extension SubscriberStore {
         var record = SubscriberRecord(
             id: nil, email: new.email.value, emailKey: new.email.key, name: new.name,
             language: new.language.rawValue, status: new.status.rawValue, secret: SubscriberRecord.newSecret(),
-            bounceCount: 0, createdAt: now,
+            bounceCount: 0, bounceScore: 0, lastBounceAt: nil, createdAt: now,
             confirmedAt: new.status == .active || new.status == .paused ? now : nil,
             unsubscribedAt: new.status == .unsubscribed ? now : nil, updatedAt: now)
         try record.insert(db)

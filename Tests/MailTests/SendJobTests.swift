@@ -100,21 +100,22 @@ struct SendJobTests {
         }
     }
 
-    @Test("hard bounces on three distinct digests mark a subscriber bounced, who then gets no more mail")
+    @Test("hard bounces on three days mark a subscriber bounced (one a day counts), who then gets no more mail")
     func bounceThreshold() async throws {
         let days = (20...23).map { Day(year: 2026, month: 2, day: $0)! }
         try await MailWorld.with(days: days) { world in
             let a = try await world.subscribers.get(try EmailAddress("a@example.com"))
-            for day in days.prefix(3) {
+            for (index, day) in days.prefix(3).enumerated() {
+                let when = Date(timeIntervalSince1970: 1_771_545_600 + Double(index) * 86_400)
                 _ = try await world.deliveries.enqueue(day: day, queued: [(id: a.id, email: "a@example.com")], skipped: [])
                 _ = try await world.deliveries.claim(day: day, limit: 1, includeDeferred: false)
                 try await world.deliveries.record(
                     [DeliveryOutcome(day: day, subscriberID: a.id, result: .failed(code: 550, reply: "550 5.1.1 User unknown", bounce: true))],
-                    bounceThreshold: 3)
-                // The same digest bouncing again does not count twice.
+                    bouncePolicy: BouncePolicy(threshold: 3), now: when)
+                // A second bounce the same day does not count twice.
                 try await world.deliveries.record(
                     [DeliveryOutcome(day: day, subscriberID: a.id, result: .failed(code: 550, reply: "550 5.1.1 User unknown", bounce: true))],
-                    bounceThreshold: 3)
+                    bouncePolicy: BouncePolicy(threshold: 3), now: when.addingTimeInterval(3_600))
             }
             let bounced = try await world.subscribers.get(try EmailAddress("a@example.com"))
             #expect(bounced.bounceCount == 3)

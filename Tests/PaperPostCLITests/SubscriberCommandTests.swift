@@ -29,7 +29,7 @@ struct SubscriberCommandTests {
             #expect(result.stdout == "updated Ada@Example.org (active; cs.AI, cs.CL; en)\n")
 
             result = try await cli.run("subscribers", "list", "--format", "csv")
-            #expect(result.stdout.hasPrefix("id,email,name,language,status,categories,bounce_count,created_at,confirmed_at,unsubscribed_at\r\n1,Ada@Example.org,Ada Lovelace,en,active,cs.AI;cs.CL,0,"))
+            #expect(result.stdout.hasPrefix("id,email,name,language,status,categories,bounce_count,bounce_score,created_at,confirmed_at,unsubscribed_at\r\n1,Ada@Example.org,Ada Lovelace,en,active,cs.AI;cs.CL,0,0.0,"))
 
             result = try await cli.run("subscribers", "remove", "ADA@example.org")
             #expect(result.status == 0)
@@ -51,7 +51,7 @@ struct SubscriberCommandTests {
             let result = try await cli.run("subscribers", "list", "--format", "json")
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
             #expect(Set(rows[0].keys) == [
-                "id", "email", "name", "language", "status", "categories", "bounce_count",
+                "id", "email", "name", "language", "status", "categories", "bounce_count", "bounce_score",
                 "created_at", "confirmed_at", "unsubscribed_at",
             ])
             #expect(rows[0]["name"] as? String == "李伟")

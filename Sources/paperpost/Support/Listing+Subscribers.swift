@@ -5,14 +5,14 @@ extension Listing {
     /// The columns of `subscribers list`; scripts read these keys.
     init(subscribers: [Subscriber]) {
         self.init(columns: [
-            "id", "email", "name", "language", "status", "categories", "bounce_count",
+            "id", "email", "name", "language", "status", "categories", "bounce_count", "bounce_score",
             "created_at", "confirmed_at", "unsubscribed_at",
         ])
         for subscriber in subscribers {
             append([
                 .number(Int(subscriber.id)), .text(subscriber.email), .text(subscriber.name),
                 .text(subscriber.language.rawValue), .text(subscriber.status.rawValue), .list(subscriber.categories),
-                .number(subscriber.bounceCount), .text(subscriber.createdAt.timestamp),
+                .number(subscriber.bounceCount), .decimal(subscriber.bounceScore), .text(subscriber.createdAt.timestamp),
                 .text(subscriber.confirmedAt?.timestamp), .text(subscriber.unsubscribedAt?.timestamp),
             ])
         }
