@@ -217,7 +217,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PaperPostCLITests",
-            dependencies: ["paperpost", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            dependencies: [
+                "paperpost", "PaperPostCore", "PaperPostStore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictness
         ),
