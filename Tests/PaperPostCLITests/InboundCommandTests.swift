@@ -119,6 +119,9 @@ struct InboundCommandTests {
             #expect(try await cli.run(["inbound"], input: second).status == 0)
             #expect(try await Self.subscriber(cli, email)["bounce_score"] as? Double == 1)
             #expect(try await Self.subscriber(cli, email)["status"] as? String == "active")
+            let stats = try #require(try Self.json(try await cli.run("deliveries", "stats", "--by", "digest", "--format", "json").stdout).first)
+            #expect(stats["hard_bounces"] as? Int == 1)
+            #expect(stats["soft_bounces"] as? Int == 1)
         }
     }
 
@@ -188,6 +191,15 @@ struct InboundCommandTests {
             #expect(ignored.status == 0)
             #expect(ignored.stdout.contains("names no subscriber"))
             #expect(try await Self.subscriber(cli, target)["bounce_score"] as? Double == 0)
+
+            // One complaint among the digest's deliveries is far above 0.1 %.
+            let stats = try await cli.run("deliveries", "stats", "--by", "digest", "--format", "json")
+            let digest = try #require(try Self.json(stats.stdout).first)
+            #expect(digest["day"] as? String == Self.day.description)
+            #expect(digest["complaints"] as? Int == 1)
+            #expect(digest["delivered"] as? Int == sent.count)
+            #expect(digest["complaint_rate"] as? Double == 1 / Double(sent.count))
+            #expect(stats.stderr.contains("complaint rate") && stats.stderr.contains("above 0.1 %"))
 
             let stray = "From: reader@example.com\nTo: bounces@example.org\nSubject: A question\n\nDo you cover cs.RO?\n"
             let kept = try await cli.run(["inbound"], input: stray)

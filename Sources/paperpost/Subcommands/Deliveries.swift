@@ -17,7 +17,7 @@ struct ListDeliveries: AsyncParsableCommand {
     @Option(help: "The digest's day.")
     var date: Day?
 
-    @Option(help: "queued, sending, sent, deferred, failed or skipped.")
+    @Option(help: "queued, sending, sent, deferred, failed, skipped or bounced.")
     var status: Delivery.State?
 
     @Option(help: "Only this subscriber.")
@@ -45,22 +45,47 @@ struct ListDeliveries: AsyncParsableCommand {
 }
 
 struct DeliveryStats: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Count deliveries by state.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Count deliveries by state, or bounces and complaints per digest (--by digest).")
+
+    enum View: String, ExpressibleByArgument, CaseIterable {
+        case state, digest
+    }
 
     @OptionGroup var global: GlobalOptions
 
     @Option(help: "The digest's day (default: every day).")
     var date: Day?
 
+    @Option(help: "state (deliveries per state) or digest (bounces, complaints and the complaint rate per digest).")
+    var by: View = .state
+
     @Option(help: "table, csv or json.")
     var format: OutputFormat = .table
 
     func run() async throws {
         let (database, _) = try await global.database()
-        var listing = Listing(columns: ["state", "deliveries"])
-        for (state, count) in try await DeliveryStore(database: database).stats(day: date) {
-            listing.append([.text(state.rawValue), .number(count)])
+        switch by {
+        case .state:
+            var listing = Listing(columns: ["state", "deliveries"])
+            for (state, count) in try await DeliveryStore(database: database).stats(day: date) {
+                listing.append([.text(state.rawValue), .number(count)])
+            }
+            Terminal.write(listing.rendered(as: format))
+        case .digest:
+            var listing = Listing(columns: ["day", "delivered", "hard_bounces", "soft_bounces", "complaints", "complaint_rate"])
+            for stats in try await BounceStore(database: database).stats(day: date) {
+                listing.append([
+                    .text(stats.day.description), .number(stats.delivered), .number(stats.hardBounces), .number(stats.softBounces),
+                    .number(stats.complaints), .decimal(stats.complaintRate),
+                ])
+                if stats.complaintRate > BounceStats.complaintRateWarning {
+                    Terminal.error(
+                        "warning: \(stats.day): complaint rate \(String(format: "%.2f", stats.complaintRate * 100)) % is above 0.1 %; "
+                            + "Gmail and Yahoo filter senders above 0.3 %. Check who is on the list and how they joined.")
+                }
+            }
+            Terminal.write(listing.rendered(as: format))
         }
-        Terminal.write(listing.rendered(as: format))
     }
 }
