@@ -110,6 +110,12 @@ let package = Package(
             dependencies: ["PaperPostCore", "PaperPostStore", "Curl"],
             swiftSettings: strictness
         ),
+        // `paperpost check`: the configuration a real send needs, checked before one happens.
+        .target(
+            name: "Preflight",
+            dependencies: ["PaperPostCore", "Mail", "Curation"],
+            swiftSettings: strictness
+        ),
         // The web app: subscribing with double opt-in, preferences, unsubscribe links, the archive.
         .target(
             name: "Web",
@@ -136,6 +142,7 @@ let package = Package(
                 "Mail",
                 "Web",
                 "Inbound",
+                "Preflight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),

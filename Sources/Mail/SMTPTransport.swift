@@ -28,6 +28,32 @@ public struct SMTPTransport: MailTransport {
 
     public var name: String { url }
 
+    /// Asks the relay what a send would: EHLO, STARTTLS (unless TLS is off or the URL is
+    /// `smtps://`), AUTH when a user is configured, then NOOP; no message is sent.
+    ///
+    /// - Returns: the relay's last reply.
+    /// - Throws: ``TransportError`` naming what failed (connection, STARTTLS, AUTH).
+    public func checkRelay() throws -> String {
+        let easy: CurlEasy
+        do { easy = try CurlEasy() } catch { throw TransportError(description: "libcurl cannot start: \(error.message)") }
+        do throws(CurlError) {
+            try Lane.applyConnectionOptions(easy, settings: settings, url: url)
+            try easy.set(CURLOPT_CUSTOMREQUEST, string: "NOOP")
+            let response = try easy.perform()
+            return Lane.reply(response.responseLines, code: response.status) ?? "\(response.status)"
+        } catch {
+            let what: String =
+                switch Int32(error.code) {
+                case Int32(CURLE_USE_SSL_FAILED.rawValue): "the relay does not offer STARTTLS"
+                case Int32(CURLE_LOGIN_DENIED.rawValue): "the relay refused the login (PAPERPOST_SMTP_USER / PAPERPOST_SMTP_PASSWORD)"
+                case Int32(CURLE_COULDNT_CONNECT.rawValue), Int32(CURLE_COULDNT_RESOLVE_HOST.rawValue): "cannot connect"
+                case Int32(CURLE_OPERATION_TIMEDOUT.rawValue): "no answer in time"
+                default: "the SMTP dialogue failed"
+                }
+            throw TransportError(description: "\(url): \(what): \(error.message)")
+        }
+    }
+
     public func makeLane() throws -> any MailLane {
         do {
             return Lane(settings: settings, url: url, easy: try CurlEasy())
@@ -98,6 +124,14 @@ public struct SMTPTransport: MailTransport {
                 try easy.set(CURLOPT_FRESH_CONNECT, long: 1)
                 reconnect = false
             }
+            try Self.applyConnectionOptions(easy, settings: settings, url: url)
+            try easy.set(CURLOPT_MAIL_FROM, string: "<\(message.envelopeSender)>")
+            try easy.set(CURLOPT_MAIL_RCPT, list: ["<\(message.recipient)>"])
+            try easy.setUploadBody(Data(message.bytes), beforeLastChunk: gate)
+        }
+
+        /// Server, timeouts, TLS policy and login: the same for a message and for a check.
+        static func applyConnectionOptions(_ easy: CurlEasy, settings: DeliverySettings, url: String) throws(CurlError) {
             try easy.set(CURLOPT_URL, string: url)
             try easy.set(CURLOPT_PROTOCOLS_STR, string: "smtp,smtps")
             try easy.set(CURLOPT_NOSIGNAL, long: 1)
@@ -125,9 +159,6 @@ public struct SMTPTransport: MailTransport {
                 try easy.set(CURLOPT_USERNAME, string: user)
                 try easy.set(CURLOPT_PASSWORD, string: settings.smtpPassword ?? "")
             }
-            try easy.set(CURLOPT_MAIL_FROM, string: "<\(message.envelopeSender)>")
-            try easy.set(CURLOPT_MAIL_RCPT, list: ["<\(message.recipient)>"])
-            try easy.setUploadBody(Data(message.bytes), beforeLastChunk: gate)
         }
 
         /// The server's reply for `code`. After a refused MAIL or RCPT libcurl sends QUIT, so the

@@ -67,7 +67,7 @@ struct SendCrashTests {
 
     /// Starts `paperpost send` with the runner's environment, its output kept in files.
     func start(_ cli: CommandLineRunner, _ arguments: [String] = []) throws -> Background {
-        try Background(cli, ["send"] + arguments)
+        try Background(cli, ["send", "--force-unsafe"] + arguments)
     }
 
     /// Kills a send while the server holds reader5's message: the state the test waits for.
@@ -93,7 +93,7 @@ struct SendCrashTests {
             #expect(uncertain == ["reader5@example.com"])
             #expect(emails(try await log(cli), "sent") == Set((0..<5).map { "reader\($0)@example.com" }))
 
-            let rerun = try await cli.run("send")
+            let rerun = try await cli.run("send", "--force-unsafe")
             #expect(rerun.status == 3)
             #expect(rerun.stderr.contains("1 message(s) were being sent when a previous run stopped; marked failed (uncertain after crash)"))
             #expect(rerun.stdout.contains("24 sent, 0 deferred, 1 failed (1 uncertain after a crash)"), "\(rerun.stdout)")
@@ -115,7 +115,7 @@ struct SendCrashTests {
             let cli = try await prepare(directory, server: server)
             try await killWhileHeld(cli, server: server)
             let uncertain = try await checkAfterStop(cli, server: server, connections: 1)
-            let rerun = try await cli.run("send", "--resend-uncertain")
+            let rerun = try await cli.run("send", "--force-unsafe", "--resend-uncertain")
             #expect(rerun.status == 0)
             let final = try await log(cli)
             #expect(final.count == 30 && final.allSatisfy { $0["state"] as? String == "sent" })
@@ -155,7 +155,7 @@ struct SendCrashTests {
                 }
             }
             #expect(kills >= 1)
-            let finish = try await cli.run("send", "--resend-uncertain")
+            let finish = try await cli.run("send", "--force-unsafe", "--resend-uncertain")
             #expect(finish.status == 0, "\(finish.stderr)")
             let final = try await log(cli)
             #expect(final.count == 400 && final.allSatisfy { $0["state"] as? String == "sent" }, "nobody lost")
@@ -181,11 +181,11 @@ struct SendCrashTests {
             try await server.setRules([])
 
             // The second send is refused until the paused one's lease runs out, then takes over.
-            var takeover = try await cli.run("send")
+            var takeover = try await cli.run("send", "--force-unsafe")
             let deadline = ContinuousClock.now + .seconds(120)
             while takeover.stderr.contains("another send for"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
-                takeover = try await cli.run("send")
+                takeover = try await cli.run("send", "--force-unsafe")
             }
             #expect(takeover.status == 3, "\(takeover.stderr)")
 
@@ -233,17 +233,17 @@ struct SendCrashTests {
                 directory, server: server, readers: 300, connections: connections,
                 environment: ["PAPERPOST_DB": mount.path + "/paperpost.sqlite"])
             // Every row queued, one sent; the database is closed and its WAL folded in.
-            #expect(try await cli.run("send", "--limit", "1").status == 0)
+            #expect(try await cli.run("send", "--force-unsafe", "--limit", "1").status == 0)
             let filler = try mount.fill(leavingBytes: 96 * 1024)
             let before = try await server.messages().map { $0.rcptTos[0] }
-            let full = try await cli.run("send")
+            let full = try await cli.run("send", "--force-unsafe")
             #expect(full.status == 2, "\(full.stdout)\(full.stderr)")
             #expect(full.stderr.contains("full"), "\(full.stderr)")
             let uncertain = try await checkAfterStop(cli, server: server, connections: connections, received: before)
             #expect(try await server.messages().count > before.count, "the disk filled before any message went out; give the test more room")
 
             try FileManager.default.removeItem(at: filler)
-            let rerun = try await cli.run("send", "--resend-uncertain")
+            let rerun = try await cli.run("send", "--force-unsafe", "--resend-uncertain")
             #expect(rerun.status == 0, "\(rerun.stderr)")
             let final = try await log(cli)
             #expect(final.count == 300 && final.allSatisfy { $0["state"] as? String == "sent" }, "nobody lost")

@@ -65,6 +65,9 @@ struct SendingOptions: ParsableArguments {
     @Flag(help: "Allow plain-text SMTP (the same as PAPERPOST_SMTP_TLS=off): only for a local relay.")
     var insecure = false
 
+    @Flag(help: "Mail over SMTP even though `paperpost check` reports a fail (a local test relay).")
+    var forceUnsafe = false
+
     enum TransportKind: String, ExpressibleByArgument, CaseIterable {
         case smtp, outbox
     }
@@ -82,6 +85,7 @@ struct SendingOptions: ParsableArguments {
         case .outbox:
             return OutboxTransport(directory: settings.delivery.outboxDirectory)
         case .smtp:
+            try Self.refuseUnsafe(settings, force: forceUnsafe)
             do {
                 return try SMTPTransport(settings: settings.delivery, heloName: URL(string: settings.baseURL)?.host)
             } catch let error as TransportError {
