@@ -22,8 +22,11 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## Python peers the tests talk to (a real SMTP server), in a private virtualenv.
+## The peers the tests talk to: a real SMTP server and DKIM verifier (Python, in a private
+## virtualenv) and a real IMAP server (Dovecot, which each test starts on its own port).
 test-deps: deps
+	@command -v dovecot >/dev/null || { $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dovecot-imapd; }
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c 'import aiosmtpd, dkim, nacl' 2>/dev/null || $(VENV)/bin/pip install -q -r Tests/requirements.txt
 

@@ -107,7 +107,7 @@ let package = Package(
         // from any MTA's wording and recorded against the subscriber.
         .target(
             name: "Inbound",
-            dependencies: ["PaperPostCore", "PaperPostStore", "Curl"],
+            dependencies: ["PaperPostCore", "PaperPostStore", "Curl", "CCurl"],
             swiftSettings: strictness
         ),
         // `paperpost check`: the configuration a real send needs, checked before one happens.

@@ -33,7 +33,7 @@ public struct InboundProcessor: Sendable {
         bounceAddress = settings.delivery.bounceAddress
         self.serverSecret = serverSecret
         policy = settings.delivery.bouncePolicy
-        keepDirectory = settings.inboundKeepDirectory
+        keepDirectory = settings.inbound.keepDirectory
     }
 
     /// Classifies without touching anything.

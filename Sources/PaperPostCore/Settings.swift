@@ -43,8 +43,8 @@ public struct Settings: Sendable {
     public var delivery: DeliverySettings
     /// How the web app treats sign-ups.
     public var web: WebSettings
-    /// Where `paperpost inbound` keeps messages it cannot classify (`PAPERPOST_INBOUND_KEEP`).
-    public var inboundKeepDirectory: String = "var/inbound/kept"
+    /// Where mail coming back is read from, and where what cannot be classified is kept.
+    public var inbound = InboundSettings()
 
     public init(
         databasePath: String = "var/paperpost.sqlite",
@@ -187,6 +187,25 @@ public struct DeliverySettings: Sendable {
         self.leaseDuration = leaseDuration
         self.breakerThreshold = breakerThreshold
     }
+}
+
+/// Mail coming back to the bounce and unsubscribe addresses.
+public struct InboundSettings: Sendable {
+    /// An IMAP mailbox `paperpost inbound --poll` reads (`PAPERPOST_INBOUND_URL`,
+    /// `imaps://mail.example.org/INBOX`); messages are deleted (or, when unclassified, flagged)
+    /// only after they are recorded.
+    public var url: String?
+    /// `PAPERPOST_INBOUND_USER`, `PAPERPOST_INBOUND_PASSWORD`.
+    public var user: String?
+    public var password: String?
+    /// `PAPERPOST_INBOUND_TLS` (`imaps://` is always encrypted); the default requires STARTTLS.
+    public var tls: DeliverySettings.TLS = .required
+    /// Certificates to trust besides the system's (`PAPERPOST_INBOUND_CA_FILE`).
+    public var caFile: String?
+    /// Where unclassified messages are kept for a person (`PAPERPOST_INBOUND_KEEP`).
+    public var keepDirectory = "var/inbound/kept"
+
+    public init() {}
 }
 
 /// Who mail comes from and what every message carries.
@@ -520,7 +539,22 @@ extension Settings {
         settings.delivery.maxAttempts = try integer("MAX_ATTEMPTS", .maxAttempts) ?? settings.delivery.maxAttempts
         settings.delivery.bounceThreshold = try integer("BOUNCE_THRESHOLD", .bounceThreshold) ?? settings.delivery.bounceThreshold
         settings.delivery.bounceResetDays = try integer("BOUNCE_RESET_DAYS", .bounceResetDays) ?? settings.delivery.bounceResetDays
-        if let keep = try value("INBOUND_KEEP") { settings.inboundKeepDirectory = keep }
+        if let keep = try value("INBOUND_KEEP") { settings.inbound.keepDirectory = keep }
+        if let text = try value("INBOUND_URL") {
+            guard let url = URL(string: text), ["imap", "imaps"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ConfigurationError("PAPERPOST_INBOUND_URL: '\(text)' is not an imap:// or imaps:// URL (imaps://mail.example.org/INBOX)")
+            }
+            settings.inbound.url = text
+        }
+        settings.inbound.user = try value("INBOUND_USER")
+        settings.inbound.password = try value("INBOUND_PASSWORD", isSecret: true)
+        if let tls = try value("INBOUND_TLS") {
+            guard let mode = DeliverySettings.TLS(rawValue: tls.lowercased()) else {
+                throw ConfigurationError("PAPERPOST_INBOUND_TLS: '\(tls)' is not one of required, opportunistic, off")
+            }
+            settings.inbound.tls = mode
+        }
+        settings.inbound.caFile = try value("INBOUND_CA_FILE")
         settings.delivery.leaseDuration = try seconds("SEND_LEASE", .sendLease) ?? settings.delivery.leaseDuration
         settings.delivery.breakerThreshold = try integer("SMTP_BREAKER", .smtpBreaker) ?? settings.delivery.breakerThreshold
         settings.web.confirmationLifetime = try integer("CONFIRM_DAYS", .confirmDays).map { .seconds($0 * 86_400) } ?? settings.web.confirmationLifetime

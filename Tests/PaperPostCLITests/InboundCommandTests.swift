@@ -209,6 +209,40 @@ struct InboundCommandTests {
         }
     }
 
+    @Test("--poll reads a real IMAP mailbox: recorded messages are deleted, a stray one is flagged and kept, a rerun reads nothing")
+    func pollIMAP() async throws {
+        try await Self.withSentDigest { cli, directory, sent in
+            let server = try await LocalIMAPServer()
+            defer { server.stop() }
+            var cli = cli
+            cli.environment.merge([
+                "PAPERPOST_INBOUND_URL": server.url, "PAPERPOST_INBOUND_USER": server.user, "PAPERPOST_INBOUND_PASSWORD": server.password,
+                "PAPERPOST_INBOUND_TLS": "off",
+            ]) { $1 }
+            let (email, id) = try #require(sent.sorted { $0.key < $1.key }.first)
+            try server.deliver(
+                Self.dsn(to: Self.returnPath(id), recipient: email, status: "5.1.1", diagnostic: "550 5.1.1 No such user", id: "imap-1"),
+                name: "1.mx")
+            try server.deliver("From: reader@example.com\nTo: bounces@example.org\nSubject: Hello\n\nA question.\n", name: "2.mx")
+
+            let result = try await cli.run("inbound", "--poll", "--format", "json")
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try Self.json(result.stdout)
+            #expect(rows.map { $0["kind"] as? String } == ["bounce", "other"])
+            #expect(try await Self.subscriber(cli, email)["bounce_score"] as? Double == 1)
+            #expect(try server.remaining() == (count: 1, flagged: 1))
+
+            let again = try await cli.run("inbound", "--poll", "--format", "json")
+            #expect(again.status == 0)
+            #expect(try Self.json(again.stdout).isEmpty)
+
+            cli.environment["PAPERPOST_INBOUND_PASSWORD"] = "wrong"
+            let refused = try await cli.run("inbound", "--poll")
+            #expect(refused.status == 2)
+            #expect(refused.stderr.contains("refused the login"))
+        }
+    }
+
     @Test("--dry-run prints each message's classification as JSON and changes nothing")
     func dryRun() async throws {
         try await withTemporaryDirectory { directory in

@@ -10,9 +10,11 @@ struct InboundCommand: AsyncParsableCommand {
         abstract: "Read bounces, complaints, auto-replies and unsubscribe requests, and record them.",
         discussion: """
             One message on stdin (for a Postfix pipe transport, procmail or .forward), message
-            files, a Maildir (--maildir: reads new/, moves each recorded message to cur/) or an
-            mbox file (--mbox). Reading the same message twice changes nothing. Messages that are
-            none of these are kept in PAPERPOST_INBOUND_KEEP (and flagged in a Maildir).
+            files, a Maildir (--maildir: reads new/, moves each recorded message to cur/), an
+            mbox file (--mbox), or the IMAP mailbox PAPERPOST_INBOUND_URL (--poll: deletes each
+            message once recorded). Reading the same message twice changes nothing. Messages that
+            are none of these are kept in PAPERPOST_INBOUND_KEEP (and flagged in a Maildir or
+            the IMAP mailbox).
             --dry-run prints what each message is, as JSON, and changes nothing.
             """)
 
@@ -24,6 +26,9 @@ struct InboundCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("An mbox file to read.", valueName: "file"))
     var mbox: String?
 
+    @Flag(help: "Read the IMAP mailbox PAPERPOST_INBOUND_URL.")
+    var poll = false
+
     @Flag(help: "Classify and print JSON; change nothing.")
     var dryRun = false
 
@@ -34,12 +39,14 @@ struct InboundCommand: AsyncParsableCommand {
     var files: [String] = []
 
     func validate() throws {
-        if [maildir != nil, mbox != nil, !files.isEmpty].filter({ $0 }).count > 1 {
-            throw ValidationError("give message files, --maildir or --mbox, not more than one")
+        if [maildir != nil, mbox != nil, !files.isEmpty, poll].filter({ $0 }).count > 1 {
+            throw ValidationError("give message files, --maildir, --mbox or --poll, not more than one")
         }
+        if poll && dryRun { throw ValidationError("--dry-run reads files or stdin, not the IMAP mailbox") }
     }
 
     func run() async throws {
+        if poll { return try await pollMailbox() }
         let source: MailboxSource? = maildir.map(MailboxSource.maildir) ?? mbox.map(MailboxSource.mbox)
         var messages: [MailboxSource.Message]
         do {
@@ -71,39 +78,77 @@ struct InboundCommand: AsyncParsableCommand {
             return
         }
 
-        let (database, settings) = try await global.database()
-        let processor = InboundProcessor(
-            settings: settings, serverSecret: try ServerSecret.load(settings), bounces: BounceStore(database: database),
-            subscribers: SubscriberStore(database: database, settings: settings))
-        var listing = Listing(columns: ["origin", "kind", "address", "status", "hard", "score", "subscriber_status", "result"])
+        let processor = try await makeProcessor()
+        var listing = Self.listing
         for message in messages {
             let outcome = try await processor.process(message.bytes)
             try source?.markDone(message, flagged: outcome.report.kind == .other)
-            let recording = outcome.recording
-            let result =
-                recording?.duplicate == true ? "already recorded"
-                : outcome.keptAt.map { "kept at \($0)" }
-                ?? (recording?.applied.isEmpty == false ? "recorded" : "names no subscriber")
-            if let applied = recording?.applied, !applied.isEmpty {
-                for change in applied {
-                    let recipient = outcome.report.recipients.first
-                    listing.append([
-                        .text(message.origin), .text(outcome.report.kind.rawValue), .text(change.email), .text(recipient?.status),
-                        .flag(change.kind == .hard), .decimal(change.scoreAfter), .text(change.statusAfter.rawValue), .text(result),
-                    ])
-                }
-            } else {
-                let recipient = outcome.report.recipients.first
-                listing.append([
-                    .text(message.origin), .text(outcome.report.kind.rawValue), .text(recipient?.address), .text(recipient?.status),
-                    .flag(recipient?.hard ?? false), .text(nil), .text(nil), .text(result),
-                ])
-            }
-            if outcome.report.kind == .other {
-                Terminal.error("\(message.origin): not a bounce, complaint, auto-reply or unsubscribe request; kept at \(outcome.keptAt ?? "?")")
-            }
+            Self.report(outcome, origin: message.origin, into: &listing)
         }
         Terminal.write(listing.rendered(as: format))
+    }
+
+    /// Reads the IMAP mailbox: each message is deleted (or flagged, when a person should read
+    /// it) only after it is recorded.
+    func pollMailbox() async throws {
+        let settings = try await global.settings()
+        let session: IMAPMailbox.Session
+        do { session = try IMAPMailbox(settings: settings.inbound).open() } catch { throw ValidationError(error.description) }
+        let processor = try await makeProcessor()
+        var listing = Self.listing
+        var deleted = 0
+        do {
+            for uid in try await session.run({ session throws(IMAPMailbox.MailboxError) in try session.pending() }) {
+                let bytes = try await session.run { session throws(IMAPMailbox.MailboxError) in try session.fetch(uid: uid) }
+                let outcome = try await processor.process(bytes)
+                let flagged = outcome.report.kind == .other
+                try await session.run { session throws(IMAPMailbox.MailboxError) in try session.markDone(uid: uid, flagged: flagged) }
+                if !flagged { deleted += 1 }
+                Self.report(outcome, origin: "imap:\(uid)", into: &listing)
+            }
+            if deleted > 0 { try await session.run { session throws(IMAPMailbox.MailboxError) in try session.expunge() } }
+        } catch {
+            // What was recorded before the failure is reported; the rest stays in the mailbox.
+            Terminal.write(listing.rendered(as: format))
+            throw error
+        }
+        Terminal.write(listing.rendered(as: format))
+    }
+
+    func makeProcessor() async throws -> InboundProcessor {
+        let (database, settings) = try await global.database()
+        return InboundProcessor(
+            settings: settings, serverSecret: try ServerSecret.load(settings), bounces: BounceStore(database: database),
+            subscribers: SubscriberStore(database: database, settings: settings))
+    }
+
+    static var listing: Listing {
+        Listing(columns: ["origin", "kind", "address", "status", "hard", "score", "subscriber_status", "result"])
+    }
+
+    static func report(_ outcome: InboundProcessor.Outcome, origin: String, into listing: inout Listing) {
+        let recording = outcome.recording
+        let result =
+            recording?.duplicate == true ? "already recorded"
+            : outcome.keptAt.map { "kept at \($0)" }
+            ?? (recording?.applied.isEmpty == false ? "recorded" : "names no subscriber")
+        let recipient = outcome.report.recipients.first
+        if let applied = recording?.applied, !applied.isEmpty {
+            for change in applied {
+                listing.append([
+                    .text(origin), .text(outcome.report.kind.rawValue), .text(change.email), .text(recipient?.status),
+                    .flag(change.kind == .hard), .decimal(change.scoreAfter), .text(change.statusAfter.rawValue), .text(result),
+                ])
+            }
+        } else {
+            listing.append([
+                .text(origin), .text(outcome.report.kind.rawValue), .text(recipient?.address), .text(recipient?.status),
+                .flag(recipient?.hard ?? false), .text(nil), .text(nil), .text(result),
+            ])
+        }
+        if outcome.report.kind == .other {
+            Terminal.error("\(origin): not a bounce, complaint, auto-reply or unsubscribe request; kept at \(outcome.keptAt ?? "?")")
+        }
     }
 }
 
