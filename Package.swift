@@ -113,7 +113,7 @@ let package = Package(
         // `paperpost check`: the configuration a real send needs, checked before one happens.
         .target(
             name: "Preflight",
-            dependencies: ["PaperPostCore", "Mail", "Curation"],
+            dependencies: ["PaperPostCore", "Mail", "Curation", "Inbound"],
             swiftSettings: strictness
         ),
         // The web app: subscribing with double opt-in, preferences, unsubscribe links, the archive.

@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] [curation] [rendering] [sending] [web] (all when none is named)
+// Usage: paperpost-bench [arxiv] [curation] [rendering] [sending] [web] [inbound] (all when none is named)
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 let wanted = Set(CommandLine.arguments.dropFirst())
@@ -26,4 +26,8 @@ if selected("sending") {
 
 if selected("web") {
     try await WebBenchmark.run(templates: root.appendingPathComponent("templates").path)
+}
+
+if selected("inbound") {
+    try InboundBenchmark.run(corpus: root.appendingPathComponent("Tests/InboundTests/Fixtures/bounces"))
 }

@@ -6,7 +6,7 @@ enum DeliveryStatusReport {
         // Groups are separated by blank lines; an MTA that forgets the blank line still starts
         // each recipient with its own Final-Recipient.
         var groups: [[(name: String, value: String)]] = []
-        for block in text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n") {
+        for block in Self.paragraphs(text) {
             var current: [(name: String, value: String)] = []
             for (name, value) in MIMEEntity.parseHeaders(Array(block.utf8)[...]) {
                 if name == "final-recipient", current.contains(where: { $0.name == "final-recipient" }) {
@@ -18,13 +18,16 @@ enum DeliveryStatusReport {
             if !current.isEmpty { groups.append(current) }
         }
         let perMessage = groups.first ?? []
+        // What the human-readable part says about each recipient, read once for all of them.
+        let explanations = Dictionary(
+            FreeTextBounce.blocks(humanText).map { ($0.address, $0.lines.joined(separator: "\n")) }, uniquingKeysWith: { first, _ in first })
         return groups.compactMap { group in
-            recipient(group, perMessage: perMessage, humanText: humanText)
+            recipient(group, perMessage: perMessage, explanations: explanations)
         }
     }
 
     private static func recipient(
-        _ group: [(name: String, value: String)], perMessage: [(name: String, value: String)], humanText: String
+        _ group: [(name: String, value: String)], perMessage: [(name: String, value: String)], explanations: [String: String]
     ) -> BounceRecipient? {
         func field(_ name: String) -> String? { group.first { $0.name == name }?.value }
         guard let addressField = field("final-recipient") ?? field("original-recipient") ?? field("x-actual-recipient"),
@@ -52,7 +55,7 @@ enum DeliveryStatusReport {
         let delayed = action.hasPrefix("delayed")
         // The human-readable part often says more than the fields: the server's own reply when
         // there is no Diagnostic-Code, or the SMTP command it answered.
-        let explanation = FreeTextBounce.block(for: address, in: humanText)
+        let explanation = explanations[address]
         if diagnostic.isEmpty, let explanation {
             let explained = TextScanning.status(in: explanation)
             if status == nil || status?.hasSuffix(".0.0") == true, let explained { status = explained }
@@ -75,10 +78,26 @@ enum DeliveryStatusReport {
         return recipient
     }
 
+    /// The text's blank-line-separated blocks.
+    static func paragraphs(_ text: String) -> [String] {
+        var blocks: [String] = []
+        var current = ""
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) {
+                if !current.isEmpty { blocks.append(current) }
+                current = ""
+            } else {
+                current += line + "\n"
+            }
+        }
+        if !current.isEmpty { blocks.append(current) }
+        return blocks
+    }
+
     /// `smtp; 550 5.1.1 …` → `550 5.1.1 …`.
     static func strippingType(_ diagnostic: String) -> String {
         guard let semicolon = diagnostic.firstIndex(of: ";"), diagnostic.distance(from: diagnostic.startIndex, to: semicolon) < 12
         else { return diagnostic }
-        return diagnostic[diagnostic.index(after: semicolon)...].trimmingCharacters(in: .whitespaces)
+        return diagnostic[diagnostic.index(after: semicolon)...].trimmingSpaces
     }
 }

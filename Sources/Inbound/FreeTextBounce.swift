@@ -15,11 +15,7 @@ enum FreeTextBounce {
         }
     }
 
-    /// The lines about `address` in a prose report, if it names it on a line of its own.
-    static func block(for address: String, in text: String) -> String? {
-        blocks(text).first { $0.address == address }.map { $0.lines.joined(separator: "\n") }
-    }
-
+    /// Each recipient a prose report names on a line of its own, with the lines about it.
     static func blocks(_ text: String) -> [(address: String, lines: [String])] {
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         var blocks: [(address: String, lines: [String])] = []
@@ -52,11 +48,11 @@ enum FreeTextBounce {
     ) -> BounceRecipient {
         let status = status ?? TextScanning.status(in: context)
         let replyCode = replyCode ?? diagnosticLine(context).flatMap(TextScanning.replyCode(in:)) ?? ""
-        let lowered = context.lowercased()
+        let folded = FoldedText(context)
         let permanent: Bool =
             if delayed { false }
             else if let first = status?.first ?? replyCode.first { first == "5" }
-            else { !(lowered.contains("temporar") || lowered.contains("delayed") || lowered.contains("will be retried") || lowered.contains("still trying")) }
+            else { !Self.temporaryPhrases.contains(where: folded.contains) }
         var reason = ReasonMatcher.reason(status: status ?? "", text: context) ?? (delayed ? .expired : .undefined)
         // "User unknown" in answer to DATA: the server took the address at RCPT TO, so what
         // refused the message was a filter, not a missing mailbox.
@@ -86,6 +82,8 @@ enum FreeTextBounce {
         )
     }
 
+    static let temporaryPhrases: [Phrase] = ["temporar", "delayed", "will be retried", "still trying"]
+
     /// The SMTP command the failure answered, as the MTAs word it: Postfix's "(in reply to RCPT
     /// TO command)", Exim's "after RCPT TO:", DragonFly's "did not like our RCPT TO:", or
     /// (prefixed "transcript") the last `>>> COMMAND` before the first `<<<` refusal in a
@@ -93,14 +91,14 @@ enum FreeTextBounce {
     /// RCPT TO is shown after `>>> DATA`.
     static func answeredCommand(in text: String) -> String? {
         // Phrases wrap across lines ("in reply to end of\n    DATA command").
-        let lowered = text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for (phrase, command) in commandPhrases where lowered.contains(phrase) { return command }
+        let folded = FoldedText(text.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+        for (phrase, command) in commandPhrases where folded.contains(phrase) { return command }
         var last: String?
         for line in text.lowercased().split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces
             if trimmed.hasPrefix(">>>") {
-                last = String(trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces).prefix { $0.isLetter }).uppercased()
-            } else if trimmed.hasPrefix("<<<"), let first = trimmed.dropFirst(3).trimmingCharacters(in: .whitespaces).first,
+                last = String(trimmed.dropFirst(3).trimmingSpaces.prefix { $0.isLetter }).uppercased()
+            } else if trimmed.hasPrefix("<<<"), let first = trimmed.dropFirst(3).trimmingSpaces.first,
                 first == "4" || first == "5"
             {
                 return last.map { "transcript " + $0 }
@@ -109,7 +107,7 @@ enum FreeTextBounce {
         return nil
     }
 
-    static let commandPhrases: [(String, String)] = [
+    static let commandPhrases: [(Phrase, String)] = [
         ("in reply to end of data", "DATA"), ("in reply to data", "DATA"), ("after end of data", "DATA"), ("final data", "DATA"),
         ("after data", "DATA"), ("in reply to rcpt to", "RCPT"), ("after rcpt to", "RCPT"), ("our rcpt to", "RCPT"),
         ("in reply to mail from", "MAIL"), ("after mail from", "MAIL"),
@@ -119,8 +117,8 @@ enum FreeTextBounce {
     /// A line that introduces a failed recipient: the address with little else on it
     /// (`<a@b>:`, `  a@b`, `a@b on <date>`, `Recipient: a@b`, `a@b [User unknown]`).
     static func recipientLine(_ line: String) -> String? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard trimmed.contains("@"), trimmed.count < 200 else { return nil }
+        guard line.utf8.contains(0x40), line.utf8.count < 400 else { return nil }
+        let trimmed = line.trimmingSpaces
         let addresses = TextScanning.addresses(in: trimmed)
         guard addresses.count == 1, let address = addresses.first else { return nil }
         let lowered = trimmed.lowercased()
@@ -129,26 +127,26 @@ enum FreeTextBounce {
         where lowered.hasPrefix(prefix) {
             return nil
         }
-        var rest = lowered.replacingOccurrences(of: address, with: "")
-        for noise in ["recipient address:", "recipient:", "rcpt to:", "to:", "original-recipient:", "address:", "failed recipient:",
-            "rfc822;", "<", ">", ":", "\"", "'", "(", ")", "[", "]", ",", ".", "*", "-", "mailto"]
-        {
-            rest = rest.replacingOccurrences(of: noise, with: " ")
-        }
-        let words = rest.split(whereSeparator: \.isWhitespace)
+        // What is left besides the address and the labels and punctuation around it.
+        let words = lowered.replacing(address, with: " ")
+            .split { Self.noiseCharacters.contains($0) }
+            .filter { !Self.noiseWords.contains(String($0)) }
         // "a@b on Thu, 29 Apr 2010 …" (Exchange) and "a@b [User unknown]" keep a few words.
         if words.isEmpty { return address }
         // "<a@b>: host … said: 550 …" (Postfix) and "a@b: 550 5.1.1 …" (OpenSMTPD).
-        if trimmed.hasPrefix("<" + address + ">:") || trimmed.lowercased().hasPrefix(address + ":") { return address }
+        if lowered.hasPrefix("<" + address + ">:") || lowered.hasPrefix(address + ":") { return address }
         if isSummaryLine(trimmed, address: address) { return address }
         if words.first == "on", words.count <= 8 { return address }
-        if trimmed.hasPrefix("<" + address + ">") || trimmed.hasPrefix(address) { return words.count <= 6 ? address : nil }
+        if lowered.hasPrefix("<" + address + ">") || lowered.hasPrefix(address) { return words.count <= 6 ? address : nil }
         return nil
     }
 
+    static let noiseCharacters: Set<Character> = [" ", "\t", "<", ">", ":", "\"", "'", "(", ")", "[", "]", ",", ".", "*", "-", ";"]
+    static let noiseWords: Set<String> = ["recipient", "address", "rcpt", "to", "original", "failed", "rfc822", "mailto", "final"]
+
     /// Sendmail's summary lines: "550 <a@b>... User unknown".
     static func isSummaryLine(_ line: String, address: String) -> Bool {
-        let trimmed = line.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = line.trimmingSpaces.lowercased()
         guard let code = TextScanning.replyCode(in: trimmed) else { return false }
         return trimmed.hasPrefix(code + " <" + address + ">...")
     }
@@ -169,26 +167,25 @@ enum FreeTextBounce {
     }
 
     static func clean(_ text: String) -> String {
-        let collapsed = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let collapsed = text.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty }
             .joined(separator: " ")
         return collapsed.count > 400 ? String(collapsed.prefix(400)) + "…" : collapsed
     }
 
     /// Where the copy of the returned message starts in a prose bounce, if it is marked.
     static func originalStart(_ text: String) -> String.Index? {
-        var searchFrom = text.startIndex
-        while searchFrom < text.endIndex {
-            let lineEnd = text[searchFrom...].firstIndex(where: \.isNewline) ?? text.endIndex
-            let line = text[searchFrom..<lineEnd].trimmingCharacters(in: .whitespaces).lowercased()
-            if line.count > 8, originalMarkers.contains(where: line.contains) {
-                return lineEnd < text.endIndex ? text.index(after: lineEnd) : lineEnd
-            }
-            searchFrom = lineEnd < text.endIndex ? text.index(after: lineEnd) : lineEnd
-        }
-        return nil
+        let folded = FoldedText(text)
+        guard let first = originalMarkers.compactMap(folded.offset(of:)).min() else { return nil }
+        // The copy starts on the line after the marker's.
+        let bytes = folded.bytes
+        var end = first
+        while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+        let offset = min(end + 1, bytes.count)
+        let utf8 = text.utf8
+        return utf8.index(utf8.startIndex, offsetBy: offset)
     }
 
-    static let originalMarkers = [
+    static let originalMarkers: [Phrase] = [
         "below this line is a copy of the message", "this is a copy of the message", "----- original message", "original message follows",
         "message header follows", "header of the original message", "returned mail follows", "unsent message follows",
         "original message headers", "-----original message-----", "the following is the original message", "message headers follow",

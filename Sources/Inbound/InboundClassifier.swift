@@ -27,7 +27,7 @@ public struct InboundClassifier: Sendable {
         )
         let entities = message.allEntities
         let original = Self.originalMessage(in: message)
-        report.originalMessageID = original?.header("message-id")?.trimmingCharacters(in: .whitespaces)
+        report.originalMessageID = original?.header("message-id")?.trimmingSpaces
 
         if let feedback = entities.first(where: { $0.contentType.full == "message/feedback-report" }) {
             return complaint(report, feedback: Self.fields(feedback.text), original: original)
@@ -138,7 +138,7 @@ public struct InboundClassifier: Sendable {
     // MARK: - Unsubscribe requests and auto-replies
 
     private func unsubscribeRequest(_ message: MIMEEntity) -> String? {
-        let subject = (message.header("subject") ?? "").trimmingCharacters(in: .whitespaces)
+        let subject = (message.header("subject") ?? "").trimmingSpaces
         let toUs = unsubscribeAddress.map { address in
             Self.envelopeRecipients(of: message).contains { $0 == address || Self.isPlusExtension($0, of: address) }
         } ?? false
@@ -173,7 +173,7 @@ public struct InboundClassifier: Sendable {
     static func looksLikeBounce(_ message: MIMEEntity) -> Bool {
         if saysItIsABounce(message) { return true }
         // Auto-replies are sent with a null return path too (RFC 3834), so this alone is weaker.
-        return message.header("return-path")?.trimmingCharacters(in: .whitespaces) == "<>"
+        return message.header("return-path")?.trimmingSpaces == "<>"
     }
 
     /// A bounce by its sender or its subject.
@@ -231,7 +231,7 @@ public struct InboundClassifier: Sendable {
             text = message.text
         } else {
             let candidates = message.parts.flatMap { part in part.contentType.type == "multipart" ? part.parts : [part] }
-            let plain = candidates.first { $0.contentType.full == "text/plain" && !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+            let plain = candidates.first { $0.contentType.full == "text/plain" && !$0.text.trimmingSpaces.isEmpty }
             let html = candidates.first { $0.contentType.full == "text/html" }
             text = plain?.text ?? html.map { HTMLText.strip($0.text) } ?? message.text
         }

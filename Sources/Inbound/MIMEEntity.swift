@@ -8,6 +8,8 @@ import Foundation
 /// cannot be decoded keeps its raw bytes rather than failing the message.
 public struct MIMEEntity: Sendable {
     public var headers: [(name: String, value: String)]
+    /// Parsed once: the classifier asks every entity for it several times.
+    public let contentType: ContentType
     /// The body after its transfer encoding is undone, as text in its charset (invalid bytes
     /// replaced). For multipart entities, the preamble and parts are in ``parts`` instead.
     public var text: String
@@ -24,10 +26,11 @@ public struct MIMEEntity: Sendable {
     init(bytes: [UInt8], depth: Int) {
         let (headerEnd, bodyStart) = Self.headerBoundary(bytes)
         headers = Self.parseHeaders(bytes[0..<headerEnd])
+        let type = ContentType(headers.first { $0.name == "content-type" }?.value ?? "text/plain")
+        contentType = type
         let body = bytes[bodyStart...]
         parts = []
         text = ""
-        let type = contentType
         if type.type == "multipart", let boundary = type.parameters["boundary"], !boundary.isEmpty, depth < Self.maximumDepth {
             let sections = Self.split(body, boundary: Array(boundary.utf8))
             text = Charset.decode(sections.preamble, charset: nil)
@@ -52,7 +55,6 @@ public struct MIMEEntity: Sendable {
         return headers.filter { $0.name == lowered }.map(\.value)
     }
 
-    public var contentType: ContentType { ContentType(header("content-type") ?? "text/plain") }
 
     /// This entity and every entity inside it, depth first.
     public var allEntities: [MIMEEntity] {
@@ -85,8 +87,11 @@ public struct MIMEEntity: Sendable {
         var value: [UInt8] = []
         func flush() {
             if let name {
-                let text = EncodedWords.decode(String(decoding: value, as: UTF8.self))
-                result.append((name, text.trimmingCharacters(in: .whitespaces)))
+                while let last = value.last, last == 0x20 || last == 0x09 { value.removeLast() }
+                let raw = String(decoding: value, as: UTF8.self)
+                // Only values holding "=?" can hold encoded words.
+                let hasEncodedWord = zip(value, value.dropFirst()).contains { $0 == 0x3D && $1 == 0x3F }
+                result.append((name, hasEncodedWord ? EncodedWords.decode(raw) : raw))
             }
             name = nil
             value = []
@@ -162,7 +167,7 @@ public struct ContentType: Sendable {
 
     public init(_ text: String) {
         let pieces = HeaderParameters.split(text)
-        let media = (pieces.first ?? "").lowercased().trimmingCharacters(in: .whitespaces)
+        let media = (pieces.first ?? "").lowercased().trimmingSpaces
         let slash = media.firstIndex(of: "/")
         type = slash.map { String(media[..<$0]) } ?? media
         subtype = slash.map { String(media[media.index(after: $0)...]) } ?? ""
@@ -196,10 +201,11 @@ enum HeaderParameters {
         var result: [String: String] = [:]
         for piece in pieces {
             guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = piece[piece.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let name = piece[..<equals].trimmingSpaces.lowercased()
+            var value = piece[piece.index(after: equals)...].trimmingSpaces
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+                value = String(value.dropFirst().dropLast())
+                if value.contains("\\") { value = value.replacingOccurrences(of: "\\\"", with: "\"") }
             }
             if result[name] == nil { result[name] = value }
         }

@@ -5,7 +5,8 @@ import Foundation
 enum ProviderNotification {
     static func parse(_ message: MIMEEntity) -> (kind: InboundReport.Kind, recipients: [BounceRecipient], feedbackType: String?)? {
         let text = message.allEntities.first { $0.contentType.type == "text" || $0.contentType.full == "application/json" }?.text ?? message.text
-        guard let open = text.firstIndex(of: "{"), text.contains("notificationType") || text.contains("eventType") else { return nil }
+        let exact = FoldedText(exactly: text)
+        guard exact.contains("notificationType") || exact.contains("eventType"), let open = text.firstIndex(of: "{") else { return nil }
         guard var object = json(text[open...]) else { return nil }
         if let wrapped = object["Message"] as? String, let inner = json(wrapped[...]) { object = inner }
         let type = (object["notificationType"] ?? object["eventType"]) as? String

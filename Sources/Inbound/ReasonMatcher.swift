@@ -6,11 +6,11 @@
 /// `5.7.1`, a bare `550`) decide nothing.
 enum ReasonMatcher {
     static func reason(status: String, text: String) -> FailureReason? {
-        let lowered = text.lowercased()
+        let folded = FoldedText(text)
         if let fromStatus = specificStatus[statusKey(status)], prefersStatus.contains(statusKey(status)) {
             return fromStatus
         }
-        for (reason, phrases) in phrases where phrases.contains(where: lowered.contains) {
+        for (reason, phrases) in phrases where phrases.contains(where: folded.contains) {
             return reason
         }
         return specificStatus[statusKey(status)]
@@ -40,7 +40,7 @@ enum ReasonMatcher {
     ]
 
     /// Lower-cased phrases, in the order they are tried.
-    static let phrases: [(FailureReason, [String])] = [
+    static let phrases: [(FailureReason, [Phrase])] = [
         // Postfix's local delivery through a command (procmail, maildrop): whatever the command
         // printed, the failure is the mailer's.
         (.mailerError, ["command output:"]),

@@ -4,7 +4,7 @@ import Foundation
 /// skipped), anything else passed through.
 enum TransferEncoding {
     static func decode(_ bytes: ArraySlice<UInt8>, encoding: String?) -> [UInt8] {
-        switch encoding?.lowercased().trimmingCharacters(in: .whitespaces) {
+        switch encoding?.lowercased().trimmingSpaces {
         case "base64": base64(bytes)
         case "quoted-printable": quotedPrintable(bytes, underscoreIsSpace: false)
         default: Array(bytes)
@@ -74,7 +74,7 @@ enum TransferEncoding {
 /// unknown or lying charset falls back to UTF-8 with replacement characters, never an error.
 enum Charset {
     static func decode(_ bytes: some Collection<UInt8>, charset: String?) -> String {
-        let name = charset?.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) ?? "utf-8"
+        let name = charset.map { String($0.lowercased().filter { $0 != "\"" && $0 != " " }) } ?? "utf-8"
         if name == "utf-8" || name == "us-ascii" || name == "utf8" || name == "ascii" {
             return String(decoding: bytes, as: UTF8.self)
         }

@@ -1,5 +1,6 @@
 import Curation
 import Foundation
+import Inbound
 import Mail
 import PaperPostCore
 
@@ -63,6 +64,15 @@ public enum Preflight {
                 items.append(PreflightItem("smtp_live", .ok, "EHLO answered, \(tls), \(auth); NOOP: \(reply)"))
             } catch {
                 items.append(PreflightItem("smtp_live", .fail, "\(error)"))
+            }
+        }
+        if settings.inbound.url != nil {
+            do {
+                let session = try IMAPMailbox(settings: settings.inbound).open()
+                let waiting = try await session.run { session throws(IMAPMailbox.MailboxError) in try session.pending() }
+                items.append(PreflightItem("inbound_live", .ok, "logged in; \(waiting.count) message(s) waiting for `paperpost inbound --poll`"))
+            } catch {
+                items.append(PreflightItem("inbound_live", .fail, "\(error)"))
             }
         }
         if settings.llm.apiKey != nil {
@@ -166,9 +176,10 @@ public enum Preflight {
         }
         return [
             PreflightItem("bounce_address", .ok, "\(bounce.value); each digest's return path is \(bounce.localPart)+TOKEN@\(bounce.domain)"),
-            PreflightItem(
-                "inbound", .warn,
-                "make sure mail to \(bounce.localPart)+*@\(bounce.domain) reaches `paperpost inbound` (a Postfix pipe transport, .forward, or --maildir from cron); this check cannot see it"),
+            settings.inbound.url.map { PreflightItem("inbound", .ok, "read from \($0) by `paperpost inbound --poll` (run it from cron)") }
+                ?? PreflightItem(
+                    "inbound", .warn,
+                    "make sure mail to \(bounce.localPart)+*@\(bounce.domain) reaches `paperpost inbound` (a Postfix pipe transport, .forward, --maildir from cron, or set PAPERPOST_INBOUND_URL for --poll); this check cannot see it"),
         ]
     }
 

@@ -265,6 +265,16 @@ struct InboundCommandTests {
             #expect((recipient["diagnostic"] as? String)?.contains("No such user") == true)
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("var/paperpost.sqlite").path))
 
+            // An mbox: two messages, the second's body quoting a "From " line as mboxrd does.
+            let mbox = directory.appendingPathComponent("bounces.mbox")
+            let dsn = Self.dsn(to: "bounces@example.org", recipient: "gone@example.net", status: "5.1.1", diagnostic: "550 5.1.1 No such user", id: "y")
+            let reply = "From: away@example.net\nAuto-Submitted: auto-replied\nSubject: Away\n\nI am away.\n>From here on, nothing.\n"
+            try Data(("From MAILER-DAEMON Thu Apr 29 23:34:45 2026\n" + dsn + "\nFrom away@example.net Thu Apr 29 23:35:00 2026\n" + reply).utf8)
+                .write(to: mbox)
+            let both = try Self.json(try await cli.run("inbound", "--dry-run", "--mbox", mbox.path).stdout)
+            #expect(both.map { $0["kind"] as? String } == ["bounce", "auto_reply"])
+            #expect(both.map { $0["origin"] as? String } == ["\(mbox.path):1", "\(mbox.path):2"])
+
             let missing = try await cli.run("inbound", "--dry-run", "nope.eml")
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("nope.eml"))
