@@ -23,10 +23,10 @@ deps:
 	fi
 
 ## The peers the tests talk to: a real SMTP server and DKIM verifier (Python, in a private
-## virtualenv) and a real IMAP server (Dovecot, which each test starts on its own port).
+## virtualenv) and a real IMAP and POP3 server (Dovecot, which each test starts on its own ports).
 test-deps: deps
-	@command -v dovecot >/dev/null || { $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dovecot-imapd; }
+	@[ -e /usr/lib/dovecot/pop3 ] || { $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dovecot-imapd dovecot-pop3d; }
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c 'import aiosmtpd, dkim, nacl' 2>/dev/null || $(VENV)/bin/pip install -q -r Tests/requirements.txt
 

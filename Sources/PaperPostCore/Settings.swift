@@ -191,14 +191,15 @@ public struct DeliverySettings: Sendable {
 
 /// Mail coming back to the bounce and unsubscribe addresses.
 public struct InboundSettings: Sendable {
-    /// An IMAP mailbox `paperpost inbound --poll` reads (`PAPERPOST_INBOUND_URL`,
-    /// `imaps://mail.example.org/INBOX`); messages are deleted (or, when unclassified, flagged)
-    /// only after they are recorded.
+    /// An IMAP or POP3 mailbox `paperpost inbound --poll` reads (`PAPERPOST_INBOUND_URL`,
+    /// `imaps://mail.example.org/INBOX`, `pop3s://mail.example.org`); messages are deleted (or,
+    /// when unclassified, flagged over IMAP) only after they are recorded.
     public var url: String?
     /// `PAPERPOST_INBOUND_USER`, `PAPERPOST_INBOUND_PASSWORD`.
     public var user: String?
     public var password: String?
-    /// `PAPERPOST_INBOUND_TLS` (`imaps://` is always encrypted); the default requires STARTTLS.
+    /// `PAPERPOST_INBOUND_TLS` (`imaps://` and `pop3s://` are always encrypted); the default
+    /// requires STARTTLS (STLS over POP3).
     public var tls: DeliverySettings.TLS = .required
     /// Certificates to trust besides the system's (`PAPERPOST_INBOUND_CA_FILE`).
     public var caFile: String?
@@ -541,8 +542,10 @@ extension Settings {
         settings.delivery.bounceResetDays = try integer("BOUNCE_RESET_DAYS", .bounceResetDays) ?? settings.delivery.bounceResetDays
         if let keep = try value("INBOUND_KEEP") { settings.inbound.keepDirectory = keep }
         if let text = try value("INBOUND_URL") {
-            guard let url = URL(string: text), ["imap", "imaps"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-                throw ConfigurationError("PAPERPOST_INBOUND_URL: '\(text)' is not an imap:// or imaps:// URL (imaps://mail.example.org/INBOX)")
+            guard let url = URL(string: text), ["imap", "imaps", "pop3", "pop3s"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            else {
+                throw ConfigurationError(
+                    "PAPERPOST_INBOUND_URL: '\(text)' is not an imap://, imaps://, pop3:// or pop3s:// URL (imaps://mail.example.org/INBOX)")
             }
             settings.inbound.url = text
         }

@@ -68,8 +68,8 @@ public enum Preflight {
         }
         if settings.inbound.url != nil {
             do {
-                let session = try IMAPMailbox(settings: settings.inbound).open()
-                let waiting = try await session.run { session throws(IMAPMailbox.MailboxError) in try session.pending() }
+                let session = try RemoteMailbox(settings: settings.inbound).open()
+                let waiting = try await session.run { session throws(RemoteMailbox.MailboxError) in try session.pending() }
                 items.append(PreflightItem("inbound_live", .ok, "logged in; \(waiting.count) message(s) waiting for `paperpost inbound --poll`"))
             } catch {
                 items.append(PreflightItem("inbound_live", .fail, "\(error)"))

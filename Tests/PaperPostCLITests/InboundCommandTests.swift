@@ -209,7 +209,7 @@ struct InboundCommandTests {
         }
     }
 
-    @Test("--poll reads a real IMAP mailbox: recorded messages are deleted, a stray one is flagged and kept, a rerun reads nothing")
+    @Test("--poll reads a real IMAP and POP3 mailbox: recorded messages are deleted, a stray one is kept (flagged over IMAP)")
     func pollIMAP() async throws {
         try await Self.withSentDigest { cli, directory, sent in
             let server = try await LocalIMAPServer()
@@ -240,6 +240,22 @@ struct InboundCommandTests {
             let refused = try await cli.run("inbound", "--poll")
             #expect(refused.status == 2)
             #expect(refused.stderr.contains("refused the login"))
+
+            // The same mailbox over POP3: a new bounce is recorded and deleted; the stray
+            // message, which POP3 cannot flag, stays and is reported again as already recorded.
+            cli.environment["PAPERPOST_INBOUND_URL"] = server.pop3URL
+            cli.environment["PAPERPOST_INBOUND_PASSWORD"] = server.password
+            let (other, otherID) = try #require(sent.sorted { $0.key < $1.key }.dropFirst().first)
+            try server.deliver(
+                Self.dsn(to: Self.returnPath(otherID), recipient: other, status: "5.2.2", diagnostic: "552 5.2.2 Mailbox full", id: "pop-1"),
+                name: "3.mx")
+            let popped = try await cli.run("inbound", "--poll", "--format", "json")
+            #expect(popped.status == 0, "\(popped.stderr)")
+            let popRows = try Self.json(popped.stdout)
+            #expect(Set(popRows.compactMap { $0["kind"] as? String }) == ["bounce", "other"])
+            #expect(popRows.first { $0["kind"] as? String == "other" }?["result"] as? String == "already recorded")
+            #expect(try await Self.subscriber(cli, other)["bounce_score"] as? Double == 0.5)
+            #expect(try server.remaining().count == 1)
         }
     }
 

@@ -1,8 +1,8 @@
-"""A real IMAP server for tests: Dovecot from Debian, on 127.0.0.1 only.
+"""A real IMAP and POP3 server for tests: Dovecot from Debian, on 127.0.0.1 only.
 
 Writes a minimal configuration under --directory (one user, a Maildir, plain-text login on
-loopback), starts `dovecot -F`, waits until the port accepts connections, then announces
-"PORT <n>" and "MAILDIR <path>" on stdout. Stops Dovecot when its stdin closes (the test
+loopback), starts `dovecot -F`, waits until the ports accept connections, then announces
+"PORT <n>" (IMAP), "MAILDIR <path>" and "POP3 <n>" on stdout. Stops Dovecot when its stdin closes (the test
 process ended) or on SIGTERM.
 """
 import argparse
@@ -49,8 +49,9 @@ def main():
         passwd.write(f"{arguments.user}:{{PLAIN}}{arguments.password}:{owner.pw_uid}:{owner.pw_gid}::{home}\n")
 
     port = free_port()
+    pop3_port = free_port()
     configuration = f"""
-protocols = imap
+protocols = imap pop3
 listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/run/state
@@ -83,6 +84,16 @@ service imap-login {{
     port = 0
   }}
 }}
+service pop3-login {{
+  chroot =
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
 service anvil {{
   chroot =
 }}
@@ -110,8 +121,9 @@ service anvil {{
             print(f"dovecot exited with {dovecot.returncode}: {log}", file=sys.stderr)
             sys.exit(1)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
-                if connection.recv(64).startswith(b"* OK"):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as imap, \
+                    socket.create_connection(("127.0.0.1", pop3_port), timeout=5) as pop3:
+                if imap.recv(64).startswith(b"* OK") and pop3.recv(64).startswith(b"+OK"):
                     break
         except OSError:
             pass
@@ -122,6 +134,7 @@ service anvil {{
 
     print(f"PORT {port}", flush=True)
     print(f"MAILDIR {maildir}", flush=True)
+    print(f"POP3 {pop3_port}", flush=True)
     sys.stdin.read()
     stop()
 

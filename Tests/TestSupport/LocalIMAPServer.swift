@@ -1,10 +1,11 @@
 import Foundation
 
-/// A real IMAP server (Dovecot) on 127.0.0.1, with one user and one Maildir, started by
+/// A real IMAP and POP3 server (Dovecot) on 127.0.0.1, with one user and one Maildir, started by
 /// `Tests/Support/imap_server.py`. Mail is delivered into it as an MTA's local delivery does:
 /// a file written in the Maildir's `tmp/` and renamed into `new/`.
 public final class LocalIMAPServer: Sendable {
     public let port: Int
+    public let pop3Port: Int
     public let maildir: URL
     public let user: String
     public let password: String
@@ -27,6 +28,11 @@ public final class LocalIMAPServer: Sendable {
             throw LocalIMAPServerError.badAnnouncement
         }
         maildir = URL(fileURLWithPath: String(line.dropFirst("MAILDIR ".count)))
+        guard let pop3 = await process.readLine(), pop3.hasPrefix("POP3 "), let pop3Port = Int(pop3.dropFirst(5)) else {
+            process.stop()
+            throw LocalIMAPServerError.badAnnouncement
+        }
+        self.pop3Port = pop3Port
         self.user = user
         self.password = password
     }
@@ -37,6 +43,9 @@ public final class LocalIMAPServer: Sendable {
 
     /// "imap://127.0.0.1:PORT/INBOX".
     public var url: String { "imap://127.0.0.1:\(port)/INBOX" }
+
+    /// "pop3://127.0.0.1:PORT".
+    public var pop3URL: String { "pop3://127.0.0.1:\(pop3Port)" }
 
     /// Delivers a message into the mailbox.
     public func deliver(_ message: String, name: String) throws {

@@ -11,8 +11,8 @@ struct InboundCommand: AsyncParsableCommand {
         discussion: """
             One message on stdin (for a Postfix pipe transport, procmail or .forward), message
             files, a Maildir (--maildir: reads new/, moves each recorded message to cur/), an
-            mbox file (--mbox), or the IMAP mailbox PAPERPOST_INBOUND_URL (--poll: deletes each
-            message once recorded). Reading the same message twice changes nothing. Messages that
+            mbox file (--mbox), or the IMAP or POP3 mailbox PAPERPOST_INBOUND_URL (--poll: deletes
+            each message once recorded). Reading the same message twice changes nothing. Messages that
             are none of these are kept in PAPERPOST_INBOUND_KEEP (and flagged in a Maildir or
             the IMAP mailbox).
             --dry-run prints what each message is, as JSON, and changes nothing.
@@ -26,7 +26,7 @@ struct InboundCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("An mbox file to read.", valueName: "file"))
     var mbox: String?
 
-    @Flag(help: "Read the IMAP mailbox PAPERPOST_INBOUND_URL.")
+    @Flag(help: "Read the IMAP or POP3 mailbox PAPERPOST_INBOUND_URL.")
     var poll = false
 
     @Flag(help: "Classify and print JSON; change nothing.")
@@ -92,21 +92,21 @@ struct InboundCommand: AsyncParsableCommand {
     /// it) only after it is recorded.
     func pollMailbox() async throws {
         let settings = try await global.settings()
-        let session: IMAPMailbox.Session
-        do { session = try IMAPMailbox(settings: settings.inbound).open() } catch { throw ValidationError(error.description) }
+        let session: RemoteMailbox.Session
+        do { session = try RemoteMailbox(settings: settings.inbound).open() } catch { throw ValidationError(error.description) }
         let processor = try await makeProcessor()
         var listing = Self.listing
         var deleted = 0
         do {
-            for uid in try await session.run({ session throws(IMAPMailbox.MailboxError) in try session.pending() }) {
-                let bytes = try await session.run { session throws(IMAPMailbox.MailboxError) in try session.fetch(uid: uid) }
+            for uid in try await session.run({ session throws(RemoteMailbox.MailboxError) in try session.pending() }) {
+                let bytes = try await session.run { session throws(RemoteMailbox.MailboxError) in try session.fetch(uid: uid) }
                 let outcome = try await processor.process(bytes)
                 let flagged = outcome.report.kind == .other
-                try await session.run { session throws(IMAPMailbox.MailboxError) in try session.markDone(uid: uid, flagged: flagged) }
+                try await session.run { session throws(RemoteMailbox.MailboxError) in try session.markDone(uid: uid, flagged: flagged) }
                 if !flagged { deleted += 1 }
                 Self.report(outcome, origin: "imap:\(uid)", into: &listing)
             }
-            if deleted > 0 { try await session.run { session throws(IMAPMailbox.MailboxError) in try session.expunge() } }
+            if deleted > 0 { try await session.run { session throws(RemoteMailbox.MailboxError) in try session.expunge() } }
         } catch {
             // What was recorded before the failure is reported; the rest stays in the mailbox.
             Terminal.write(listing.rendered(as: format))
