@@ -20,8 +20,9 @@ struct SubscriberStoreTests {
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
             }
             #expect(tables == [
-                "announcement", "announcement_paper", "bounce", "delivery", "digest", "digest_entry", "digest_reason", "digest_summary",
-                "llm_cache", "llm_call", "paper", "paper_category", "send_lease", "subscriber", "subscriber_category", "subscriber_event",
+                "announcement", "announcement_paper", "bounce_event", "delivery", "digest", "digest_entry", "digest_reason",
+                "digest_summary", "inbound_message", "llm_cache", "llm_call", "paper", "paper_category", "send_lease", "subscriber",
+                "subscriber_category", "subscriber_event",
             ])
             let journal = try await first.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(journal == "wal")
