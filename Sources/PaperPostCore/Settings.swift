@@ -421,6 +421,13 @@ extension Settings {
             }
             return text.hasSuffix("/") ? String(text.dropLast()) : text
         }
+        func tls(_ name: String) throws -> DeliverySettings.TLS? {
+            guard let text = try value(name) else { return nil }
+            guard let mode = DeliverySettings.TLS(rawValue: text.lowercased()) else {
+                throw ConfigurationError("PAPERPOST_\(name): '\(text)' is not one of required, opportunistic, off")
+            }
+            return mode
+        }
         func number(_ name: String, _ limit: SettingLimit) throws -> Double? {
             try value(name).map { try limit.parse($0, name: "PAPERPOST_\(name)") }
         }
@@ -521,12 +528,7 @@ extension Settings {
         }
         settings.delivery.smtpUser = try value("SMTP_USER")
         settings.delivery.smtpPassword = try value("SMTP_PASSWORD", isSecret: true)
-        if let tls = try value("SMTP_TLS") {
-            guard let mode = DeliverySettings.TLS(rawValue: tls.lowercased()) else {
-                throw ConfigurationError("PAPERPOST_SMTP_TLS: '\(tls)' is not one of required, opportunistic, off")
-            }
-            settings.delivery.tls = mode
-        }
+        settings.delivery.tls = try tls("SMTP_TLS") ?? settings.delivery.tls
         settings.delivery.caFile = try value("SMTP_CA_FILE")
         if let bounce = try value("BOUNCE_ADDRESS") {
             do { settings.delivery.bounceAddress = try EmailAddress(bounce) } catch { throw invalid("BOUNCE_ADDRESS", error) }
@@ -551,12 +553,7 @@ extension Settings {
         }
         settings.inbound.user = try value("INBOUND_USER")
         settings.inbound.password = try value("INBOUND_PASSWORD", isSecret: true)
-        if let tls = try value("INBOUND_TLS") {
-            guard let mode = DeliverySettings.TLS(rawValue: tls.lowercased()) else {
-                throw ConfigurationError("PAPERPOST_INBOUND_TLS: '\(tls)' is not one of required, opportunistic, off")
-            }
-            settings.inbound.tls = mode
-        }
+        settings.inbound.tls = try tls("INBOUND_TLS") ?? settings.inbound.tls
         settings.inbound.caFile = try value("INBOUND_CA_FILE")
         settings.delivery.leaseDuration = try seconds("SEND_LEASE", .sendLease) ?? settings.delivery.leaseDuration
         settings.delivery.breakerThreshold = try integer("SMTP_BREAKER", .smtpBreaker) ?? settings.delivery.breakerThreshold
