@@ -8,7 +8,9 @@ DEBIAN_PACKAGES := pkg-config libcurl4-openssl-dev libsqlite3-dev libcmark-gfm-d
 VENV := .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps build release demo test bench clean
+PREFIX ?= /usr/local
+
+.PHONY: deps test-deps bench-deps build release demo test bench clean templates install
 
 ## Install the Debian packages the build needs, only those that are missing.
 deps:
@@ -35,6 +37,17 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+## The templates compiled into the binary, from templates/ (a test fails while they differ).
+templates:
+	python3 scripts/embed-templates.py
+
+## The release binary in $(PREFIX)/bin; it carries its templates, and `paperpost --help` is its
+## manual. contrib/ has systemd units for the daily job and the web app.
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/paperpost" "$(DESTDIR)$(PREFIX)/bin/paperpost"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/paperpost; systemd units: contrib/paperpost.service, paperpost.timer, paperpost-web.service"
 
 ## Run the daily job on the embedded defaults and say where to look: the sample subscribers,
 ## the bundled arXiv snapshot, heuristic curation unless PAPERPOST_LLM_API_KEY is set, and the

@@ -16,18 +16,19 @@ struct Prompts: Sendable {
     var summarize: Task
 
     /// - Throws: ``CurationError/templates(_:)`` naming the file that is missing or broken.
-    init(directory: String) throws(CurationError) {
+    init(directory: String?) throws(CurationError) {
+        let files = TemplateFiles(directory: directory)
         func load(_ task: String) throws(CurationError) -> Task {
             var texts: [String] = []
             var templates: [MustacheTemplate] = []
             for part in ["system", "user"] {
-                let path = URL(fileURLWithPath: directory).appendingPathComponent("prompts/\(task)-\(part).mustache").path
+                let name = "prompts/\(task)-\(part).mustache"
                 do {
-                    let text = try String(contentsOfFile: path, encoding: .utf8)
+                    let text = try files.text(name)
                     texts.append(text)
                     templates.append(try MustacheTemplate(string: text))
                 } catch {
-                    throw .templates("cannot use the prompt template '\(path)': \(error) (set PAPERPOST_TEMPLATES to the templates directory)")
+                    throw .templates("cannot use the prompt template \(files.origin(name)): \(error)")
                 }
             }
             let digest = SHA256.hash(data: Data(texts.joined(separator: "\u{0}").utf8))

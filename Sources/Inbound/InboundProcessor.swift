@@ -20,18 +20,19 @@ public struct InboundProcessor: Sendable {
     let bounces: BounceStore
     let subscribers: SubscriberStore
     let bounceAddress: EmailAddress?
-    let serverSecret: SymmetricKey
+    /// The current secret, then previous ones: what tokens are checked with.
+    let serverSecrets: [SymmetricKey]
     let policy: BouncePolicy
     let keepDirectory: String
 
     public init(
-        settings: Settings, serverSecret: SymmetricKey, bounces: BounceStore, subscribers: SubscriberStore
+        settings: Settings, serverSecrets: [SymmetricKey], bounces: BounceStore, subscribers: SubscriberStore
     ) {
         classifier = InboundClassifier(unsubscribeAddress: settings.mail.unsubscribeMailto?.value)
         self.bounces = bounces
         self.subscribers = subscribers
         bounceAddress = settings.delivery.bounceAddress
-        self.serverSecret = serverSecret
+        self.serverSecrets = serverSecrets
         policy = settings.delivery.bouncePolicy
         keepDirectory = settings.inbound.keepDirectory
     }
@@ -59,7 +60,7 @@ public struct InboundProcessor: Sendable {
     func returnPath(in report: InboundReport) -> ReturnPath? {
         guard let bounceAddress else { return nil }
         for address in report.envelopeRecipients {
-            if let path = ReturnPath.parse(address, base: bounceAddress, key: serverSecret) { return path }
+            if let path = ReturnPath.parse(address, base: bounceAddress, keys: serverSecrets) { return path }
         }
         return nil
     }
@@ -82,7 +83,7 @@ public struct InboundProcessor: Sendable {
         case .unsubscribe:
             guard let text = report.unsubscribeToken, let claims = LinkToken(unverified: text), claims.purpose == .unsubscribe,
                 let identity = try await subscribers.linkIdentity(id: claims.subscriberID),
-                (try? LinkToken.verify(text, purpose: .unsubscribe, serverSecret: serverSecret, subscriberSecret: identity.secret)) != nil
+                (try? LinkToken.verify(text, purpose: .unsubscribe, serverSecrets: serverSecrets, subscriberSecret: identity.secret)) != nil
             else { return [] }
             return [BounceEvent(target: .subscriber(id: claims.subscriberID, day: nil), kind: .unsubscribe, diagnostic: "mailto: unsubscribe request")]
         case .autoReply:

@@ -72,6 +72,22 @@ public struct LinkToken: Sendable, Hashable {
         return claims
     }
 
+    /// ``verify(_:purpose:serverSecret:subscriberSecret:now:)`` with each key in turn (the
+    /// current secret, then `PAPERPOST_SECRET_PREVIOUS`): a link signed before a rotation
+    /// still works.
+    public static func verify(
+        _ token: String, purpose: Purpose, serverSecrets: [SymmetricKey], subscriberSecret: String, now: Date = Date()
+    ) throws(Rejection) -> LinkToken {
+        for key in serverSecrets {
+            do {
+                return try verify(token, purpose: purpose, serverSecret: key, subscriberSecret: subscriberSecret, now: now)
+            } catch .badSignature {
+                continue
+            }
+        }
+        throw .badSignature
+    }
+
     private func message(_ subscriberSecret: String) -> String {
         "paperpost-link-v1|\(purpose.rawValue)|\(subscriberID)|\(expires)|\(subscriberSecret)"
     }

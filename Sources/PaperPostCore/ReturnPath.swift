@@ -43,6 +43,14 @@ public struct ReturnPath: Sendable, Hashable {
 
     private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
 
+    /// The delivery an address names under any of `keys` (the current secret, then previous ones).
+    public static func parse(_ address: String, base: EmailAddress, keys: [SymmetricKey]) -> ReturnPath? {
+        for key in keys {
+            if let path = parse(address, base: base, key: key) { return path }
+        }
+        return nil
+    }
+
     /// The delivery an address names, or `nil` when it is not a return path on `base` or its
     /// MAC does not match (forged, altered, or made with another secret).
     public static func parse(_ address: String, base: EmailAddress, key: SymmetricKey) -> ReturnPath? {

@@ -35,8 +35,10 @@ public struct Settings: Sendable {
     public var httpMaxBytes: Int
     /// The language model used for curation; without an API key curation is heuristic.
     public var llm: LLMSettings
-    /// Where templates live: prompts, the digest and the email (`PAPERPOST_TEMPLATES`).
-    public var templatesDirectory: String
+    /// A directory whose templates replace the built-in ones, file by file (`PAPERPOST_TEMPLATES`).
+    public var templatesDirectory: String?
+    /// The templates in force: the overrides, else the copies compiled into the binary.
+    public var templates: TemplateFiles { TemplateFiles(directory: templatesDirectory) }
     /// How mail is addressed and signed.
     public var mail: MailSettings
     /// How mail leaves: SMTP, or files in an outbox.
@@ -58,7 +60,7 @@ public struct Settings: Sendable {
         arxivDelay: Duration = .seconds(3),
         httpMaxBytes: Int = 64 * 1_048_576,
         llm: LLMSettings = LLMSettings(),
-        templatesDirectory: String = "templates",
+        templatesDirectory: String? = nil,
         mail: MailSettings = MailSettings(),
         delivery: DeliverySettings = DeliverySettings(),
         web: WebSettings = WebSettings()
@@ -220,6 +222,10 @@ public struct MailSettings: Sendable {
     /// Signs the links in every email (`PAPERPOST_SECRET`); when unset, a secret is generated once
     /// into the database's directory.
     public var secret: String?
+    /// Secrets links were signed with before the current one (`PAPERPOST_SECRET_PREVIOUS`,
+    /// separated by commas): still accepted when checking a link or a return path, never used to
+    /// sign, so changing the secret does not break every unsubscribe link already mailed.
+    public var previousSecrets: [String] = []
     /// The shortest `PAPERPOST_SECRET` accepted: 256 bits, as much as HMAC-SHA256 can use.
     public static let minimumSecretBytes = 32
     /// DKIM signing; `nil` when no key is configured (a relay may sign instead).
@@ -470,7 +476,14 @@ extension Settings {
             }
             settings.llm.fallback = chosen
         }
-        settings.templatesDirectory = try value("TEMPLATES") ?? settings.templatesDirectory
+        if let directory = try value("TEMPLATES") {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ConfigurationError(
+                    "PAPERPOST_TEMPLATES: '\(directory)' is not a directory (unset it to use the built-in templates, or point it at a copy of templates/)")
+            }
+            settings.templatesDirectory = directory
+        }
         if let from = try value("MAIL_FROM") {
             do { settings.mail.from = try Mailbox(parsing: from) } catch { throw invalid("MAIL_FROM", error) }
         }
@@ -518,6 +531,15 @@ extension Settings {
                         + "\(MailSettings.minimumSecretBytes) (for example `openssl rand -hex 32`), or leave it unset to use a generated one")
             }
             settings.mail.secret = secret
+        }
+        if let previous = try value("SECRET_PREVIOUS", isSecret: true) {
+            let secrets = previous.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for (index, secret) in secrets.enumerated() where secret.utf8.count < MailSettings.minimumSecretBytes {
+                throw ConfigurationError(
+                    "PAPERPOST_SECRET_PREVIOUS: secret \(index + 1) of \(secrets.count) is only \(secret.utf8.count) bytes long; "
+                        + "each needs at least \(MailSettings.minimumSecretBytes), as PAPERPOST_SECRET did")
+            }
+            settings.mail.previousSecrets = secrets
         }
 
         if let url = try value("SMTP_URL") {

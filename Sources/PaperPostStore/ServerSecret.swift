@@ -8,6 +8,11 @@ import PaperPostCore
 /// the database, readable by its owner only (0600), so that links keep working across restarts
 /// and the CLI and the web server agree without configuration.
 public enum ServerSecret {
+    /// The key that signs, then the previous ones that are still accepted when checking.
+    public static func verificationKeys(_ settings: Settings) throws -> [SymmetricKey] {
+        [try load(settings)] + settings.mail.previousSecrets.map { SymmetricKey(data: Data($0.utf8)) }
+    }
+
     public static func load(_ settings: Settings) throws -> SymmetricKey {
         if let secret = settings.mail.secret {
             return SymmetricKey(data: Data(secret.utf8))

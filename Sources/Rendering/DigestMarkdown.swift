@@ -13,7 +13,7 @@ public struct DigestMarkdown: Sendable {
     let template: MustacheTemplate
 
     /// - Throws: ``RenderingError/template(_:)`` naming the file.
-    public init(templatesDirectory: String) throws(RenderingError) {
+    public init(templatesDirectory: String?) throws(RenderingError) {
         _ = MarkdownContentType.registered
         template = try RenderingError.loading(templatesDirectory, "digest.md.mustache")
     }
@@ -147,12 +147,13 @@ public enum RenderingError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    static func loading(_ directory: String, _ name: String) throws(RenderingError) -> MustacheTemplate {
-        let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+    /// `name` from the override directory (`PAPERPOST_TEMPLATES`) or the built-in copy.
+    static func loading(_ directory: String?, _ name: String) throws(RenderingError) -> MustacheTemplate {
+        let files = TemplateFiles(directory: directory)
         do {
-            return try MustacheTemplate(string: try String(contentsOfFile: path, encoding: .utf8))
+            return try MustacheTemplate(string: try files.text(name))
         } catch {
-            throw .template("cannot use the template '\(path)': \(error) (set PAPERPOST_TEMPLATES to the templates directory)")
+            throw .template("cannot use the template \(files.origin(name)): \(error)")
         }
     }
 }

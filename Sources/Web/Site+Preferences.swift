@@ -118,8 +118,8 @@ extension Site {
         }
         let token = Self.token(request)
         guard let claims = LinkToken(unverified: token), claims.purpose == .unsubscribe,
-            let subscriber = try await subscribers.unsubscribe(id: claims.subscriberID, source: .link, authorized: { [secret] identity in
-                (try? LinkToken.verify(token, purpose: .unsubscribe, serverSecret: secret, subscriberSecret: identity.secret)) != nil
+            let subscriber = try await subscribers.unsubscribe(id: claims.subscriberID, source: .link, authorized: { [keys = verificationKeys] identity in
+                (try? LinkToken.verify(token, purpose: .unsubscribe, serverSecrets: keys, subscriberSecret: identity.secret)) != nil
             })
         else { return invalidLink(language) }
         language = Self.language(request, reader: subscriber.language)

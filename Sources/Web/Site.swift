@@ -16,6 +16,8 @@ struct Site: Sendable {
     let subscribers: SubscriberStore
     let curation: CurationStore
     let secret: SymmetricKey
+    /// `secret`, then `PAPERPOST_SECRET_PREVIOUS`: what links are checked with.
+    let verificationKeys: [SymmetricKey]
     let templates: MustacheLibrary
     let markdown: DigestMarkdown
     let notices: NoticeComposer
@@ -33,12 +35,17 @@ struct Site: Sendable {
         subscribers = SubscriberStore(database: database, settings: settings)
         curation = CurationStore(database: database)
         secret = try ServerSecret.load(settings)
-        let directory = URL(fileURLWithPath: settings.templatesDirectory).appendingPathComponent("web").path
-        do {
-            templates = try await MustacheLibrary(directory: directory)
-        } catch {
-            throw RenderingError.template("cannot use the page templates in '\(directory)': \(error)")
+        verificationKeys = try ServerSecret.verificationKeys(settings)
+        var library = MustacheLibrary()
+        let files = settings.templates
+        for name in files.names(in: "web") {
+            do {
+                try library.register(try files.text(name), named: String(name.dropFirst("web/".count).dropLast(".mustache".count)))
+            } catch {
+                throw RenderingError.template("cannot use the page template \(files.origin(name)): \(error)")
+            }
         }
+        templates = library
         markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
         notices = try NoticeComposer(settings: settings)
         signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
@@ -61,7 +68,7 @@ struct Site: Sendable {
             let identity = try await subscribers.linkIdentity(id: claims.subscriberID)
         else { return .failure(.invalid) }
         do {
-            _ = try LinkToken.verify(token, purpose: purpose, serverSecret: secret, subscriberSecret: identity.secret)
+            _ = try LinkToken.verify(token, purpose: purpose, serverSecrets: verificationKeys, subscriberSecret: identity.secret)
         } catch .expired {
             return .failure(.expired)
         } catch {

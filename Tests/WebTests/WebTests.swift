@@ -90,6 +90,29 @@ struct WebTests {
         }
     }
 
+    @Test("after the secret is rotated, links signed with the old one work with PAPERPOST_SECRET_PREVIOUS and fail without it")
+    func rotatedSecret() async throws {
+        let rotated = "a-new-secret-of-well-over-thirty-two-bytes"
+        try await withWebApp(configure: { $0.mail.secret = rotated }) { world, client in
+            // `world.token` signs with the old secret, "web-secret", as the mailed links were.
+            let old = try await world.token(.unsubscribe)
+            try await client.execute(uri: "/unsubscribe?token=\(old)", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+        try await withWebApp(configure: { $0.mail.secret = rotated; $0.mail.previousSecrets = ["web-secret"] }) { world, client in
+            let old = try await world.token(.unsubscribe)
+            try await client.execute(uri: "/unsubscribe?token=\(old)", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<form method=\"post\""))
+            }
+            try await client.execute(uri: "/unsubscribe?token=\(old)", method: .post, headers: Self.form, body: Self.oneClick) { response in
+                #expect(response.status == .ok)
+            }
+            #expect(try await world.store.get(try EmailAddress("li.wei@example.com")).status == .unsubscribed)
+        }
+    }
+
     @Test("the unsubscribe link in a real email works end to end")
     func linkFromEmail() async throws {
         try await withWebApp { world, client in

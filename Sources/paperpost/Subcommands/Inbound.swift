@@ -118,7 +118,7 @@ struct InboundCommand: AsyncParsableCommand {
     func makeProcessor() async throws -> InboundProcessor {
         let (database, settings) = try await global.database()
         return InboundProcessor(
-            settings: settings, serverSecret: try ServerSecret.load(settings), bounces: BounceStore(database: database),
+            settings: settings, serverSecrets: try ServerSecret.verificationKeys(settings), bounces: BounceStore(database: database),
             subscribers: SubscriberStore(database: database, settings: settings))
     }
 

@@ -77,7 +77,9 @@ struct SendingOptions: ParsableArguments {
         try SettingLimit.sendRate.validate(rate, flag: "--rate")
     }
 
-    func transport(_ settings: inout Settings) throws -> any MailTransport {
+    /// - Parameter refusingUnsafe: whether a failing `paperpost check` stops an SMTP transport
+    ///   (`send` and `daily`; `serve` mails only the confirmations people ask for).
+    func transport(_ settings: inout Settings, refusingUnsafe: Bool = true) throws -> any MailTransport {
         settings.delivery.connections = connections ?? settings.delivery.connections
         settings.delivery.rate = rate ?? settings.delivery.rate
         if insecure { settings.delivery.tls = .off }
@@ -85,7 +87,7 @@ struct SendingOptions: ParsableArguments {
         case .outbox:
             return OutboxTransport(directory: settings.delivery.outboxDirectory)
         case .smtp:
-            try Self.refuseUnsafe(settings, force: forceUnsafe)
+            if refusingUnsafe { try Self.refuseUnsafe(settings, force: forceUnsafe) }
             do {
                 return try SMTPTransport(settings: settings.delivery, heloName: URL(string: settings.baseURL)?.host)
             } catch let error as TransportError {

@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var (database, settings) = try await global.database()
-        let transport = try sending.transport(&settings)
+        let transport = try sending.transport(&settings, refusingUnsafe: false)
         let app = try await buildApplication(settings: settings, database: database, transport: transport, host: host, port: port)
         try await app.runService()
     }
