@@ -156,7 +156,8 @@ extension ArxivCategory {
         ArxivCategory(code: "stat.AP", englishName: "Applications", chineseName: "统计应用"),
         ArxivCategory(code: "stat.CO", englishName: "Computation", chineseName: "统计计算"),
         ArxivCategory(code: "stat.ME", englishName: "Methodology", chineseName: "统计方法论"),
-        ArxivCategory(code: "stat.ML", englishName: "Machine Learning", chineseName: "统计机器学习"),
+        // arXiv calls both cs.LG and stat.ML "Machine Learning"; a reader choosing between them needs more.
+        ArxivCategory(code: "stat.ML", englishName: "Machine Learning (Statistics)", chineseName: "统计机器学习"),
         ArxivCategory(code: "stat.OT", englishName: "Other Statistics", chineseName: "其他统计学"),
         ArxivCategory(code: "stat.TH", englishName: "Statistics Theory", chineseName: "统计理论"),
     ]

@@ -68,15 +68,23 @@ public struct SubscriberEvent: Sendable, Hashable {
 }
 
 extension Subscriber {
-    /// A display name as people may give it: trimmed, at most 100 characters, no line breaks
-    /// or control characters (it goes into mail headers). Empty means no name.
+    /// A display name as people may give it: trimmed, runs of whitespace (line breaks included:
+    /// a spreadsheet cell may hold one) folded to one space, at most 100 characters, no other
+    /// control characters and no bidirectional overrides (it goes into mail headers and pages).
+    /// Empty means no name.
     ///
     /// - Throws: ``InputError/invalidValue(field:value:reason:)`` for the field `name`.
     public static func validName(_ text: String) throws(InputError) -> String? {
-        let name = text.trimmingSpaces()
+        let folded = text.unicodeScalars.split(omittingEmptySubsequences: true) {
+            $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{A0}"
+        }.map { String(String.UnicodeScalarView($0)) }.joined(separator: " ")
+        let name = folded.trimmingSpaces()
         guard !name.isEmpty else { return nil }
-        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
-            throw .invalidValue(field: "name", value: text, reason: "contains a line break or control character")
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalidValue(field: "name", value: text, reason: "contains a control character")
+        }
+        if name.unicodeScalars.contains(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            throw .invalidValue(field: "name", value: text, reason: "contains a bidirectional override (it could reverse how the text around it reads)")
         }
         guard name.count <= 100 else {
             throw .invalidValue(field: "name", value: text, reason: "longer than 100 characters")

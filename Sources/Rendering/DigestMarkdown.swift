@@ -61,7 +61,7 @@ public struct DigestMarkdown: Sendable {
         context["must_read"] = mustRead.enumerated().map { index, entry in
             var item: [String: Any] = [
                 "rank": index + 1,
-                "title": entry.paper.title.linkInert,
+                "title": entry.paper.title.decodingTeXMath.linkInert,
                 "tag": tag(entry.paper.primaryCategory, language),
                 "url": entry.paper.absURL,
                 "authors": authors(entry.paper.authors, labels).linkInert,
@@ -69,11 +69,11 @@ public struct DigestMarkdown: Sendable {
             if let summary = entry.summaries[language] {
                 var fields: [[String: String]] = []
                 func add(_ field: Summary.Field, _ label: String, _ text: String) {
-                    var shown = ["label": label, "text": text.linkInert]
+                    var shown = ["label": label, "text": text.decodingTeXMath.linkInert]
                     if summary.isOriginal(field) { shown["original"] = labels.original }
                     fields.append(shown)
                 }
-                if let label = labels.fields.title, summary.title != entry.paper.title {
+                if let label = labels.fields.title, summary.title.decodingTeXMath != entry.paper.title.decodingTeXMath {
                     add(.title, label, summary.title)
                 }
                 add(.background, labels.fields.background, summary.background)
@@ -82,18 +82,18 @@ public struct DigestMarkdown: Sendable {
                 add(.results, labels.fields.results, summary.results)
                 item["fields"] = fields
             } else if let reason = entry.reasons[language] {
-                item["fields"] = [["label": labels.reason, "text": reason.linkInert]]
+                item["fields"] = [["label": labels.reason, "text": reason.decodingTeXMath.linkInert]]
             }
             return item
         }
         context["more"] = more.enumerated().map { index, entry in
             [
                 "rank": mustRead.count + index + 1,
-                "title": entry.paper.title.linkInert,
-                "short_title": shortened(entry.paper.title).linkInert,
+                "title": entry.paper.title.decodingTeXMath.linkInert,
+                "short_title": shortened(entry.paper.title.decodingTeXMath).linkInert,
                 "tag": tag(entry.paper.primaryCategory, language),
                 "url": entry.paper.absURL,
-                "reason": (entry.reasons[language] ?? "").linkInert,
+                "reason": (entry.reasons[language] ?? "").decodingTeXMath.linkInert,
             ] as [String: Any]
         }
         context["has_must_read"] = !mustRead.isEmpty

@@ -187,13 +187,13 @@ public struct EmailComposer: Sendable {
     ) -> Edition {
         let labels = DigestLabels.for(key.language)
         let categoryNames = key.categories.map { DigestMarkdown.tag($0, key.language) }.joined(separator: ", ")
-        let first = edition.mustRead[0].paper.title
+        let first = edition.mustRead[0].paper.title.decodingTeXMath
         let picked = edition.mustRead.count + edition.more.count
         let date = "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])"
         let subject =
             switch key.language {
             case .zh: "ArXiv AI 日报 \(date)｜\(picked) 篇精选：\(DigestMarkdown.shortened(first, limit: 40))"
-            case .en: "ArXiv AI Daily \(date) | \(picked) picks: \(DigestMarkdown.shortened(first, limit: 40))"
+            case .en: "ArXiv AI Daily \(date) | \(picked) \(picked == 1 ? "pick" : "picks"): \(DigestMarkdown.shortened(first, limit: 40))"
             }
         var context: [String: Any] = [
             "lang": key.language == .zh ? "zh-CN" : "en",
