@@ -1,4 +1,5 @@
 import Foundation
+import PaperPostCore
 
 /// The per-recipient fields of an RFC 3464 `message/delivery-status` part.
 enum DeliveryStatusReport {
@@ -98,6 +99,6 @@ enum DeliveryStatusReport {
     static func strippingType(_ diagnostic: String) -> String {
         guard let semicolon = diagnostic.firstIndex(of: ";"), diagnostic.distance(from: diagnostic.startIndex, to: semicolon) < 12
         else { return diagnostic }
-        return diagnostic[diagnostic.index(after: semicolon)...].trimmingSpaces
+        return diagnostic[diagnostic.index(after: semicolon)...].trimmingSpaces()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PaperPostCore
 
 /// Bounces written as prose (qmail, Exim, Exchange, the providers): each failed recipient's
 /// address on a line of its own (or leading one), followed by the lines that explain it.
@@ -95,10 +96,10 @@ enum FreeTextBounce {
         for (phrase, command) in commandPhrases where folded.contains(phrase) { return command }
         var last: String?
         for line in text.lowercased().split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingSpaces
+            let trimmed = line.trimmingSpaces()
             if trimmed.hasPrefix(">>>") {
-                last = String(trimmed.dropFirst(3).trimmingSpaces.prefix { $0.isLetter }).uppercased()
-            } else if trimmed.hasPrefix("<<<"), let first = trimmed.dropFirst(3).trimmingSpaces.first,
+                last = String(trimmed.dropFirst(3).trimmingSpaces().prefix { $0.isLetter }).uppercased()
+            } else if trimmed.hasPrefix("<<<"), let first = trimmed.dropFirst(3).trimmingSpaces().first,
                 first == "4" || first == "5"
             {
                 return last.map { "transcript " + $0 }
@@ -118,7 +119,7 @@ enum FreeTextBounce {
     /// (`<a@b>:`, `  a@b`, `a@b on <date>`, `Recipient: a@b`, `a@b [User unknown]`).
     static func recipientLine(_ line: String) -> String? {
         guard line.utf8.contains(0x40), line.utf8.count < 400 else { return nil }
-        let trimmed = line.trimmingSpaces
+        let trimmed = line.trimmingSpaces()
         let addresses = TextScanning.addresses(in: trimmed)
         guard addresses.count == 1, let address = addresses.first else { return nil }
         let lowered = trimmed.lowercased()
@@ -146,7 +147,7 @@ enum FreeTextBounce {
 
     /// Sendmail's summary lines: "550 <a@b>... User unknown".
     static func isSummaryLine(_ line: String, address: String) -> Bool {
-        let trimmed = line.trimmingSpaces.lowercased()
+        let trimmed = line.trimmingSpaces().lowercased()
         guard let code = TextScanning.replyCode(in: trimmed) else { return false }
         return trimmed.hasPrefix(code + " <" + address + ">...")
     }
@@ -167,7 +168,7 @@ enum FreeTextBounce {
     }
 
     static func clean(_ text: String) -> String {
-        let collapsed = text.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+        let collapsed = text.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             .joined(separator: " ")
         return collapsed.count > 400 ? String(collapsed.prefix(400)) + "…" : collapsed
     }

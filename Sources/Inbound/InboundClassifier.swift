@@ -1,4 +1,5 @@
 import Foundation
+import PaperPostCore
 
 /// Decides what an inbound message is: a complaint (ARF, RFC 5965), a delivery status
 /// notification (RFC 3464), a provider's JSON notification, an MTA's own bounce wording, an
@@ -27,7 +28,7 @@ public struct InboundClassifier: Sendable {
         )
         let entities = message.allEntities
         let original = Self.originalMessage(in: message)
-        report.originalMessageID = original?.header("message-id")?.trimmingSpaces
+        report.originalMessageID = original?.header("message-id")?.trimmingSpaces()
 
         if let feedback = entities.first(where: { $0.contentType.full == "message/feedback-report" }) {
             return complaint(report, feedback: Self.fields(feedback.text), original: original)
@@ -138,7 +139,7 @@ public struct InboundClassifier: Sendable {
     // MARK: - Unsubscribe requests and auto-replies
 
     private func unsubscribeRequest(_ message: MIMEEntity) -> String? {
-        let subject = (message.header("subject") ?? "").trimmingSpaces
+        let subject = (message.header("subject") ?? "").trimmingSpaces()
         let toUs = unsubscribeAddress.map { address in
             Self.envelopeRecipients(of: message).contains { $0 == address || Self.isPlusExtension($0, of: address) }
         } ?? false
@@ -173,7 +174,7 @@ public struct InboundClassifier: Sendable {
     static func looksLikeBounce(_ message: MIMEEntity) -> Bool {
         if saysItIsABounce(message) { return true }
         // Auto-replies are sent with a null return path too (RFC 3834), so this alone is weaker.
-        return message.header("return-path")?.trimmingSpaces == "<>"
+        return message.header("return-path")?.trimmingSpaces() == "<>"
     }
 
     /// A bounce by its sender or its subject.
@@ -231,7 +232,7 @@ public struct InboundClassifier: Sendable {
             text = message.text
         } else {
             let candidates = message.parts.flatMap { part in part.contentType.type == "multipart" ? part.parts : [part] }
-            let plain = candidates.first { $0.contentType.full == "text/plain" && !$0.text.trimmingSpaces.isEmpty }
+            let plain = candidates.first { $0.contentType.full == "text/plain" && !$0.text.trimmingSpaces().isEmpty }
             let html = candidates.first { $0.contentType.full == "text/html" }
             text = plain?.text ?? html.map { HTMLText.strip($0.text) } ?? message.text
         }

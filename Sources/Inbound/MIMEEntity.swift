@@ -1,4 +1,5 @@
 import Foundation
+import PaperPostCore
 
 /// One MIME entity as a bounce parser needs it: unfolded headers, the decoded body text, and
 /// the nested entities of a multipart or an attached message.
@@ -167,7 +168,7 @@ public struct ContentType: Sendable {
 
     public init(_ text: String) {
         let pieces = HeaderParameters.split(text)
-        let media = (pieces.first ?? "").lowercased().trimmingSpaces
+        let media = (pieces.first ?? "").lowercased().trimmingSpaces()
         let slash = media.firstIndex(of: "/")
         type = slash.map { String(media[..<$0]) } ?? media
         subtype = slash.map { String(media[media.index(after: $0)...]) } ?? ""
@@ -201,8 +202,8 @@ enum HeaderParameters {
         var result: [String: String] = [:]
         for piece in pieces {
             guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingSpaces.lowercased()
-            var value = piece[piece.index(after: equals)...].trimmingSpaces
+            let name = piece[..<equals].trimmingSpaces().lowercased()
+            var value = piece[piece.index(after: equals)...].trimmingSpaces()
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
                 value = String(value.dropFirst().dropLast())
                 if value.contains("\\") { value = value.replacingOccurrences(of: "\\\"", with: "\"") }

@@ -1,10 +1,11 @@
 import Foundation
+import PaperPostCore
 
 /// Content-Transfer-Encoding: base64 and quoted-printable undone leniently (bad characters
 /// skipped), anything else passed through.
 enum TransferEncoding {
     static func decode(_ bytes: ArraySlice<UInt8>, encoding: String?) -> [UInt8] {
-        switch encoding?.lowercased().trimmingSpaces {
+        switch encoding?.lowercased().trimmingSpaces() {
         case "base64": base64(bytes)
         case "quoted-printable": quotedPrintable(bytes, underscoreIsSpace: false)
         default: Array(bytes)

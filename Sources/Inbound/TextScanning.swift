@@ -1,11 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Text with ASCII letters lower-cased, as bytes: phrase lookups over every inbound message
-/// are byte searches (memchr and memcmp), not Unicode-aware string comparisons, which were three
+/// are byte searches, not Unicode-aware string comparisons, which were three
 /// quarters of the classifier's time.
 struct FoldedText {
     let bytes: [UInt8]
@@ -25,30 +19,16 @@ struct FoldedText {
     func offset(of phrase: Phrase) -> Int? {
         let needle = phrase.bytes
         guard let first = needle.first, needle.count <= bytes.count else { return nil }
-        return bytes.withUnsafeBufferPointer { haystack in
-            needle.withUnsafeBufferPointer { needle in
-                let last = haystack.count - needle.count
-                var index = 0
-                while index <= last {
-                    // memchr finds the next candidate first byte at memory speed.
-                    guard let found = memchr(haystack.baseAddress! + index, Int32(first), last - index + 1) else { return nil }
-                    index = haystack.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                    if memcmp(haystack.baseAddress! + index, needle.baseAddress!, needle.count) == 0 { return index }
-                    index += 1
-                }
-                return nil
-            }
+        let last = bytes.count - needle.count
+        var index = 0
+        while index <= last {
+            guard let found = bytes[index...last].firstIndex(of: first) else { return nil }
+            var length = 1
+            while length < needle.count, bytes[found + length] == needle[length] { length += 1 }
+            if length == needle.count { return found }
+            index = found + 1
         }
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces, tabs and line breaks: Foundation's
-    /// `trimmingCharacters` goes through NSString, which showed in the classifier's profile.
-    var trimmingSpaces: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0.isNewline }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
+        return nil
     }
 }
 

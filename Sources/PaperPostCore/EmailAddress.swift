@@ -80,7 +80,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and line breaks.
     public func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0.isNewline }
         guard let first = firstIndex(where: { !isSpace($0) }),
             let last = lastIndex(where: { !isSpace($0) })
         else { return "" }
