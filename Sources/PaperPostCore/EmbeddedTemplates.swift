@@ -95,6 +95,8 @@ enum EmbeddedTemplates {
 <tr>
 <td style="padding:16px 20px;border-top:1px solid #d0d7de;font-family:-apple-system,'Segoe UI',Roboto,Arial,'PingFang SC','Microsoft YaHei',sans-serif;font-size:13px;line-height:1.6;color:#57606a;">
 <p style="margin:0 0 8px;">{{subscribed_to}} {{categories}}</p>
+{{#sender}}<p style="margin:0 0 8px;">{{sender}}</p>
+{{/sender}}
 <p style="margin:0;"><a href="{{archive_url}}" style="color:#0969da;">{{archive_label}}</a> · <a href="{{{preferences_url}}}" style="color:#0969da;">{{preferences_label}}</a> · <a href="{{{unsubscribe_url}}}" style="color:#0969da;">{{unsubscribe_label}}</a></p>
 </td>
 </tr>
@@ -113,7 +115,10 @@ enum EmbeddedTemplates {
 {{{body}}}
 
 -- 
-{{subscribed_to}} {{categories}}
+{{subscribed_line}}
+{{#sender}}
+{{sender}}
+{{/sender}}
 {{archive_label}}:
 {{archive_url}}
 {{preferences_label}}:

@@ -217,6 +217,11 @@ public struct MailSettings: Sendable {
     public var from: Mailbox
     /// `mailto:` address for the List-Unsubscribe header (`PAPERPOST_UNSUBSCRIBE_MAILTO`), if any.
     public var unsubscribeMailto: EmailAddress?
+    /// Who sends the newsletter and where, shown in every email's footer
+    /// (`PAPERPOST_POSTAL_ADDRESS`): readers and mailbox providers expect it of bulk mail.
+    public var postalAddress: String?
+    /// Where replies go (`PAPERPOST_REPLY_TO`), when not to the From address.
+    public var replyTo: EmailAddress?
     /// The List-Id (`PAPERPOST_LIST_ID`); by default derived from the base URL's host.
     public var listID: String?
     /// Signs the links in every email (`PAPERPOST_SECRET`); when unset, a secret is generated once
@@ -486,6 +491,10 @@ extension Settings {
         }
         if let from = try value("MAIL_FROM") {
             do { settings.mail.from = try Mailbox(parsing: from) } catch { throw invalid("MAIL_FROM", error) }
+        }
+        settings.mail.postalAddress = try value("POSTAL_ADDRESS")
+        if let replyTo = try value("REPLY_TO") {
+            do { settings.mail.replyTo = try EmailAddress(replyTo) } catch { throw invalid("REPLY_TO", error) }
         }
         if let mailto = try value("UNSUBSCRIBE_MAILTO") {
             do { settings.mail.unsubscribeMailto = try EmailAddress(mailto) } catch { throw invalid("UNSUBSCRIBE_MAILTO", error) }

@@ -34,6 +34,12 @@ public enum Preflight {
         var items: [PreflightItem] = []
         items.append(baseURL(settings.baseURL))
         items.append(fromDomain(settings.mail.from.address))
+        items.append(
+            settings.mail.postalAddress == nil
+                ? PreflightItem(
+                    "postal_address", .warn,
+                    "no PAPERPOST_POSTAL_ADDRESS: bulk mail is expected to say who sends it and from where (CAN-SPAM asks for a postal address); it goes in every footer")
+                : PreflightItem("postal_address", .ok, settings.mail.postalAddress!))
         items += dkim(settings)
         items.append(relay(settings.delivery))
         items += bounces(settings)

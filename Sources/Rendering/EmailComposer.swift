@@ -54,6 +54,8 @@ public struct EmailComposer: Sendable {
     let fromHeader: String
     /// The List-Id header value, the same for every message.
     let listIDHeader: String
+    /// `Reply-To: …` when `PAPERPOST_REPLY_TO` is set, else nothing.
+    let replyToHeader: [String]
 
     /// Prepares the editions these recipients need.
     ///
@@ -85,6 +87,7 @@ public struct EmailComposer: Sendable {
         self.day = digest.day
         self.fromHeader = MIMEEncoding.mailbox(name: settings.mail.from.displayName, address: settings.mail.from.address.value)
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
+        self.replyToHeader = settings.mail.replyTo.map { ["Reply-To: \($0.value)"] } ?? []
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
     }
 
@@ -116,6 +119,7 @@ public struct EmailComposer: Sendable {
             "Subject: \(edition.subject)",
             "Date: \(date.header)",
             "Message-ID: \(messageID)",
+        ] + replyToHeader + [
             "MIME-Version: 1.0",
             "List-Id: \(listIDHeader)",
             "List-Unsubscribe:\r\n \(unsubscribeHeader)",
@@ -188,6 +192,10 @@ public struct EmailComposer: Sendable {
         let labels = DigestLabels.for(key.language)
         let categoryNames = key.categories.map { DigestMarkdown.tag($0, key.language) }.joined(separator: ", ")
         let first = edition.mustRead[0].paper.title.decodingTeXMath
+        // The preview line mail programs show under the subject: what is inside, not the
+        // subject again.
+        let preheader = edition.mustRead.prefix(2).map { DigestMarkdown.shortened($0.paper.title.decodingTeXMath, limit: 60) }
+            .joined(separator: " · ")
         let picked = edition.mustRead.count + edition.more.count
         let date = "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])"
         let subject =
@@ -198,13 +206,16 @@ public struct EmailComposer: Sendable {
         var context: [String: Any] = [
             "lang": key.language == .zh ? "zh-CN" : "en",
             "title": labels.title,
-            "preheader": "\(labels.mustRead): \(first.linkInert)",
+            "preheader": "\(labels.mustRead): \(preheader.linkInert)",
             "greeting": SlotMarker.marker(.greeting),
             "unsubscribe_url": SlotMarker.marker(.unsubscribeURL),
             "preferences_url": SlotMarker.marker(.preferencesURL),
             "archive_url": "\(settings.baseURL)/archive/\(digest.day)",
             "subscribed_to": labels.subscribedTo,
             "categories": categoryNames,
+            // The text part's footer wraps at 78 columns like its body.
+            "subscribed_line": "\(labels.subscribedTo) \(categoryNames)".wrapped(toColumns: 78),
+            "sender": settings.mail.postalAddress.map { "\(settings.mail.from.displayName ?? labels.brand) · \($0)" } ?? "",
             "archive_label": labels.archive,
             "preferences_label": labels.preferences,
             "unsubscribe_label": labels.unsubscribe,

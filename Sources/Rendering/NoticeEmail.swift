@@ -35,6 +35,7 @@ public struct NoticeComposer: Sendable {
     let text: MustacheTemplate
     let fromHeader: String
     let domain: String
+    let replyToHeader: [String]
 
     /// - Throws: ``RenderingError`` when a template is missing or broken.
     public init(settings: Settings) throws(RenderingError) {
@@ -42,6 +43,7 @@ public struct NoticeComposer: Sendable {
         text = try RenderingError.loading(settings.templatesDirectory, "notice.txt.mustache")
         fromHeader = MIMEEncoding.mailbox(name: settings.mail.from.displayName, address: settings.mail.from.address.value)
         domain = String(settings.mail.from.address.domain)
+        replyToHeader = settings.mail.replyTo.map { ["Reply-To: \($0.value)"] } ?? []
     }
 
     /// The whole message, CRLF line ends; it is marked `Auto-Submitted: auto-generated` so that
@@ -53,7 +55,11 @@ public struct NoticeComposer: Sendable {
             "footer": notice.footer,
         ]
         let htmlBody = html.render(context)
-        let textBody = text.render(context)
+        // The text part wraps at 78 columns, as the digest's does; the link stays whole.
+        var textContext = context
+        textContext["paragraphs"] = notice.paragraphs.map { $0.wrapped(toColumns: 78) }
+        textContext["footer"] = notice.footer.wrapped(toColumns: 78)
+        let textBody = text.render(textContext)
         let messageID = "<notice.\(EmailComposer.randomHex(12))@\(domain)>"
         let boundary = "=_notice_" + EmailComposer.randomHex(12)
         var bytes: [UInt8] = []
@@ -63,6 +69,7 @@ public struct NoticeComposer: Sendable {
             "Subject: \(MIMEEncoding.headerText(notice.subject))",
             "Date: \(date.header)",
             "Message-ID: \(messageID)",
+        ] + replyToHeader + [
             "MIME-Version: 1.0",
             "Auto-Submitted: auto-generated",
             "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"",

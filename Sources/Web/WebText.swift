@@ -117,7 +117,7 @@ struct WebText: Sendable {
         confirmationNotice: { url, days in
             Notice(
                 language: .zh, subject: "请确认订阅 ArXiv AI 日报", heading: "请确认你的订阅",
-                paragraphs: ["有人（希望是你）用这个邮箱订阅了 ArXiv AI 日报。点击下面的按钮，在打开的页面上确认即可。", "链接 \(days) 天内有效。"],
+                paragraphs: ["有人（希望是你）用这个邮箱订阅了 ArXiv AI 日报。打开下面的链接，在打开的页面上确认即可。", "链接 \(days) 天内有效。"],
                 actionLabel: "确认订阅", actionURL: url, footer: "如果不是你本人操作，忽略这封邮件即可：不确认就不会收到任何日报。")
         },
         alreadySubscribedNotice: { url in
@@ -180,7 +180,7 @@ struct WebText: Sendable {
             Notice(
                 language: .en, subject: "Please confirm your subscription to the ArXiv AI Daily", heading: "Confirm your subscription",
                 paragraphs: [
-                    "Someone (we hope you) subscribed this address to the ArXiv AI Daily. Click the button and confirm on the page that opens.",
+                    "Someone (we hope you) subscribed this address to the ArXiv AI Daily. Open the link below and confirm on the page that opens.",
                     "The link works for \(days) days.",
                 ],
                 actionLabel: "Confirm my subscription", actionURL: url,

@@ -94,6 +94,36 @@ struct EmailComposerTests {
         #expect(message.lines_over_78 <= 2, "only the folded List-Unsubscribe URLs may pass 78 columns")
     }
 
+    @Test("the footer says who sends it and from where, replies go to Reply-To, the preheader names the must-reads, and the text footer wraps at 78")
+    func footerAndPreheader() throws {
+        var settings = Self.settings
+        settings.mail.postalAddress = "PaperPost Lab, 1 Example Road, 100000 Beijing"
+        settings.mail.replyTo = try EmailAddress("editor@example.org")
+        let many = Recipient(
+            subscriberID: 10, email: "many@example.org", name: nil, language: .en,
+            categories: ["cs.AI", "cs.CL", "cs.LG", "stat.ML", "cs.CV"], linkSecret: "many-secret")
+        let digest = Self.digest()
+        let composer = try EmailComposer(digest: digest, recipients: [many], settings: settings, serverSecret: Self.secret)
+        var buffer: [UInt8] = []
+        _ = try #require(composer.compose(for: many, date: MessageDate(Date(timeIntervalSince1970: 1_771_660_800)), into: &buffer))
+        let message = try InspectedMessage.inspect(buffer)
+        #expect(message.defects.isEmpty)
+        #expect(message.headers["Reply-To"] == "editor@example.org")
+        let text = message.parts[0].text
+        #expect(text.contains("PaperPost 日报 · PaperPost Lab, 1 Example Road, 100000 Beijing"))
+        #expect(text.contains("Machine Learning (Statistics)"))
+        let footer = text.components(separatedBy: "\n-- \n").last ?? ""
+        #expect(footer.split(separator: "\n").allSatisfy { $0.count <= 78 || !$0.contains(" ") }, "\(footer)")
+        let html = message.parts[1].text
+        #expect(html.contains("PaperPost Lab, 1 Example Road"))
+        let (mustRead, _) = digest.edition(for: many.categories)
+        let hidden = try #require(html.range(of: "display:none;max-height:0;overflow:hidden;\">").map { html[$0.upperBound...] })
+        let preheader = hidden.prefix { $0 != "<" }
+        for entry in mustRead.prefix(2) {
+            #expect(preheader.contains(String(entry.paper.title.prefix(20))), "\(preheader)")
+        }
+    }
+
     @Test("each reader's email holds only their categories; a reader with none of today's papers gets none")
     func onlyTheirCategories() throws {
         let (composer, email) = try compose(Self.ada)
