@@ -4,6 +4,10 @@ import PaperPostCore
 struct DigestLabels {
     var title: String
     var scannedPicked: String
+    /// In a reader's own edition, where the first number is the day's and the second theirs.
+    var scannedPickedForYou: String
+    /// Before the reader's category that brought in a paper filed elsewhere (`cs.SE · via cs.AI`).
+    var via: String
     var mustRead: String
     var alsoWorth: String
     var paper: String
@@ -37,7 +41,7 @@ struct DigestLabels {
         switch language {
         case .zh:
             DigestLabels(
-                title: "🧪 ArXiv AI 日报", scannedPicked: "扫描/精选", mustRead: "今日必读", alsoWorth: "同样值得关注",
+                title: "🧪 ArXiv AI 日报", scannedPicked: "扫描/精选", scannedPickedForYou: "今日扫描/为你精选", via: "来自", mustRead: "今日必读", alsoWorth: "同样值得关注",
                 paper: "论文", reason: "推荐理由",
                 fields: ("中文标题", "背景与痛点", "核心创新", "技术细节", "实验结果"), etAl: " 等",
                 weekdays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"], brand: "🧪 ArXiv Daily Digest", scanned: "扫描",
@@ -49,7 +53,8 @@ struct DigestLabels {
                 archive: "在网页上阅读本期", noPapers: "今天你订阅的类别没有新论文。")
         case .en:
             DigestLabels(
-                title: "🧪 ArXiv AI Daily", scannedPicked: "Scanned/picked", mustRead: "Must read", alsoWorth: "Also worth a look",
+                title: "🧪 ArXiv AI Daily", scannedPicked: "Scanned/picked", scannedPickedForYou: "Scanned today/picked for you", via: "via",
+                mustRead: "Must read", alsoWorth: "Also worth a look",
                 paper: "Paper", reason: "Why read it",
                 fields: (nil, "Background", "Core idea", "Technical details", "Results"), etAl: " et al.",
                 weekdays: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], brand: "🧪 ArXiv Daily Digest", scanned: "scanned",

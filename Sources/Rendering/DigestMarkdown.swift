@@ -34,7 +34,7 @@ public struct DigestMarkdown: Sendable {
         var context: [String: Any] = [
             "title": labels.title,
             "date": "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])",
-            "scanned_picked": labels.scannedPicked,
+            "scanned_picked": categories == nil ? labels.scannedPicked : labels.scannedPickedForYou,
             "scanned": digest.scanned,
             "picked": mustRead.count + more.count,
             "tokens": digest.usage.totalTokens.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))),
@@ -62,7 +62,7 @@ public struct DigestMarkdown: Sendable {
             var item: [String: Any] = [
                 "rank": index + 1,
                 "title": entry.paper.title.decodingTeXMath.linkInert,
-                "tag": tag(entry.paper.primaryCategory, language),
+                "tag": tag(entry.paper, language, reader: categories, labels),
                 "url": entry.paper.absURL,
                 "authors": authors(entry.paper.authors, labels).linkInert,
             ]
@@ -91,7 +91,7 @@ public struct DigestMarkdown: Sendable {
                 "rank": mustRead.count + index + 1,
                 "title": entry.paper.title.decodingTeXMath.linkInert,
                 "short_title": shortened(entry.paper.title.decodingTeXMath).linkInert,
-                "tag": tag(entry.paper.primaryCategory, language),
+                "tag": tag(entry.paper, language, reader: categories, labels),
                 "url": entry.paper.absURL,
                 "reason": (entry.reasons[language] ?? "").decodingTeXMath.linkInert,
             ] as [String: Any]
@@ -103,6 +103,16 @@ public struct DigestMarkdown: Sendable {
         context["has_notes"] = !digest.notes.isEmpty
         context["notes_label"] = labels.notes
         return context
+    }
+
+    /// The paper's tag, and in a reader's edition the reader's category that brought it in
+    /// when the paper is filed elsewhere: `cs.SE (Software Engineering) · via cs.AI`.
+    static func tag(_ paper: Paper, _ language: Language, reader categories: [String]?, _ labels: DigestLabels) -> String {
+        let primary = tag(paper.primaryCategory, language)
+        guard let categories, !categories.contains(paper.primaryCategory),
+            let via = paper.categories.first(where: categories.contains)
+        else { return primary }
+        return "\(primary) · \(labels.via) \(tag(via, language).prefix { $0 != " " })"
     }
 
     /// `cs.AI (人工智能)` / `cs.AI (Artificial Intelligence)`; a code missing from the table stays bare.

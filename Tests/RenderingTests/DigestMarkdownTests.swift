@@ -61,13 +61,31 @@ struct DigestMarkdownTests {
             return entry
         }
         let markdown = try DigestMarkdown(templatesDirectory: Self.templates).render(digest, language: .en, categories: ["cs.CL"])
-        #expect(markdown.contains("📅 **2026-02-21 Sat** | 🤖 Scanned/picked: **50/2**"))
+        // A reader's own edition: the day's count and theirs, said as such.
+        #expect(markdown.contains("📅 **2026-02-21 Sat** | 🤖 Scanned today/picked for you: **50/2**"))
         #expect(markdown.contains("> 📊 Tokens: **0** (cost not priced)\n>\n> ⚙️ Heuristic mode"))
         #expect(markdown.contains("## 🔥 Must read"))
         #expect(markdown.contains("### 1. Sink-Aware Pruning for Diffusion Language Models"))
         #expect(markdown.contains("### 2. Modeling Distinct Human Interaction in Web Agents"))
         #expect(!markdown.contains("KLong"))
         #expect(markdown.contains("🧪 ArXiv Daily Digest | scanned cs.CL | 2026-02-21"))
+    }
+
+    @Test("in a reader's edition a paper filed elsewhere names the reader's category that brought it in")
+    func viaCategory() throws {
+        var digest = ReferenceDigest.digest()
+        digest.entries = digest.entries.map { entry in
+            var entry = entry
+            if entry.paper.categories.contains("cs.CL") { entry.paper.categories = ["cs.SE"] + entry.paper.categories.filter { $0 != "cs.SE" } }
+            return entry
+        }
+        let renderer = try DigestMarkdown(templatesDirectory: Self.templates)
+        let reader = renderer.render(digest, language: .en, categories: ["cs.CL"])
+        #expect(reader.contains("cs.SE (Software Engineering) · via cs.CL"))
+        let chinese = renderer.render(digest, language: .zh, categories: ["cs.CL"])
+        #expect(chinese.contains("cs.SE (软件工程) · 来自 cs.CL"))
+        // The whole day's digest has no reader to explain anything to.
+        #expect(!renderer.render(digest, language: .en).contains(" · via "))
     }
 
     @Test("hostile titles and model text cannot break the table, restyle the text or inject HTML")
