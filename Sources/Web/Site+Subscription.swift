@@ -110,6 +110,13 @@ extension Site {
             guard let confirmed = try await subscribers.confirm(id: subscriber.id) else {
                 return linkProblem(.invalid, language: language, nonce: nonce)
             }
+            // Once, when the subscription becomes active: confirming again sends nothing more.
+            if subscriber.status != .active, confirmed.status == .active {
+                let names = confirmed.categories.map { ArxivCategory.named($0).map { c in "\(c.code) (\(c.name(in: confirmed.language)))" } ?? $0 }
+                let notice = WebText.for(confirmed.language).welcomeNotice(
+                    try await link(.preferences, for: confirmed), names.joined(separator: confirmed.language == .zh ? "、" : ", "))
+                _ = await mail(notice, to: confirmed)
+            }
             return try await preferences(confirmed, language: language, nonce: nonce, notice: WebText.for(language).confirmed)
         }
     }

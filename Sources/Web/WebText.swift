@@ -61,6 +61,8 @@ struct WebText: Sendable {
     var errorPage: @Sendable (_ status: Int) -> (title: String, message: String)
     var confirmationNotice: @Sendable (_ url: String, _ days: Int) -> Notice
     var alreadySubscribedNotice: @Sendable (_ url: String) -> Notice
+    /// Sent once, when a subscription is confirmed: what comes when, and how to change it.
+    var welcomeNotice: @Sendable (_ url: String, _ categories: String) -> Notice
 
     static func `for`(_ language: Language) -> WebText {
         language == .zh ? zh : en
@@ -125,6 +127,16 @@ struct WebText: Sendable {
                 language: .zh, subject: "你已经订阅了 ArXiv AI 日报", heading: "你已经订阅了",
                 paragraphs: ["有人（希望是你）又用这个邮箱订阅了 ArXiv AI 日报。你已经在订阅名单里，无需再确认。", "想换分类、语言或者暂停，请打开订阅设置。"],
                 actionLabel: "管理订阅", actionURL: url, footer: "如果不是你本人操作，忽略这封邮件即可：你的订阅没有任何变化。")
+        },
+        welcomeNotice: { url, categories in
+            Notice(
+                language: .zh, subject: "欢迎订阅 ArXiv AI 日报", heading: "欢迎！",
+                paragraphs: [
+                    "你的订阅已确认。arXiv 每个工作日公布新论文（美东时间周日到周四晚上），第二天早上你会收到当天最值得读的几篇，附结构化中文摘要。",
+                    "你订阅的分类：\(categories)。",
+                    "想换分类、语言或者暂停，打开下面的订阅设置；每封日报底部也有设置和一键退订的链接。",
+                ],
+                actionLabel: "管理订阅", actionURL: url, footer: "你收到这封邮件，是因为你刚刚确认了订阅。")
         })
 
     static let en = WebText(
@@ -195,6 +207,17 @@ struct WebText: Sendable {
                 ],
                 actionLabel: "Manage my subscription", actionURL: url,
                 footer: "If this was not you, ignore this email: nothing about your subscription changed.")
+        },
+        welcomeNotice: { url, categories in
+            Notice(
+                language: .en, subject: "Welcome to the ArXiv AI Daily", heading: "Welcome!",
+                paragraphs: [
+                    "Your subscription is confirmed. arXiv announces new papers every weekday (Sunday to Thursday evenings, US Eastern); the next morning you get the few most worth reading, with structured summaries.",
+                    "Your categories: \(categories).",
+                    "To change your categories or language, or to pause, open your preferences below; every digest also carries links to your preferences and a one-click unsubscribe.",
+                ],
+                actionLabel: "Manage my subscription", actionURL: url,
+                footer: "You receive this because you have just confirmed your subscription.")
         })
 
     static func minutes(_ wait: Duration) -> Int {

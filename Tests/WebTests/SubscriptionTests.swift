@@ -115,8 +115,14 @@ struct SubscriptionTests {
             #expect(active.status == .active)
             #expect(try await world.store.events(of: active).contains { $0.kind == .confirmed && $0.source == .web })
 
+            // A welcome, once: what comes when, the reader's categories, and how to change them.
+            let welcome = try await world.mail(to: "ada@example.net").filter { $0.headers["Subject"] == "Welcome to the ArXiv AI Daily" }
+            #expect(welcome.count == 1)
+            #expect(welcome.first?.parts[0].text.contains("cs.CL (Computation and Language)") == true)
+            #expect(welcome.first?.parts[0].text.contains("/preferences?token=p.") == true)
             let again = try await phone.post(link, [("csrf", try #require(confirmPage.csrf))])
             #expect(again.status == .ok, "confirming twice is harmless")
+            #expect(try await world.mail(to: "ada@example.net").filter { $0.headers["Subject"] == "Welcome to the ArXiv AI Daily" }.count == 1)
         }
     }
 
