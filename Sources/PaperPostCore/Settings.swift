@@ -99,6 +99,8 @@ public struct WebSettings: Sendable {
     /// Take the client address from the last `X-Forwarded-For` entry (`PAPERPOST_TRUST_PROXY`):
     /// only behind a reverse proxy that sets it, or every client could claim any address.
     public var trustForwardedFor: Bool
+    /// How long after unsubscribing the done page's "Undo" still works (10 minutes).
+    public var undoWindow: Duration = .seconds(600)
 
     public init(
         confirmationLifetime: Duration = .seconds(7 * 86_400), subscribeLimitPerClient: Int = 10,

@@ -97,6 +97,9 @@ extension Site {
         guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
         let language = Self.language(request, reader: subscriber.language)
         let text = WebText.for(language)
+        if subscriber.status == .unsubscribed || subscriber.status == .bounced {
+            return unsubscribedState(subscriber, token: token, language: language)
+        }
         return message(
             language, heading: text.unsubscribeTitle, paragraphs: [text.unsubscribeQuestion(Self.masked(subscriber.email))],
             button: [
@@ -124,7 +127,61 @@ extension Site {
         else { return invalidLink(language) }
         language = Self.language(request, reader: subscriber.language)
         let text = WebText.for(language)
-        return message(language, heading: text.doneTitle, paragraphs: [text.done(Self.masked(subscriber.email))])
+        return message(
+            language, heading: text.doneTitle, paragraphs: [text.done(Self.masked(subscriber.email))],
+            button: ["action": "/unsubscribe/undo?token=\(token)&lang=\(language.rawValue)", "label": text.undoButton])
+    }
+
+    /// The link of someone no longer subscribed shows that, not the question again: an undo
+    /// while it is fresh, and a way back that goes through confirmation.
+    func unsubscribedState(_ subscriber: Subscriber, token: String, language: Language) -> Response {
+        let text = WebText.for(language)
+        var buttons: [[String: Any]] = []
+        if canUndo(subscriber) {
+            buttons.append(["action": "/unsubscribe/undo?token=\(token)&lang=\(language.rawValue)", "label": text.undoButton])
+        }
+        buttons.append(["action": "/resubscribe?token=\(token)&lang=\(language.rawValue)", "label": text.resubscribeButton])
+        return message(
+            language, heading: text.doneTitle, paragraphs: [text.alreadyUnsubscribed(Self.masked(subscriber.email))], buttons: buttons)
+    }
+
+    /// An unsubscribe undone within ``WebSettings/undoWindow``, by the same link: the reader
+    /// just clicked, so no confirmation is needed.
+    func canUndo(_ subscriber: Subscriber) -> Bool {
+        guard subscriber.status == .unsubscribed, let at = subscriber.unsubscribedAt else { return false }
+        return Date().timeIntervalSince(at) <= settings.web.undoWindow.seconds
+    }
+
+    func undoUnsubscribe(_ request: Request) async throws -> Response {
+        let token = Self.token(request)
+        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
+        let language = Self.language(request, reader: subscriber.language)
+        let text = WebText.for(language)
+        if subscriber.status == .active {
+            return message(language, heading: text.undone, paragraphs: [])
+        }
+        guard canUndo(subscriber) else {
+            return message(
+                language, heading: text.doneTitle, paragraphs: [text.undoExpired],
+                button: ["action": "/resubscribe?token=\(token)&lang=\(language.rawValue)", "label": text.resubscribeButton])
+        }
+        _ = try await subscribers.update(id: subscriber.id, SubscriberChange(status: .active), source: .link)
+        return message(language, heading: text.undone, paragraphs: [])
+    }
+
+    /// "Subscribe again" from an unsubscribe link: a confirmation mail, as for a new sign-up.
+    func resubscribe(_ request: Request) async throws -> Response {
+        let token = Self.token(request)
+        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
+        let language = Self.language(request, reader: subscriber.language)
+        let text = WebText.for(language)
+        if subscriber.status == .unsubscribed || subscriber.status == .bounced {
+            let days = Int((settings.web.confirmationLifetime.seconds / 86_400).rounded())
+            let url = try await link(.confirm, for: subscriber)
+            // In the reader's language, whatever language the page is shown in.
+            _ = await mail(WebText.for(subscriber.language).confirmationNotice(url, days), to: subscriber)
+        }
+        return message(language, heading: text.checkInboxTitle, paragraphs: [text.resubscribeSent(Self.masked(subscriber.email))])
     }
 
     func invalidLink(_ language: Language) -> Response {

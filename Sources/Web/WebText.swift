@@ -47,6 +47,13 @@ struct WebText: Sendable {
     var unsubscribeTitle: String
     var unsubscribeButton: String
     var unsubscribeQuestion: @Sendable (String) -> String
+    /// The unsubscribe link of someone already unsubscribed (or bounced): the state as it is.
+    var alreadyUnsubscribed: @Sendable (String) -> String
+    var undoButton: String
+    var undone: String
+    var undoExpired: String
+    var resubscribeButton: String
+    var resubscribeSent: @Sendable (String) -> String
     var doneTitle: String
     var done: @Sendable (String) -> String
     var invalidTitle: String
@@ -104,6 +111,9 @@ struct WebText: Sendable {
         resumed: "已恢复。下一期日报会发到你的邮箱。", unknownAction: "未知的操作。",
         unsubscribeTitle: "退订 ArXiv AI 日报", unsubscribeButton: "确认退订",
         unsubscribeQuestion: { "要让 \($0) 不再收到 ArXiv AI 日报吗？" },
+        alreadyUnsubscribed: { "\($0) 已经退订，不会收到 ArXiv AI 日报。想重新订阅的话，我们会先发一封确认邮件。" },
+        undoButton: "撤销退订", undone: "已撤销：你会照常收到 ArXiv AI 日报。", undoExpired: "撤销的时限已过。想重新订阅的话，我们会先发一封确认邮件。",
+        resubscribeButton: "重新订阅", resubscribeSent: { "我们向 \($0) 发了一封确认邮件。打开其中的链接即可重新订阅。" },
         doneTitle: "已退订", done: { "\($0) 不会再收到 ArXiv AI 日报。" },
         invalidTitle: "链接无效", invalidMessage: "这个链接无效或已失效。请使用最近一封邮件中的链接。",
         missingOneClick: "请求缺少 List-Unsubscribe=One-Click。", archiveTitle: "往期日报", archiveEmpty: "还没有日报。",
@@ -176,6 +186,10 @@ struct WebText: Sendable {
         resumed: "Resumed. The next digest will come to your inbox.", unknownAction: "Unknown action.",
         unsubscribeTitle: "Unsubscribe from the ArXiv AI Daily", unsubscribeButton: "Unsubscribe",
         unsubscribeQuestion: { "Stop sending the ArXiv AI Daily to \($0)?" },
+        alreadyUnsubscribed: { "\($0) is unsubscribed and receives no ArXiv AI Daily. To subscribe again, we first send a confirmation email." },
+        undoButton: "Undo", undone: "Undone: the ArXiv AI Daily will keep coming as before.",
+        undoExpired: "The time to undo has passed. To subscribe again, we first send a confirmation email.",
+        resubscribeButton: "Subscribe again", resubscribeSent: { "We sent a confirmation email to \($0). Open the link in it to subscribe again." },
         doneTitle: "You are unsubscribed", done: { "\($0) will not receive the ArXiv AI Daily again." },
         invalidTitle: "This link is not valid", invalidMessage: "This link is not valid or no longer works. Please use the link in a recent email.",
         missingOneClick: "The request lacks List-Unsubscribe=One-Click.", archiveTitle: "Past editions",

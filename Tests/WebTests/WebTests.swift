@@ -113,6 +113,53 @@ struct WebTests {
         }
     }
 
+    @Test("the unsubscribe link's states: fresh asks, done offers an undo, again shows the state, undo restores, resubscribe confirms")
+    func unsubscribeStates() async throws {
+        try await withWebApp(configure: { $0.web.undoWindow = .seconds(3_600) }) { world, client in
+            let token = try await world.token(.unsubscribe)
+            let email = try EmailAddress("li.wei@example.com")
+            try await client.execute(uri: "/unsubscribe?token=\(token)&lang=en", method: .get) { response in
+                #expect(String(buffer: response.body).contains("Stop sending the ArXiv AI Daily to li***@example.com?"))
+            }
+            try await client.execute(uri: "/unsubscribe?token=\(token)&lang=en", method: .post, headers: Self.form, body: Self.oneClick) { response in
+                let page = String(buffer: response.body)
+                #expect(page.contains("You are unsubscribed"))
+                #expect(page.contains("action=\"/unsubscribe/undo?token=\(token)&amp;lang=en\""))
+            }
+            // The same link again: the state as it is, not the question.
+            try await client.execute(uri: "/unsubscribe?token=\(token)&lang=en", method: .get) { response in
+                let page = String(buffer: response.body)
+                #expect(page.contains("li***@example.com is unsubscribed"))
+                #expect(!page.contains("Stop sending"))
+                #expect(page.contains("/unsubscribe/undo?token="))
+                #expect(page.contains("/resubscribe?token="))
+            }
+            try await client.execute(uri: "/unsubscribe/undo?token=\(token)&lang=en", method: .post) { response in
+                #expect(String(buffer: response.body).contains("Undone"))
+            }
+            #expect(try await world.store.get(email).status == .active)
+
+            // Unsubscribed again, then "Subscribe again": a confirmation mail, still unsubscribed until it is used.
+            try await client.execute(uri: "/unsubscribe?token=\(token)&lang=en", method: .post, headers: Self.form, body: Self.oneClick) { _ in }
+            try await client.execute(uri: "/resubscribe?token=\(token)&lang=en", method: .post) { response in
+                #expect(String(buffer: response.body).contains("We sent a confirmation email to li***@example.com"))
+            }
+            #expect(try await world.store.get(email).status == .unsubscribed)
+            #expect(try await world.mail(to: "li.wei@example.com").contains { $0.headers["Subject"]?.contains("确认") == true })
+        }
+        // Past the undo window the undo is refused, with the way back through confirmation.
+        try await withWebApp(configure: { $0.web.undoWindow = .zero }) { world, client in
+            let token = try await world.token(.unsubscribe)
+            try await client.execute(uri: "/unsubscribe?token=\(token)&lang=en", method: .post, headers: Self.form, body: Self.oneClick) { _ in }
+            try await client.execute(uri: "/unsubscribe/undo?token=\(token)&lang=en", method: .post) { response in
+                let page = String(buffer: response.body)
+                #expect(page.contains("The time to undo has passed"))
+                #expect(page.contains("/resubscribe?token="))
+            }
+            #expect(try await world.store.get(try EmailAddress("li.wei@example.com")).status == .unsubscribed)
+        }
+    }
+
     @Test("the unsubscribe link in a real email works end to end")
     func linkFromEmail() async throws {
         try await withWebApp { world, client in
