@@ -293,6 +293,14 @@ INPUT: {{{input}}}
 <button type="submit">{{label}}</button>
 </form>
 {{/button}}
+{{#link_form}}
+<form method="post" action="/link?lang={{lang}}">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<label for="email">{{email_label}}</label>
+<input id="email" type="email" name="email" maxlength="254" autocomplete="email" required>
+<button type="submit">{{button}}</button>
+</form>
+{{/link_form}}
 {{#subscribe}}
 {{> subscribe_form}}
 {{/subscribe}}

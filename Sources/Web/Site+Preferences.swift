@@ -10,7 +10,7 @@ extension Site {
         let nonce = csrf.nonce(for: request)
         switch try await holder(of: Self.token(request), .preferences) {
         case .failure:
-            return invalidLink(Self.language(request))
+            return invalidLink(Self.language(request), request)
         case .success(let subscriber):
             return try await preferences(subscriber, language: Self.language(request, reader: subscriber.language), nonce: nonce)
         }
@@ -94,7 +94,7 @@ extension Site {
     /// unsubscribe anyone.
     func unsubscribePage(_ request: Request) async throws -> Response {
         let token = Self.token(request)
-        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
+        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request), request) }
         let language = Self.language(request, reader: subscriber.language)
         let text = WebText.for(language)
         if subscriber.status == .unsubscribed || subscriber.status == .bounced {
@@ -154,7 +154,7 @@ extension Site {
 
     func undoUnsubscribe(_ request: Request) async throws -> Response {
         let token = Self.token(request)
-        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
+        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request), request) }
         let language = Self.language(request, reader: subscriber.language)
         let text = WebText.for(language)
         if subscriber.status == .active {
@@ -172,7 +172,7 @@ extension Site {
     /// "Subscribe again" from an unsubscribe link: a confirmation mail, as for a new sign-up.
     func resubscribe(_ request: Request) async throws -> Response {
         let token = Self.token(request)
-        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request)) }
+        guard case .success(let subscriber) = try await holder(of: token, .unsubscribe) else { return invalidLink(Self.language(request), request) }
         let language = Self.language(request, reader: subscriber.language)
         let text = WebText.for(language)
         if subscriber.status == .unsubscribed || subscriber.status == .bounced {
@@ -184,8 +184,52 @@ extension Site {
         return message(language, heading: text.checkInboxTitle, paragraphs: [text.resubscribeSent(Self.masked(subscriber.email))])
     }
 
-    func invalidLink(_ language: Language) -> Response {
+    /// A broken or expired link is not a dead end: the page asks for the address and mails a
+    /// fresh link to manage the subscription.
+    func invalidLink(_ language: Language, _ request: Request? = nil) -> Response {
         let text = WebText.for(language)
-        return message(language, heading: text.invalidTitle, paragraphs: [text.invalidMessage], status: .badRequest)
+        guard let request else {
+            return message(language, heading: text.invalidTitle, paragraphs: [text.invalidMessage], status: .badRequest)
+        }
+        let nonce = csrf.nonce(for: request)
+        return message(
+            language, heading: text.invalidTitle, paragraphs: [text.invalidMessage, text.freshLinkPrompt], status: .badRequest,
+            linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)
+    }
+
+    func freshLinkForm(_ language: Language, nonce: String) -> [String: Any] {
+        let text = WebText.for(language)
+        return ["lang": language.rawValue, "csrf": csrf.field(for: nonce), "email_label": text.emailLabel, "button": text.freshLinkButton]
+    }
+
+    /// Mails a fresh preferences link to the address typed, if it is a subscriber's. The answer
+    /// is the same whether or not it is, and both the client and the address are rate-limited,
+    /// so the form tells nobody who is on the list and mails nobody over and over.
+    func freshLink(_ request: Request, context: WebRequestContext) async throws -> Response {
+        let language = Self.language(request)
+        let text = WebText.for(language)
+        guard let form = try await formFields(request, context) else { return unreadableForm(language) }
+        let nonce = csrf.nonce(for: request)
+        guard csrf.isValid(form.csrf, request: request) else {
+            return message(
+                language, heading: text.invalidTitle, paragraphs: [text.csrfFailed], status: .forbidden,
+                linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)
+        }
+        guard let address = try? subscribers.address(form.email ?? "") else {
+            return message(
+                language, heading: text.invalidTitle, paragraphs: [text.badEmail(form.email ?? "")], status: .badRequest,
+                linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)
+        }
+        var wait = await clientLimit.admit(clientAddress(request, context))
+        if wait == nil { wait = await addressLimit.admit(address.key) }
+        if let wait {
+            var response = message(language, heading: text.tooManyTitle, paragraphs: [text.tooMany(wait)], status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(Int(wait.seconds.rounded(.up)))"
+            return response
+        }
+        if let subscriber = try await subscribers.find(address), !subscriber.isForgotten {
+            _ = await mail(WebText.for(subscriber.language).freshLinkNotice(try await link(.preferences, for: subscriber)), to: subscriber)
+        }
+        return message(language, heading: text.checkInboxTitle, paragraphs: [text.freshLinkSent])
     }
 }

@@ -187,9 +187,11 @@ struct Site: Sendable {
     /// A page with a heading, some paragraphs and optionally one button (a POST form).
     func message(
         _ language: Language, heading: String, paragraphs: [String], status: HTTPResponse.Status = .ok, button: [String: Any]? = nil,
-        buttons: [[String: Any]] = [], subscribeForm: [String: Any]? = nil, nonce: (value: String, isNew: Bool)? = nil
+        buttons: [[String: Any]] = [], subscribeForm: [String: Any]? = nil, linkForm: [String: Any]? = nil,
+        nonce: (value: String, isNew: Bool)? = nil
     ) -> Response {
         var context: [String: Any] = ["heading": heading, "paragraphs": paragraphs]
+        context["link_form"] = linkForm
         // The template repeats its form for each: one button, or several side by side.
         context["button"] = button.map { [$0] + buttons } ?? (buttons.isEmpty ? nil : buttons)
         context["subscribe"] = subscribeForm

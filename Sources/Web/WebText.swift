@@ -49,6 +49,11 @@ struct WebText: Sendable {
     var unsubscribeQuestion: @Sendable (String) -> String
     /// The unsubscribe link of someone already unsubscribed (or bounced): the state as it is.
     var alreadyUnsubscribed: @Sendable (String) -> String
+    /// Under a broken or expired link: ask for a fresh one by address.
+    var freshLinkPrompt: String
+    var freshLinkButton: String
+    var freshLinkSent: String
+    var freshLinkNotice: @Sendable (_ url: String) -> Notice
     var undoButton: String
     var undone: String
     var undoExpired: String
@@ -112,6 +117,14 @@ struct WebText: Sendable {
         unsubscribeTitle: "退订 ArXiv AI 日报", unsubscribeButton: "确认退订",
         unsubscribeQuestion: { "要让 \($0) 不再收到 ArXiv AI 日报吗？" },
         alreadyUnsubscribed: { "\($0) 已经退订，不会收到 ArXiv AI 日报。想重新订阅的话，我们会先发一封确认邮件。" },
+        freshLinkPrompt: "填写你的邮箱地址，我们会把管理订阅的新链接发给你。", freshLinkButton: "发送新链接",
+        freshLinkSent: "如果这个地址在订阅名单里，我们已经把新链接发过去了。没有收到的话，请看看垃圾邮件。",
+        freshLinkNotice: { url in
+            Notice(
+                language: .zh, subject: "你的 ArXiv AI 日报订阅设置链接", heading: "管理你的订阅",
+                paragraphs: ["有人（希望是你）请求了一个新的订阅设置链接。在设置页上可以换分类、语言，暂停或退订。"],
+                actionLabel: "管理订阅", actionURL: url, footer: "如果不是你本人操作，忽略这封邮件即可：你的订阅没有任何变化。")
+        },
         undoButton: "撤销退订", undone: "已撤销：你会照常收到 ArXiv AI 日报。", undoExpired: "撤销的时限已过。想重新订阅的话，我们会先发一封确认邮件。",
         resubscribeButton: "重新订阅", resubscribeSent: { "我们向 \($0) 发了一封确认邮件。打开其中的链接即可重新订阅。" },
         doneTitle: "已退订", done: { "\($0) 不会再收到 ArXiv AI 日报。" },
@@ -187,6 +200,16 @@ struct WebText: Sendable {
         unsubscribeTitle: "Unsubscribe from the ArXiv AI Daily", unsubscribeButton: "Unsubscribe",
         unsubscribeQuestion: { "Stop sending the ArXiv AI Daily to \($0)?" },
         alreadyUnsubscribed: { "\($0) is unsubscribed and receives no ArXiv AI Daily. To subscribe again, we first send a confirmation email." },
+        freshLinkPrompt: "Type your address and we will mail you a fresh link to manage your subscription.",
+        freshLinkButton: "Send me a fresh link",
+        freshLinkSent: "If this address is on the list, a fresh link is on its way. If it does not arrive, look in your spam folder.",
+        freshLinkNotice: { url in
+            Notice(
+                language: .en, subject: "Your link to manage the ArXiv AI Daily", heading: "Manage your subscription",
+                paragraphs: ["Someone (we hope you) asked for a fresh link to your preferences. There you can change your categories or language, pause, or unsubscribe."],
+                actionLabel: "Manage my subscription", actionURL: url,
+                footer: "If this was not you, ignore this email: nothing about your subscription changed.")
+        },
         undoButton: "Undo", undone: "Undone: the ArXiv AI Daily will keep coming as before.",
         undoExpired: "The time to undo has passed. To subscribe again, we first send a confirmation email.",
         resubscribeButton: "Subscribe again", resubscribeSent: { "We sent a confirmation email to \($0). Open the link in it to subscribe again." },

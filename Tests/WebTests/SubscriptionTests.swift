@@ -126,6 +126,27 @@ struct SubscriptionTests {
         }
     }
 
+    @Test("a broken link's page asks for the address and mails a fresh manage link; the answer is the same for an unknown address, which gets nothing")
+    func freshLinkForm() async throws {
+        try await withWebApp { world, client in
+            var browser = Browser(client)
+            let broken = try await browser.get("/unsubscribe?token=u.1.0.tampered&lang=en")
+            #expect(broken.status == .badRequest)
+            #expect(broken.body.contains(#"<form method="post" action="/link?lang=en">"#))
+            let known = try await browser.post("/link?lang=en", [("csrf", try #require(broken.csrf)), ("email", "li.wei@example.com")])
+            let unknown = try await browser.post("/link?lang=en", [("csrf", try #require(broken.csrf)), ("email", "nobody@example.com")])
+            #expect(known.status == .ok)
+            #expect(known.body == unknown.body, "the page tells nobody who is on the list")
+            let mail = try await world.mail(to: "li.wei@example.com")
+            #expect(mail.count == 1)
+            #expect(mail.first?.parts[0].text.contains("/preferences?token=p.") == true)
+            #expect(try await world.smtp.messages().allSatisfy { $0.rcptTos != ["nobody@example.com"] })
+            let forged = try await browser.post("/link?lang=en", [("csrf", "forged"), ("email", "li.wei@example.com")])
+            #expect(forged.status == .forbidden)
+            #expect(try await world.mail(to: "li.wei@example.com").count == 1)
+        }
+    }
+
     @Test("the answer is identical for a new, a pending and an active address; only the mail differs, and nothing about the active reader changes")
     func noEnumeration() async throws {
         try await withWebApp { world, client in
