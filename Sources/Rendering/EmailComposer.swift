@@ -78,7 +78,7 @@ public struct EmailComposer: Sendable {
             guard !edition.mustRead.isEmpty else { return }
             let ready = Self.prepare(
                 digest: digest, key: key, edition: edition, markdown: markdown, html: htmlTemplate, text: textTemplate,
-                settings: settings)
+                settings: settings, serverSecret: serverSecret)
             prepared.withLock { $0[key] = ready }
         }
         self.editions = prepared.withLock { $0 }
@@ -187,7 +187,7 @@ public struct EmailComposer: Sendable {
 
     static func prepare(
         digest: Digest, key: EditionKey, edition: (mustRead: [DigestEntry], more: [DigestEntry]), markdown: DigestMarkdown,
-        html: MustacheTemplate, text: MustacheTemplate, settings: Settings
+        html: MustacheTemplate, text: MustacheTemplate, settings: Settings, serverSecret: SymmetricKey
     ) -> Edition {
         let labels = DigestLabels.for(key.language)
         let categoryNames = key.categories.map { DigestMarkdown.tag($0, key.language) }.joined(separator: ", ")
@@ -210,7 +210,8 @@ public struct EmailComposer: Sendable {
             "greeting": SlotMarker.marker(.greeting),
             "unsubscribe_url": SlotMarker.marker(.unsubscribeURL),
             "preferences_url": SlotMarker.marker(.preferencesURL),
-            "archive_url": "\(settings.baseURL)/archive/\(digest.day)",
+            // The reader's own edition on the web: these papers, these numbers, this language.
+            "archive_url": settings.baseURL + EditionLink(day: digest.day, categories: key.categories, language: key.language).path(key: serverSecret),
             "subscribed_to": labels.subscribedTo,
             "categories": categoryNames,
             // The text part's footer wraps at 78 columns like its body.

@@ -23,6 +23,24 @@ extension Site {
         return page(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language), links: .arxivAbstracts))
     }
 
+    /// A reader's own edition, from the link in their email: the email's papers, numbering and
+    /// language, whatever the archive page shows.
+    func readerEdition(_ request: Request, day text: String) async throws -> Response {
+        let query = request.uri.queryParameters
+        let fallback = Self.language(request)
+        guard let day = try? Day(parsing: text),
+            let link = EditionLink.verified(
+                day: day, categories: query["c"].map(String.init), language: query["l"].map(String.init), mac: query["s"].map(String.init),
+                keys: verificationKeys),
+            let digest = try await curation.digest(on: day)
+        else {
+            let labels = WebText.for(fallback)
+            return message(fallback, heading: labels.notFoundTitle, paragraphs: [labels.notFoundMessage], status: .notFound)
+        }
+        let markdown = self.markdown.render(digest, language: link.language, categories: link.categories)
+        return page(link.language, title: "\(day)", content: Markdown.html(markdown, links: .arxivAbstracts))
+    }
+
     /// An Atom feed of the editions, newest first, for feed readers.
     func feed() async throws -> Response {
         var entries: [[String: String]] = []

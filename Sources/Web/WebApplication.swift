@@ -33,6 +33,7 @@ public func buildApplication(
     router.post("resubscribe") { request, _ in try await site.resubscribe(request) }
     router.post("link") { request, context in try await site.freshLink(request, context: context) }
     router.get("archive") { request, _ in try await site.archive(request) }
+    router.get("edition/:day") { request, context in try await site.readerEdition(request, day: context.parameters.get("day") ?? "") }
     router.get("archive/:day") { request, context in try await site.edition(request, day: context.parameters.get("day") ?? "") }
     router.get("feed.xml") { _, _ in try await site.feed() }
     return Application(

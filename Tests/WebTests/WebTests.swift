@@ -160,6 +160,38 @@ struct WebTests {
         }
     }
 
+    @Test("the email's 'read on the web' link opens the reader's own edition: the same papers, numbers and language; a tampered one is refused")
+    func readerEdition() async throws {
+        try await withWebApp { world, client in
+            let digest = try #require(try await CurationStore(database: world.store.database).digest(on: WebWorld.day))
+            let identity = try #require(try await world.store.linkIdentity(id: world.li.id))
+            let recipient = Recipient(
+                subscriberID: world.li.id, email: "li.wei@example.com", name: "李伟", language: .zh, categories: ["cs.AI"],
+                linkSecret: identity.secret)
+            let composer = try EmailComposer(digest: digest, recipients: [recipient], settings: world.settings, serverSecret: WebWorld.serverSecret)
+            var buffer: [UInt8] = []
+            _ = try #require(composer.compose(for: recipient, date: MessageDate(), into: &buffer))
+            let email = try InspectedMessage.inspect(buffer)
+            let text = email.parts[0].text
+            let url = try #require(text.split(separator: "\n").first { $0.contains("/edition/") }.map(String.init))
+            let path = String(url.dropFirst(world.settings.baseURL.count))
+            #expect(path.hasPrefix("/edition/\(WebWorld.day)?c=cs.AI&l=zh&s="))
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                #expect(page.contains("今日扫描/为你精选"))
+                for entry in digest.edition(for: ["cs.AI"]).mustRead {
+                    #expect(page.contains(entry.paper.title.htmlEscapedForTest), "\(entry.paper.title)")
+                    #expect(email.parts[1].text.contains(entry.paper.title.htmlEscapedForTest))
+                }
+            }
+            let tampered = path.replacingOccurrences(of: "l=zh", with: "l=en")
+            try await client.execute(uri: tampered, method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
     @Test("the unsubscribe link in a real email works end to end")
     func linkFromEmail() async throws {
         try await withWebApp { world, client in
@@ -213,5 +245,12 @@ struct WebTests {
                 #expect(parser.parse())
             }
         }
+    }
+}
+
+extension String {
+    /// As the pages and the HTML part escape titles.
+    var htmlEscapedForTest: String {
+        replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
