@@ -220,13 +220,7 @@ extension Site {
                 language, heading: text.invalidTitle, paragraphs: [text.badEmail(form.email ?? "")], status: .badRequest,
                 linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)
         }
-        var wait = await clientLimit.admit(clientAddress(request, context))
-        if wait == nil { wait = await addressLimit.admit(address.key) }
-        if let wait {
-            var response = message(language, heading: text.tooManyTitle, paragraphs: [text.tooMany(wait)], status: .tooManyRequests)
-            response.headers[.retryAfter] = "\(Int(wait.seconds.rounded(.up)))"
-            return response
-        }
+        if let refused = await rateLimited(request, context, address: address, language: language) { return refused }
         if let subscriber = try await subscribers.find(address), !subscriber.isForgotten {
             _ = await mail(WebText.for(subscriber.language).freshLinkNotice(try await link(.preferences, for: subscriber)), to: subscriber)
         }

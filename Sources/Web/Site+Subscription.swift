@@ -56,13 +56,7 @@ extension Site {
         errors += choiceErrors
         guard let address, errors.isEmpty else { return again(errors, status: .badRequest) }
 
-        var wait = await clientLimit.admit(clientAddress(request, context))
-        if wait == nil { wait = await addressLimit.admit(address.key) }
-        if let wait {
-            var response = message(language, heading: text.tooManyTitle, paragraphs: [text.tooMany(wait)], status: .tooManyRequests)
-            response.headers[.retryAfter] = "\(Int(wait.seconds.rounded(.up)))"
-            return response
-        }
+        if let refused = await rateLimited(request, context, address: address, language: language) { return refused }
 
         let notice: Notice
         let subscriber: Subscriber
@@ -81,6 +75,18 @@ extension Site {
             return message(language, heading: text.mailFailedTitle, paragraphs: [text.mailFailed], status: .serviceUnavailable)
         }
         return message(language, heading: text.checkInboxTitle, paragraphs: [text.checkInbox(Self.masked(address.value))])
+    }
+
+    /// The 429 page when this client or this address has asked too often, else `nil`: sign-ups
+    /// and fresh-link requests share the limits, as both send mail to a typed address.
+    func rateLimited(_ request: Request, _ context: WebRequestContext, address: EmailAddress, language: Language) async -> Response? {
+        var wait = await clientLimit.admit(clientAddress(request, context))
+        if wait == nil { wait = await addressLimit.admit(address.key) }
+        guard let wait else { return nil }
+        let text = WebText.for(language)
+        var response = message(language, heading: text.tooManyTitle, paragraphs: [text.tooMany(wait)], status: .tooManyRequests)
+        response.headers[.retryAfter] = "\(Int(wait.seconds.rounded(.up)))"
+        return response
     }
 
     /// A GET only shows the button: mail scanners follow every link in a message, and must not

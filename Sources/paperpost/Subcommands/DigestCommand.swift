@@ -68,9 +68,11 @@ extension ShowDigest {
     func explainMissingDigest(database: PaperPostDatabase) async throws {
         let store = CurationStore(database: database)
         let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
-        guard let day = date ?? latest, try await store.digest(on: day) == nil,
-            let failed = try await store.calls(on: day).last(where: { $0.outcome == .failed })
-        else { return }
+        guard let day = date ?? latest, try await store.digest(on: day) == nil else { return }
+        // The cause, not its consequences: calls in flight when the run stopped are recorded as
+        // abandoned, possibly after the refusal that stopped it.
+        let failures = try await store.calls(on: day).filter { $0.outcome == .failed }
+        guard let failed = failures.last(where: { !($0.detail ?? "").hasPrefix("abandoned") }) ?? failures.last else { return }
         throw ValidationError(
             "no digest for \(day): the last curation failed and stored none (PAPERPOST_LLM_FALLBACK=none); "
                 + "its last failed call: \(failed.detail ?? "no detail"). Fix that and run 'paperpost curate' or 'paperpost daily' again")
