@@ -58,7 +58,7 @@ public enum Preflight {
     }
 
     /// The checks that talk to other machines: the relay's EHLO, STARTTLS and AUTH, and one
-    /// tiny model call (about 40 tokens; not counted in any digest's ledger).
+    /// tiny model call (the run's probe: at most 16 tokens of answer; not counted in any digest's ledger).
     public static func live(_ settings: Settings) async -> [PreflightItem] {
         var items: [PreflightItem] = []
         if settings.delivery.smtpURL != nil {
