@@ -18,17 +18,16 @@ enum DeliveryStatusReport {
             }
             if !current.isEmpty { groups.append(current) }
         }
-        let perMessage = groups.first ?? []
         // What the human-readable part says about each recipient, read once for all of them.
         let explanations = Dictionary(
             FreeTextBounce.blocks(humanText).map { ($0.address, $0.lines.joined(separator: "\n")) }, uniquingKeysWith: { first, _ in first })
         return groups.compactMap { group in
-            recipient(group, perMessage: perMessage, explanations: explanations)
+            recipient(group, explanations: explanations)
         }
     }
 
     private static func recipient(
-        _ group: [(name: String, value: String)], perMessage: [(name: String, value: String)], explanations: [String: String]
+        _ group: [(name: String, value: String)], explanations: [String: String]
     ) -> BounceRecipient? {
         func field(_ name: String) -> String? { group.first { $0.name == name }?.value }
         guard let addressField = field("final-recipient") ?? field("original-recipient") ?? field("x-actual-recipient"),

@@ -161,12 +161,6 @@ enum FreeTextBounce {
         return nil
     }
 
-    /// The paragraph of `text` that names `address`, or the whole text.
-    static func paragraph(mentioning address: String, in text: String) -> String {
-        let paragraphs = text.components(separatedBy: "\n\n")
-        return paragraphs.first { $0.lowercased().contains(address) } ?? text
-    }
-
     static func clean(_ text: String) -> String {
         let collapsed = text.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             .joined(separator: " ")
