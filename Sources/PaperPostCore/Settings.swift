@@ -101,6 +101,11 @@ public struct WebSettings: Sendable {
     public var trustForwardedFor: Bool
     /// How long after unsubscribing the done page's "Undo" still works (10 minutes).
     public var undoWindow: Duration = .seconds(600)
+    /// The bearer token `GET /metrics` asks for (`PAPERPOST_METRICS_TOKEN`). Without one the
+    /// metrics are served only to a client on loopback that did not come through a proxy.
+    public var metricsToken: String?
+    /// The shortest metrics token accepted: a scraper's token is a password.
+    public static let minimumMetricsTokenBytes = 16
 
     public init(
         confirmationLifetime: Duration = .seconds(7 * 86_400), subscribeLimitPerClient: Int = 10,
@@ -594,6 +599,14 @@ extension Settings {
         settings.web.subscribeLimitPerClient = try integer("SUBSCRIBE_LIMIT_CLIENT", .subscribeLimitClient) ?? settings.web.subscribeLimitPerClient
         settings.web.subscribeLimitPerAddress = try integer("SUBSCRIBE_LIMIT_ADDRESS", .subscribeLimitAddress) ?? settings.web.subscribeLimitPerAddress
         settings.web.trustForwardedFor = try flag("TRUST_PROXY") ?? settings.web.trustForwardedFor
+        if let token = try value("METRICS_TOKEN", isSecret: true) {
+            guard token.utf8.count >= WebSettings.minimumMetricsTokenBytes else {
+                throw ConfigurationError(
+                    "PAPERPOST_METRICS_TOKEN: is only \(token.utf8.count) byte\(token.utf8.count == 1 ? "" : "s") long; it needs at least "
+                        + "\(WebSettings.minimumMetricsTokenBytes) (for example `openssl rand -hex 16`), or leave it unset to serve metrics on loopback only")
+            }
+            settings.web.metricsToken = token
+        }
 
         if let file, let unknown = file.entries.filter({ !known.contains($0.key) }).min(by: { $0.value.line < $1.value.line }) {
             throw ConfigurationError(

@@ -324,6 +324,22 @@ extension PaperPostDatabase {
                 t.column("received_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v8: daily runs") { db in
+            // One row per `paperpost daily`: when it ran and how it ended, for the operator's
+            // metrics. A run killed before it finished stays 'running'.
+            try db.create(table: "daily_run") { t in
+                t.autoIncrementedPrimaryKey("id")
+                // The announcement day, once the fetch has named it.
+                t.column("day", .text)
+                t.column("started_at", .datetime).notNull()
+                t.column("finished_at", .datetime)
+                t.column("outcome", .text).notNull()
+                    .check { ["running", "ok", "partial", "failed", "no_announcement"].contains($0) }
+                t.column("detail", .text)
+            }
+            // Sign-ups and unsubscribes are counted from the audit trail by kind.
+            try db.create(index: "subscriber_event_by_kind", on: "subscriber_event", columns: ["kind", "source"])
+        }
         return migrator
     }
 }

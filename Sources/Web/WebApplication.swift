@@ -17,10 +17,14 @@ public func buildApplication(
     let site = try await Site(settings: settings, database: database, transport: transport)
     // A HEAD is answered by the GET's handler with the body left off: every page a GET shows.
     let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let metrics = SiteMetrics()
+    router.add(middleware: RequestMetrics(metrics: metrics))
     router.add(middleware: RequestLog())
     router.add(middleware: SecurityHeaders())
     router.add(middleware: ErrorPages(site: site))
     router.get("healthz") { _, _ in "ok\n" }
+    let metricsEndpoint = MetricsEndpoint(metrics: metrics, database: database, token: settings.web.metricsToken)
+    router.get("metrics") { request, context in try await metricsEndpoint.respond(request, context: context) }
     router.get("/") { request, _ in try await site.home(request) }
     router.post("subscribe") { request, context in try await site.subscribe(request, context: context) }
     router.get("confirm") { request, _ in try await site.confirmPage(request) }

@@ -46,6 +46,7 @@ struct ConfigurationTests {
         ("PAPERPOST_SECRET", "", ["set but empty", "at least 32"]),
         ("PAPERPOST_SECRET", "hunter2", ["only 7 bytes", "at least 32"]),
         ("PAPERPOST_SECRET_PREVIOUS", "an-old-secret-of-more-than-32-bytes-long, hunter2", ["secret 2 of 2", "only 7 bytes", "at least 32"]),
+        ("PAPERPOST_METRICS_TOKEN", "short-token", ["only 11 bytes", "at least 16"]),
         ("PAPERPOST_TEMPLATES", "/no/such/directory", ["is not a directory", "built-in templates"]),
         ("PAPERPOST_INBOUND_URL", "http://mail.example.org", ["imap://", "pop3://"]),
     ])
@@ -57,7 +58,7 @@ struct ConfigurationTests {
             #expect(result.stderr.contains(fragment), "\(result.stderr)")
         }
         #expect(!result.stderr.contains("\r") && !result.stderr.contains("Bcc:"), "the value's line break is not echoed")
-        if name.hasPrefix("PAPERPOST_SECRET") && !value.isEmpty {
+        if (name.hasPrefix("PAPERPOST_SECRET") || name == "PAPERPOST_METRICS_TOKEN") && !value.isEmpty {
             #expect(!result.stderr.contains(value), "the secret is not echoed")
         }
         #expect(result.stdout.isEmpty)

@@ -1,4 +1,6 @@
 import Foundation
+import PaperPostCore
+import PaperPostStore
 import TestSupport
 import Testing
 
@@ -120,12 +122,22 @@ struct CurateCommandTests {
             #expect(result.stderr.contains("HTTP 500"))
             #expect(outbox(directory).isEmpty)
             #expect(try await server.requests().count <= 7)
+            // The operator's metrics read how each run ended.
+            let runs = DailyRunStore(database: try PaperPostDatabase.open(path: directory.appendingPathComponent("var/paperpost.sqlite").path))
+            let failed = try #require(try await runs.last())
+            #expect(failed.outcome == .failed)
+            #expect(failed.day == Day(year: 2025, month: 8, day: 20))
+            #expect(failed.detail?.contains("curation of 2025-08-20 failed") == true)
+            #expect(failed.finishedAt != nil)
 
             try await server.setScript(LLMScript())
             let again = try await cli.run("daily", "--feed", feed.path, "--transport", "outbox")
             #expect(again.status == 0)
             #expect(again.stdout.contains("curate: curated 2025-08-20 (llm, test-model)"))
             #expect(outbox(directory).count == 1)
+            let ok = try #require(try await runs.last())
+            #expect(ok.outcome == .ok)
+            #expect(ok.id > failed.id)
         }
     }
 
@@ -139,6 +151,8 @@ struct CurateCommandTests {
             _ = try await cli.run("subscribers", "add", "a@example.com", "--categories", "cs.AI")
             let result = try await cli.run("daily", "--feed", feed.path, "--transport", "outbox")
             #expect(result.status == 3)
+            let run = try await DailyRunStore(database: try PaperPostDatabase.open(path: directory.appendingPathComponent("var/paperpost.sqlite").path)).last()
+            #expect(run?.outcome == .partial, "a fallback digest is a partial run")
             #expect(result.stderr.contains("heuristic fallback"))
             #expect(result.stderr.contains("insufficient balance"))
             #expect(result.stdout.contains("curate: curated 2025-08-20 (heuristic, test-model)"))

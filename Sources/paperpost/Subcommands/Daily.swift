@@ -33,6 +33,27 @@ struct Daily: AsyncParsableCommand {
     func run() async throws {
         var (database, settings) = try await global.database()
         let transport = try sending.transport(&settings)
+        // Recorded for the operator's metrics: when the job ran and how it ended.
+        let runs = DailyRunStore(database: database)
+        let run = try await runs.start()
+        do {
+            let outcome = try await job(settings: settings, database: database, transport: transport) { day in
+                try await runs.setDay(run, day)
+            }
+            try await runs.finish(run, outcome: outcome)
+            if outcome == .partial { throw ExitCode.partial }
+        } catch let exit as ExitCode where exit == .partial {
+            throw exit
+        } catch {
+            try? await runs.finish(run, outcome: .failed, detail: "\(error)")
+            throw error
+        }
+    }
+
+    /// Fetch, curate, send; `started` learns the day as soon as the fetch names it.
+    private func job(
+        settings: Settings, database: PaperPostDatabase, transport: any MailTransport, started: (Day) async throws -> Void
+    ) async throws -> DailyRun.Outcome {
         let subscribers = SubscriberStore(database: database, settings: settings)
         let inUse = try await subscribers.activeCategories()
         let categories = settings.defaultCategories + inUse.filter { !settings.defaultCategories.contains($0) }
@@ -42,9 +63,10 @@ struct Daily: AsyncParsableCommand {
         let fetched = try await AnnouncementFetch(papers: PaperStore(database: database))
             .run(FetchRequest(day: date, categories: categories, includeCrossLists: settings.arxivCrossLists), from: source)
         print("fetch: \(fetched.summary.split(separator: "\n").first ?? "")")
+        try await started(fetched.day)
         guard let announcement = try await PaperStore(database: database).announcement(on: fetched.day), !announcement.isEmpty else {
             print("nothing today: arXiv announced no papers for \(fetched.day)")
-            return
+            return .noAnnouncement
         }
 
         let curation = CurationStore(database: database)
@@ -62,6 +84,6 @@ struct Daily: AsyncParsableCommand {
                 + "(PAPERPOST_LLM_FALLBACK=heuristic) and is sent as such: \(failure)")
         }
         let report = try await deliver(SendOptions(day: digest.day), settings: settings, database: database, transport: transport)
-        if report.isPartial || digest.modelFailure != nil { throw ExitCode.partial }
+        return report.isPartial || digest.modelFailure != nil ? .partial : .ok
     }
 }

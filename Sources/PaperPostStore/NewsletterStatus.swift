@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import PaperPostCore
+
+/// How the newsletter is doing, in numbers an operator's dashboard can follow: the list by
+/// status, sign-ups and unsubscribes so far, and the last daily run. Each figure is one SQL
+/// aggregate, so reading it costs the same at ten readers or a million.
+public struct NewsletterStatus: Sendable, Hashable {
+    public var subscribers: [SubscriberStatus: Int]
+    /// Sign-ups asked for on the web page (confirmation mailed).
+    public var signUpsRequested: Int
+    /// Sign-ups confirmed by their confirmation link.
+    public var signUpsConfirmed: Int
+    /// Unsubscribes by where they came from (`link`, `web`, `cli`, `bounce`…).
+    public var unsubscribes: [SubscriberEvent.Source: Int]
+    public var lastRun: DailyRun?
+    /// The last run's digest, when the run got that far.
+    public var lastDigest: DigestFigures?
+    /// The last run's day's delivery log, by state.
+    public var lastDeliveries: [Delivery.State: Int]
+
+    /// A day's digest in numbers: papers scanned and picked, and what the model calls cost.
+    public struct DigestFigures: Sendable, Hashable {
+        public var scanned: Int
+        public var picked: Int
+        public var usage: TokenUsage
+    }
+
+    /// Reads every figure in one read transaction, so they agree with each other.
+    public static func read(from database: PaperPostDatabase) async throws -> NewsletterStatus {
+        try await database.read { db in
+            var subscribers: [SubscriberStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM subscriber GROUP BY status") {
+                if let status = SubscriberStatus(rawValue: row["status"]) { subscribers[status] = row["n"] }
+            }
+            var requested = 0
+            var confirmed = 0
+            var unsubscribes: [SubscriberEvent.Source: Int] = [:]
+            let events = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, source, COUNT(*) AS n FROM subscriber_event
+                    WHERE kind IN ('added', 'confirmed', 'unsubscribed') GROUP BY kind, source
+                    """)
+            for row in events {
+                let count: Int = row["n"]
+                let source = SubscriberEvent.Source(rawValue: row["source"])
+                switch SubscriberEvent.Kind(rawValue: row["kind"]) {
+                case .added where source == .web: requested += count
+                case .confirmed: confirmed += count
+                case .unsubscribed: if let source { unsubscribes[source, default: 0] += count }
+                default: break
+                }
+            }
+            let lastRun = try Row.fetchOne(db, sql: "SELECT * FROM daily_run ORDER BY id DESC LIMIT 1").map(DailyRunStore.run)
+            var digest: DigestFigures?
+            var deliveries: [Delivery.State: Int] = [:]
+            if let day = lastRun?.day?.description {
+                // As the digest's header counts them: every scored paper, and the picks among them.
+                let figures = """
+                    SELECT n AS scanned, MIN(n, must_read + more) AS picked, currency
+                    FROM digest, (SELECT COUNT(*) AS n FROM digest_entry WHERE day = ?1) WHERE day = ?1
+                    """
+                if let row = try Row.fetchOne(db, sql: figures, arguments: [day]) {
+                    let usage = try Row.fetchOne(
+                        db,
+                        sql: "SELECT COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c, SUM(cost) AS cost FROM llm_call WHERE day = ?",
+                        arguments: [day])!
+                    digest = DigestFigures(
+                        scanned: row["scanned"], picked: row["picked"],
+                        usage: TokenUsage(promptTokens: usage["p"], completionTokens: usage["c"], cost: usage["cost"], currency: row["currency"]))
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM delivery WHERE day = ? GROUP BY state", arguments: [day]) {
+                    if let state = Delivery.State(rawValue: row["state"]) { deliveries[state] = row["n"] }
+                }
+            }
+            return NewsletterStatus(
+                subscribers: subscribers, signUpsRequested: requested, signUpsConfirmed: confirmed, unsubscribes: unsubscribes,
+                lastRun: lastRun, lastDigest: digest, lastDeliveries: deliveries)
+        }
+    }
+}
