@@ -20,7 +20,7 @@ struct SubscriberStoreTests {
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
             }
             #expect(tables == [
-                "announcement", "announcement_paper", "bounce_event", "delivery", "digest", "digest_entry", "digest_reason",
+                "announcement", "announcement_paper", "bounce_event", "daily_run", "delivery", "digest", "digest_entry", "digest_reason",
                 "digest_summary", "inbound_message", "llm_cache", "llm_call", "paper", "paper_category", "send_lease", "subscriber",
                 "subscriber_category", "subscriber_event",
             ])
