@@ -83,11 +83,17 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // Each reader's own order of the day's papers, from their interests and votes.
+        .target(
+            name: "Ranking",
+            dependencies: ["PaperPostCore"],
+            swiftSettings: strictness
+        ),
         // The digest as Markdown, HTML and plain text, and each reader's email as one MIME message.
         .target(
             name: "Rendering",
             dependencies: [
-                "PaperPostCore", "CCmark",
+                "PaperPostCore", "Ranking", "CCmark",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -201,6 +207,11 @@ let package = Package(
             name: "RenderingTests",
             dependencies: ["Rendering", "PaperPostCore", "TestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "RankingTests",
+            dependencies: ["Ranking", "PaperPostCore"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -27,6 +27,10 @@ enum EmbeddedTemplates {
 🏷️ `{{{tag}}}` | 📄 {{#plain}}{{{url}}}{{/plain}}{{^plain}}[arXiv]({{{url}}}){{/plain}}
 
 👤 {{authors}}
+{{#why}}
+
+🎯 *{{why}}*
+{{/why}}
 {{#fields}}
 
 **{{label}}**{{#original}} {{original}}{{/original}}: {{text}}
@@ -42,14 +46,14 @@ enum EmbeddedTemplates {
 | # | {{paper_label}} | {{reason_label}} |
 |:-:|---|---|
 {{#more}}
-| {{rank}} | [{{short_title}}]({{{url}}}) `{{{tag}}}` | {{reason}} |
+| {{rank}} | [{{short_title}}]({{{url}}}) `{{{tag}}}` | {{#why}}🎯 *{{why}}* · {{/why}}{{reason}} |
 {{/more}}
 {{/plain}}
 {{#plain}}
 {{#more}}
 **{{rank}}. {{title}}** `{{{tag}}}`\
 <{{{url}}}>\
-{{reason}}
+{{#why}}🎯 {{why}} · {{/why}}{{reason}}
 
 {{/more}}
 {{/plain}}
@@ -324,6 +328,8 @@ th, td { text-align: left; padding: 6px 4px; border-bottom: 1px solid #d0d7de; v
 code { font-size: 12px; background: #eef1f4; padding: 1px 4px; border-radius: 3px; }
 label { display: block; margin: 12px 0 4px; }
 label.check { margin: 4px 0; }
+textarea { width: 100%; box-sizing: border-box; font-size: 16px; padding: 8px; border: 1px solid #d0d7de; border-radius: 6px; font-family: inherit; margin-bottom: 8px; }
+.hint { color: #57606a; font-size: 14px; }
 input[type=email], input[type=text] { width: 100%; box-sizing: border-box; font-size: 16px; padding: 8px; border: 1px solid #d0d7de; border-radius: 6px; }
 fieldset { border: 1px solid #d0d7de; border-radius: 6px; margin: 16px 0; padding: 8px 12px; }
 button.secondary { background: #fff; color: #1f2328; }
@@ -368,6 +374,14 @@ blockquote { margin: 0 0 12px; padding: 8px 12px; border-left: 3px solid #d0d7de
 {{#languages}}
 <label class="check"><input type="radio" name="language" value="{{code}}"{{#checked}} checked{{/checked}}> {{name}}</label>
 {{/languages}}
+</fieldset>
+<fieldset>
+<legend>{{interests_legend}}</legend>
+<p class="hint">{{interests_hint}}</p>
+{{#interest_boxes}}
+<label for="{{name}}">{{label}}</label>
+<textarea id="{{name}}" name="{{name}}" rows="3">{{text}}</textarea>
+{{/interest_boxes}}
 </fieldset>
 <p class="buttons">
 <button type="submit" name="action" value="save">{{save}}</button>

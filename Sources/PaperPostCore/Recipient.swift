@@ -8,10 +8,12 @@ public struct Recipient: Sendable, Hashable {
     public var categories: [String]
     public var linkSecret: String
     public var status: SubscriberStatus
+    /// What ranks their edition; ``ReaderInterests/none`` for the day's edition as it is.
+    public var interests: ReaderInterests
 
     public init(
         subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String,
-        status: SubscriberStatus = .active
+        status: SubscriberStatus = .active, interests: ReaderInterests = .none
     ) {
         self.subscriberID = subscriberID
         self.email = email
@@ -20,5 +22,6 @@ public struct Recipient: Sendable, Hashable {
         self.categories = categories
         self.linkSecret = linkSecret
         self.status = status
+        self.interests = interests
     }
 }

@@ -19,10 +19,13 @@ public struct Subscriber: Sendable, Hashable, Identifiable {
     public var createdAt: Date
     public var confirmedAt: Date?
     public var unsubscribedAt: Date?
+    /// Interest phrases, muted phrases and followed authors (see ``ReaderInterests``).
+    public var interests: ReaderInterests
 
     public init(
         id: Int64, email: String?, name: String?, language: Language, status: SubscriberStatus,
-        categories: [String], bounceCount: Int, bounceScore: Double = 0, createdAt: Date, confirmedAt: Date?, unsubscribedAt: Date?
+        categories: [String], bounceCount: Int, bounceScore: Double = 0, createdAt: Date, confirmedAt: Date?, unsubscribedAt: Date?,
+        interests: ReaderInterests = .none
     ) {
         self.id = id
         self.email = email
@@ -35,6 +38,7 @@ public struct Subscriber: Sendable, Hashable, Identifiable {
         self.createdAt = createdAt
         self.confirmedAt = confirmedAt
         self.unsubscribedAt = unsubscribedAt
+        self.interests = interests
     }
 
     public var isForgotten: Bool { email == nil }

@@ -340,6 +340,16 @@ extension PaperPostDatabase {
             // Sign-ups and unsubscribes are counted from the audit trail by kind.
             try db.create(index: "subscriber_event_by_kind", on: "subscriber_event", columns: ["kind", "source"])
         }
+        migrator.registerMigration("v9: reader interests") { db in
+            // Interest phrases, muted phrases and followed authors, in the reader's order.
+            try db.create(table: "subscriber_interest") { t in
+                t.column("subscriber_id", .integer).notNull().references("subscriber", onDelete: .cascade)
+                t.column("kind", .text).notNull().check { ["interest", "muted", "author"].contains($0) }
+                t.column("phrase", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.primaryKey(["subscriber_id", "kind", "position"])
+            }
+        }
         return migrator
     }
 }

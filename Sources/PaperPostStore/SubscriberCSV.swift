@@ -33,6 +33,18 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
 /// The columns of an import or export file. The header names them; their order is free.
 public enum SubscriberCSVColumn: String, CaseIterable, Sendable {
     case email, name, categories, language, status
+    /// Optional: the reader's interests, muted phrases and followed authors, `;`-separated.
+    case interests, muted, authors
+
+    /// The interest list a column holds, if it is one.
+    var interestKind: ReaderInterests.Kind? {
+        switch self {
+        case .interests: .interest
+        case .muted: .muted
+        case .authors: .author
+        default: nil
+        }
+    }
 }
 
 /// One valid data row of an import file, with the columns it actually had (a column absent
@@ -45,6 +57,8 @@ struct ImportRow: Sendable {
     var language: Language?
     var status: SubscriberStatus?
     var hasName: Bool
+    /// The interest lists whose columns the file has (an empty cell clears that list).
+    var interests: [ReaderInterests.Kind: [String]] = [:]
 }
 
 /// Reads subscriber CSV files with CSV.swift, keeping track of the line each record starts
@@ -124,6 +138,12 @@ enum SubscriberCSVReader {
                     continue
                 }
                 firstLineOfKey[email.key] = recordLine
+                var interests: [ReaderInterests.Kind: [String]] = [:]
+                for column in SubscriberCSVColumn.allCases {
+                    guard let kind = column.interestKind, columns[column] != nil else { continue }
+                    let entries = ReaderInterests.parseList(field(column) ?? "").map(SpreadsheetFormula.restored)
+                    interests[kind] = try ReaderInterests.none.replacing(kind, with: entries)[kind]
+                }
                 rows.append(
                     ImportRow(
                         line: recordLine,
@@ -133,7 +153,7 @@ enum SubscriberCSVReader {
                         categories: try field(.categories).map(ArxivCategory.parseList).flatMap { $0.isEmpty ? nil : $0 },
                         language: try field(.language).map(Language.init(parsing:)),
                         status: try field(.status).map(SubscriberStatus.init(parsing:)),
-                        hasName: columns[.name] != nil))
+                        hasName: columns[.name] != nil, interests: interests))
             } catch {
                 problems.append(problem(recordLine, "\(error.quotingInputSafely)"))
             }

@@ -42,7 +42,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
     }
 
-    func subscriber(categories: [String]) -> Subscriber {
+    func subscriber(categories: [String], interests: ReaderInterests = .none) -> Subscriber {
         Subscriber(
             id: id!,
             email: email,
@@ -54,7 +54,8 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
             bounceScore: bounceScore,
             createdAt: createdAt,
             confirmedAt: confirmedAt,
-            unsubscribedAt: unsubscribedAt
+            unsubscribedAt: unsubscribedAt,
+            interests: interests
         )
     }
 }

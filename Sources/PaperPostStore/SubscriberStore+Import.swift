@@ -171,7 +171,9 @@ extension SubscriberStore {
         guard var record = try record(db, for: row.email) else {
             let new = NewSubscriber(
                 email: row.email, name: row.name, categories: row.categories ?? defaults.defaultCategories,
-                language: row.language ?? defaults.defaultLanguage, status: row.status ?? .active)
+                language: row.language ?? defaults.defaultLanguage, status: row.status ?? .active,
+                interests: try ReaderInterests(
+                    interests: row.interests[.interest] ?? [], muted: row.interests[.muted] ?? [], authors: row.interests[.author] ?? []))
             _ = try insert(db, new, source: .import, kind: .imported)
             report.added.append(entry())
             return
@@ -179,7 +181,7 @@ extension SubscriberStore {
         let current = SubscriberStatus(rawValue: record.status) ?? .paused
         let change = SubscriberChange(
             name: row.hasName ? (row.name ?? "") : nil, categories: row.categories,
-            language: row.language, status: row.status)
+            language: row.language, status: row.status, interests: row.interests)
 
         if current.isSuppressed || record.email == nil {
             let wanted = row.status ?? .active
@@ -194,7 +196,7 @@ extension SubscriberStore {
             }
             try apply(SubscriberChange(
                 name: change.name, categories: change.categories ?? defaults.defaultCategories,
-                language: change.language, status: wanted), to: &record, db, source: .import)
+                language: change.language, status: wanted, interests: change.interests), to: &record, db, source: .import)
             report.resubscribed.append(entry("\(current.rawValue) → \(wanted.rawValue)"))
             return
         }
@@ -221,7 +223,9 @@ extension SubscriberStore {
                 .text(SpreadsheetFormula.defused(email)), .text(subscriber.name.map(SpreadsheetFormula.defused)),
                 .list(subscriber.categories),
                 .text(subscriber.language.rawValue), .text(subscriber.status.rawValue),
-            ])
+            ] + ReaderInterests.Kind.allCases.map { kind in
+                .text(subscriber.interests[kind].isEmpty ? nil : ReaderInterests.joined(subscriber.interests[kind].map(SpreadsheetFormula.defused)))
+            })
         }
         return listing.rendered(as: .csv)
     }

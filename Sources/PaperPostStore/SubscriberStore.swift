@@ -9,13 +9,17 @@ public struct NewSubscriber: Sendable, Hashable {
     public var categories: [String]
     public var language: Language
     public var status: SubscriberStatus
+    public var interests: ReaderInterests
 
-    public init(email: EmailAddress, name: String?, categories: [String], language: Language, status: SubscriberStatus) {
+    public init(
+        email: EmailAddress, name: String?, categories: [String], language: Language, status: SubscriberStatus, interests: ReaderInterests = .none
+    ) {
         self.email = email
         self.name = name
         self.categories = categories
         self.language = language
         self.status = status
+        self.interests = interests
     }
 }
 
@@ -27,11 +31,15 @@ public struct SubscriberChange: Sendable, Hashable {
     public var removeCategories: [String]
     public var language: Language?
     public var status: SubscriberStatus?
+    /// Lists replaced whole (validated: see ``ReaderInterests``); kinds not named stay.
+    public var interests: [ReaderInterests.Kind: [String]]
 
     public init(
         name: String? = nil, categories: [String]? = nil, addCategories: [String] = [],
-        removeCategories: [String] = [], language: Language? = nil, status: SubscriberStatus? = nil
+        removeCategories: [String] = [], language: Language? = nil, status: SubscriberStatus? = nil,
+        interests: [ReaderInterests.Kind: [String]] = [:]
     ) {
+        self.interests = interests
         self.name = name
         self.categories = categories
         self.addCategories = addCategories
@@ -90,7 +98,7 @@ public struct SubscriberStore: Sendable {
     public func find(_ address: EmailAddress) async throws -> Subscriber? {
         try await database.read { db in
             guard let record = try Self.record(db, for: address) else { return nil }
-            return record.subscriber(categories: try Self.categories(db, of: record.id!))
+            return try Self.loaded(db, record)
         }
     }
 
@@ -118,7 +126,8 @@ public struct SubscriberStore: Sendable {
             }
             let records = try request.fetchAll(db)
             let categories = try Self.allCategories(db)
-            return records.map { $0.subscriber(categories: categories[$0.id!] ?? []) }
+            let interests = try Self.allInterests(db)
+            return records.map { $0.subscriber(categories: categories[$0.id!] ?? [], interests: interests[$0.id!] ?? .none) }
         }
     }
 
@@ -149,7 +158,7 @@ public struct SubscriberStore: Sendable {
                 throw StoreError.notFound(email: address.value)
             }
             try Self.apply(change, to: &record, db, source: source)
-            return record.subscriber(categories: try Self.categories(db, of: record.id!))
+            return try Self.loaded(db, record)
         }
     }
 
@@ -187,6 +196,7 @@ public struct SubscriberStore: Sendable {
             record.updatedAt = Date()
             try record.update(db)
             try db.execute(sql: "DELETE FROM subscriber_category WHERE subscriber_id = ?", arguments: [record.id])
+            try db.execute(sql: "DELETE FROM subscriber_interest WHERE subscriber_id = ?", arguments: [record.id])
             try db.execute(sql: "UPDATE subscriber_event SET detail = NULL WHERE subscriber_id = ?", arguments: [record.id])
             try Self.log(db, record.id!, .forgotten, source, detail: nil)
         }
@@ -209,13 +219,15 @@ public struct SubscriberStore: Sendable {
                 arguments += [address.key]
             }
             let categories = try Self.allCategories(db)
+            let interests = try Self.allInterests(db)
             let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: arguments)
             var recipients: [Recipient] = []
             while let row = try rows.next() {
                 let id: Int64 = row[0]
                 recipients.append(Recipient(
                     subscriberID: id, email: row[1], name: row[2], language: Language(rawValue: row[3]) ?? .en,
-                    categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused))
+                    categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused,
+                    interests: interests[id] ?? .none))
             }
             return recipients
         }
@@ -256,7 +268,7 @@ public struct SubscriberStore: Sendable {
                 throw StoreError.notFound(email: "#\(id)")
             }
             try Self.apply(change, to: &record, db, source: source)
-            return record.subscriber(categories: try Self.categories(db, of: id))
+            return try Self.loaded(db, record)
         }
     }
 
@@ -285,7 +297,7 @@ public struct SubscriberStore: Sendable {
             }
             let status = SubscriberStatus(rawValue: record.status) ?? .paused
             if status == .active || status == .paused {
-                return .alreadySubscribed(record.subscriber(categories: try Self.categories(db, of: record.id!)))
+                return .alreadySubscribed(try Self.loaded(db, record))
             }
             if record.email == nil {
                 record.email = new.email.value
@@ -297,7 +309,7 @@ public struct SubscriberStore: Sendable {
             try Self.apply(
                 SubscriberChange(name: new.name ?? "", categories: new.categories, language: new.language), to: &record, db,
                 source: .web)
-            return .needsConfirmation(record.subscriber(categories: try Self.categories(db, of: record.id!)))
+            return .needsConfirmation(try Self.loaded(db, record))
         }
     }
 
@@ -315,7 +327,7 @@ public struct SubscriberStore: Sendable {
                 record.bounceScore = 0
                 try Self.apply(SubscriberChange(status: .active), to: &record, db, source: .web)
             }
-            return record.subscriber(categories: try Self.categories(db, of: id))
+            return try Self.loaded(db, record)
         }
     }
 
@@ -368,8 +380,11 @@ extension SubscriberStore {
             unsubscribedAt: new.status == .unsubscribed ? now : nil, updatedAt: now)
         try record.insert(db)
         try setCategories(db, of: record.id!, to: new.categories)
+        for kind in ReaderInterests.Kind.allCases {
+            try setInterests(db, of: record.id!, kind, to: new.interests[kind])
+        }
         try log(db, record.id!, kind, source, detail: "status \(new.status.rawValue); categories \(new.categories.joined(separator: " "))")
-        return record.subscriber(categories: new.categories)
+        return record.subscriber(categories: new.categories, interests: new.interests)
     }
 
     /// Applies a change and logs one event per kind of change. Returns whether anything changed.
@@ -395,6 +410,16 @@ extension SubscriberStore {
             try log(db, id, .categoriesChanged, source,
                     detail: "\(oldCategories.joined(separator: " ")) → \(newCategories.joined(separator: " "))")
             changed = true
+        }
+
+        if !change.interests.isEmpty {
+            let old = try interests(db, of: id)
+            let new = try old.applying(change.interests)
+            for kind in ReaderInterests.Kind.allCases where new[kind] != old[kind] {
+                try setInterests(db, of: id, kind, to: new[kind])
+                try log(db, id, .updated, source, detail: "\(kind.field): \(new[kind].count)")
+                changed = true
+            }
         }
 
         if let name = change.name, (name.isEmpty ? nil : name) != record.name {
@@ -436,7 +461,7 @@ extension SubscriberStore {
 
     static func linkIdentity(_ db: Database, id: Int64) throws -> LinkIdentity? {
         guard let record = try SubscriberRecord.fetchOne(db, key: id), record.email != nil else { return nil }
-        return LinkIdentity(subscriber: record.subscriber(categories: try categories(db, of: id)), secret: record.secret)
+        return LinkIdentity(subscriber: try loaded(db, record), secret: record.secret)
     }
 
     static func categories(_ db: Database, of id: Int64) throws -> [String] {
@@ -451,6 +476,38 @@ extension SubscriberStore {
             result[row[0] as Int64, default: []].append(row[1])
         }
         return result
+    }
+
+    /// The subscriber a record stands for, with their categories and interests.
+    static func loaded(_ db: Database, _ record: SubscriberRecord) throws -> Subscriber {
+        record.subscriber(categories: try categories(db, of: record.id!), interests: try interests(db, of: record.id!))
+    }
+
+    static func interests(_ db: Database, of id: Int64) throws -> ReaderInterests {
+        try allInterests(db, only: id)[id] ?? .none
+    }
+
+    /// Interests by subscriber; subscribers without any are absent.
+    static func allInterests(_ db: Database, only id: Int64? = nil) throws -> [Int64: ReaderInterests] {
+        var lists: [Int64: [ReaderInterests.Kind: [String]]] = [:]
+        let filter = id == nil ? "" : "WHERE subscriber_id = ?"
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT subscriber_id, kind, phrase FROM subscriber_interest \(filter) ORDER BY subscriber_id, kind, position",
+            arguments: id.map { [$0] } ?? [])
+        while let row = try rows.next() {
+            guard let kind = ReaderInterests.Kind(rawValue: row[1]) else { continue }
+            lists[row[0] as Int64, default: [:]][kind, default: []].append(row[2])
+        }
+        return try lists.mapValues { try ReaderInterests(interests: $0[.interest] ?? [], muted: $0[.muted] ?? [], authors: $0[.author] ?? []) }
+    }
+
+    static func setInterests(_ db: Database, of id: Int64, _ kind: ReaderInterests.Kind, to entries: [String]) throws {
+        try db.execute(sql: "DELETE FROM subscriber_interest WHERE subscriber_id = ? AND kind = ?", arguments: [id, kind.rawValue])
+        for (position, entry) in entries.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO subscriber_interest (subscriber_id, kind, phrase, position) VALUES (?, ?, ?, ?)",
+                arguments: [id, kind.rawValue, entry, position])
+        }
     }
 
     static func setCategories(_ db: Database, of id: Int64, to codes: [String]) throws {

@@ -36,6 +36,17 @@ struct DigestLabels {
     var preferences: String
     var archive: String
     var noPapers: String
+    /// The line under a paper in a reader's own edition saying why it ranks where it does.
+    var why: (interest: String, author: (before: String, after: String), votedUp: String)
+
+    /// "matches your interest: RLHF" / "符合你的兴趣：RLHF".
+    func why(_ reason: PersonalReason) -> String {
+        switch reason {
+        case .interest(let phrase): why.interest + phrase
+        case .author(let name): why.author.before + name + why.author.after
+        case .likeVotedUp: why.votedUp
+        }
+    }
 
     static func `for`(_ language: Language) -> DigestLabels {
         switch language {
@@ -50,7 +61,8 @@ struct DigestLabels {
                 fallbackBanner: "⚙️ 启发式备用模式：今天大模型出了故障，本期由启发式整理（评分来自摘要中的信号，摘要为论文原文句子），经过见文末的说明。",
                 original: "「原文」", notPriced: "费用未计价", notes: "ℹ️ 本期说明（运行记录，英文）",
                 greeting: ("", "，你好！", "你好！"), subscribedTo: "你订阅了：", unsubscribe: "退订", preferences: "管理订阅类别",
-                archive: "在网页上阅读本期", noPapers: "今天你订阅的类别没有新论文。")
+                archive: "在网页上阅读本期", noPapers: "今天你订阅的类别没有新论文。",
+                why: ("符合你的兴趣：", ("作者 ", " 是你关注的"), "与你点赞过的论文相似"))
         case .en:
             DigestLabels(
                 title: "🧪 ArXiv AI Daily", scannedPicked: "Scanned/picked", scannedPickedForYou: "Scanned today/picked for you", via: "via",
@@ -63,7 +75,8 @@ struct DigestLabels {
                 fallbackBanner: "⚙️ Heuristic fallback: the language model failed today, so this edition was curated by the heuristic (scores from signals in the abstracts, summaries in the abstracts' own words); the notes at the end say what happened.",
                 original: "(original)", notPriced: "cost not priced", notes: "ℹ️ Notes on this edition",
                 greeting: ("Hi ", ",", "Hi,"), subscribedTo: "You subscribed to:", unsubscribe: "Unsubscribe",
-                preferences: "Manage your categories", archive: "Read this edition on the web", noPapers: "No new papers in your categories today.")
+                preferences: "Manage your categories", archive: "Read this edition on the web", noPapers: "No new papers in your categories today.",
+                why: ("matches your interest: ", ("by ", ", whom you follow"), "like papers you voted up"))
         }
     }
 }

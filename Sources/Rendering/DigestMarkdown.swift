@@ -23,13 +23,22 @@ public struct DigestMarkdown: Sendable {
     ///     whole digest (its global picks).
     ///   - plain: the variant the plain-text part is made from: bare URLs, and the further picks
     ///     as a list rather than a table.
-    public func render(_ digest: Digest, language: Language, categories: [String]? = nil, plain: Bool = false) -> String {
-        template.render(Self.context(digest, language: language, categories: categories, plain: plain))
+    ///   - personal: the reader's own order and the reason for each move (see `PersonalRanker`);
+    ///     `nil` for the day's edition for `categories`.
+    public func render(
+        _ digest: Digest, language: Language, categories: [String]? = nil, personal: PersonalEdition? = nil, plain: Bool = false
+    ) -> String {
+        template.render(Self.context(digest, language: language, categories: categories, personal: personal, plain: plain))
     }
 
-    static func context(_ digest: Digest, language: Language, categories: [String]?, plain: Bool) -> [String: Any] {
+    static func context(_ digest: Digest, language: Language, categories: [String]?, personal: PersonalEdition? = nil, plain: Bool) -> [String: Any] {
         let labels = DigestLabels.for(language)
-        let (mustRead, more) = categories.map(digest.edition(for:)) ?? (Array(digest.picks.prefix(digest.mustRead)), Array(digest.picks.dropFirst(digest.mustRead)))
+        let (mustRead, more) =
+            personal.map { Self.entries(of: $0, in: digest) } ?? categories.map(digest.edition(for:))
+            ?? (Array(digest.picks.prefix(digest.mustRead)), Array(digest.picks.dropFirst(digest.mustRead)))
+        func why(_ entry: DigestEntry) -> String? {
+            personal?.reasons[entry.paper.id].map { labels.why($0).linkInert }
+        }
         let shownCategories = categories ?? digest.categories
         var context: [String: Any] = [
             "title": labels.title,
@@ -66,6 +75,7 @@ public struct DigestMarkdown: Sendable {
                 "url": entry.paper.absURL,
                 "authors": authors(entry.paper.authors, labels).linkInert,
             ]
+            if let why = why(entry) { item["why"] = why }
             if let summary = entry.summaries[language] {
                 var fields: [[String: String]] = []
                 func add(_ field: Summary.Field, _ label: String, _ text: String) {
@@ -87,14 +97,16 @@ public struct DigestMarkdown: Sendable {
             return item
         }
         context["more"] = more.enumerated().map { index, entry in
-            [
+            var item: [String: Any] = [
                 "rank": mustRead.count + index + 1,
                 "title": entry.paper.title.decodingTeXMath.linkInert,
                 "short_title": shortened(entry.paper.title.decodingTeXMath).linkInert,
                 "tag": tag(entry.paper, language, reader: categories, labels),
                 "url": entry.paper.absURL,
                 "reason": (entry.reasons[language] ?? "").decodingTeXMath.linkInert,
-            ] as [String: Any]
+            ]
+            if let why = why(entry) { item["why"] = why }
+            return item
         }
         context["has_must_read"] = !mustRead.isEmpty
         context["has_more"] = !more.isEmpty
@@ -103,6 +115,12 @@ public struct DigestMarkdown: Sendable {
         context["has_notes"] = !digest.notes.isEmpty
         context["notes_label"] = labels.notes
         return context
+    }
+
+    /// A personal edition's papers as the digest's entries, in its order.
+    static func entries(of edition: PersonalEdition, in digest: Digest) -> (mustRead: [DigestEntry], more: [DigestEntry]) {
+        let byID = Dictionary(digest.entries.map { ($0.paper.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return (edition.mustRead.compactMap { byID[$0] }, edition.more.compactMap { byID[$0] })
     }
 
     /// The paper's tag, and in a reader's edition the reader's category that brought it in

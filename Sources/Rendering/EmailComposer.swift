@@ -4,6 +4,7 @@ import struct Crypto.SymmetricKey
 import Foundation
 import Mustache
 import PaperPostCore
+import Ranking
 import Synchronization
 
 /// One reader's email; its bytes (the whole RFC 5322 message, CRLF line ends) are in the
@@ -35,6 +36,9 @@ public struct EmailComposer: Sendable {
     struct EditionKey: Hashable, Sendable {
         var categories: [String]
         var language: Language
+        /// A reader's own order when their interests changed it; readers with the same order
+        /// share the edition.
+        var personal: PersonalEdition? = nil
     }
 
     struct Edition: Sendable {
@@ -48,6 +52,9 @@ public struct EmailComposer: Sendable {
     }
 
     let editions: [EditionKey: Edition]
+    /// The edition of each reader whose interests rank it for them; the others have their
+    /// categories' edition.
+    let personalKeys: [Int64: EditionKey]
     let settings: Settings
     let serverSecret: SymmetricKey
     let day: Day
@@ -65,8 +72,17 @@ public struct EmailComposer: Sendable {
         let htmlTemplate = try RenderingError.loading(settings.templatesDirectory, "email.html.mustache")
         let textTemplate = try RenderingError.loading(settings.templatesDirectory, "email.txt.mustache")
         var keys = Set<EditionKey>()
+        var personalKeys: [Int64: EditionKey] = [:]
+        // Built once for the day, and only if some reader has interests.
+        var ranker: PersonalRanker?
         for recipient in recipients {
-            keys.insert(EditionKey(categories: recipient.categories.sorted(), language: recipient.language))
+            var key = EditionKey(categories: recipient.categories.sorted(), language: recipient.language)
+            if !recipient.interests.isEmpty {
+                ranker = ranker ?? PersonalRanker(digest)
+                key.personal = ranker?.edition(categories: key.categories, language: key.language, interests: recipient.interests)
+                personalKeys[recipient.subscriberID] = key
+            }
+            keys.insert(key)
         }
         // Editions are independent and each takes milliseconds; a big list has hundreds, and
         // they are all needed before the first message goes out.
@@ -74,14 +90,15 @@ public struct EmailComposer: Sendable {
         let prepared = Mutex<[EditionKey: Edition]>([:])
         DispatchQueue.concurrentPerform(iterations: wanted.count) { index in
             let key = wanted[index]
-            let edition = digest.edition(for: key.categories)
-            guard !edition.mustRead.isEmpty else { return }
+            let edition = key.personal.map { DigestMarkdown.entries(of: $0, in: digest) } ?? digest.edition(for: key.categories)
+            guard !edition.mustRead.isEmpty || !edition.more.isEmpty else { return }
             let ready = Self.prepare(
                 digest: digest, key: key, edition: edition, markdown: markdown, html: htmlTemplate, text: textTemplate,
                 settings: settings, serverSecret: serverSecret)
             prepared.withLock { $0[key] = ready }
         }
         self.editions = prepared.withLock { $0 }
+        self.personalKeys = personalKeys
         self.settings = settings
         self.serverSecret = serverSecret
         self.day = digest.day
@@ -91,19 +108,23 @@ public struct EmailComposer: Sendable {
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
     }
 
+    func key(for recipient: Recipient) -> EditionKey {
+        personalKeys[recipient.subscriberID] ?? EditionKey(categories: recipient.categories.sorted(), language: recipient.language)
+    }
+
     /// The number of distinct editions prepared.
     public var editionCount: Int { editions.count }
 
     /// Whether this reader has papers today (otherwise they get no email).
     public func hasEdition(for recipient: Recipient) -> Bool {
-        editions[EditionKey(categories: recipient.categories.sorted(), language: recipient.language)] != nil
+        editions[key(for: recipient)] != nil
     }
 
     /// Writes the reader's message into `buffer` (replacing what it held), or returns `nil`
     /// when nothing in their categories was announced. Reusing one buffer spares an allocation
     /// per message.
     public func compose(for recipient: Recipient, date: MessageDate, into buffer: inout [UInt8]) -> ComposedEmail? {
-        guard let edition = editions[EditionKey(categories: recipient.categories.sorted(), language: recipient.language)] else {
+        guard let edition = editions[key(for: recipient)] else {
             return nil
         }
         buffer.removeAll(keepingCapacity: true)
@@ -160,7 +181,7 @@ public struct EmailComposer: Sendable {
     }
 
     private func preview(_ recipient: Recipient, _ source: KeyPath<Edition, String>, escape: (String) -> String) -> String? {
-        guard let edition = editions[EditionKey(categories: recipient.categories.sorted(), language: recipient.language)] else {
+        guard let edition = editions[key(for: recipient)] else {
             return nil
         }
         let links = self.links(for: recipient)
@@ -191,10 +212,12 @@ public struct EmailComposer: Sendable {
     ) -> Edition {
         let labels = DigestLabels.for(key.language)
         let categoryNames = key.categories.map { DigestMarkdown.tag($0, key.language) }.joined(separator: ", ")
-        let first = edition.mustRead[0].paper.title.decodingTeXMath
+        // A reader's own edition may have no must-read (none of their picks has a summary).
+        let top = edition.mustRead + edition.more
+        let first = top[0].paper.title.decodingTeXMath
         // The preview line mail programs show under the subject: what is inside, not the
         // subject again.
-        let preheader = edition.mustRead.prefix(2).map { DigestMarkdown.shortened($0.paper.title.decodingTeXMath, limit: 60) }
+        let preheader = top.prefix(2).map { DigestMarkdown.shortened($0.paper.title.decodingTeXMath, limit: 60) }
             .joined(separator: " · ")
         let picked = edition.mustRead.count + edition.more.count
         let date = "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])"
@@ -223,9 +246,9 @@ public struct EmailComposer: Sendable {
         ]
         // The digest's only links are arXiv's; the template adds this site's own around it.
         context["body"] = EmailHTML.styled(
-            Markdown.html(markdown.render(digest, language: key.language, categories: key.categories), links: .arxivAbstracts))
+            Markdown.html(markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal), links: .arxivAbstracts))
         let htmlSource = html.render(context)
-        context["body"] = Markdown.plainText(markdown.render(digest, language: key.language, categories: key.categories, plain: true))
+        context["body"] = Markdown.plainText(markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, plain: true))
             .wrapped(toColumns: 78)
         let textSource = text.render(context)
         let boundary = "=_pp_" + SHA256.hash(data: Data((htmlSource + textSource).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()

@@ -44,17 +44,27 @@ extension Site {
         case "unsubscribe":
             (change, notice) = (SubscriberChange(status: .unsubscribed), text.done(Self.masked(subscriber.email)))
         case "save":
-            let (categories, errors) = validChoices(form, text: text)
+            var (categories, errors) = validChoices(form, text: text)
+            var interests: [ReaderInterests.Kind: [String]] = [:]
+            for kind in ReaderInterests.Kind.allCases {
+                guard let typed = form[kind] else { continue }
+                do {
+                    interests[kind] = try ReaderInterests.none.replacing(kind, with: ReaderInterests.parseList(typed))[kind]
+                } catch {
+                    let entry = if case .invalidValue(_, let value, _) = error { value } else { typed }
+                    errors.append(text.badInterest(text.interestLabels[kind] ?? kind.field, String(entry.prefix(120))))
+                }
+            }
             guard errors.isEmpty else {
                 return try await preferences(
                     subscriber, language: language, nonce: nonce, errors: errors, categories: typedCategories, chosenLanguage: typedLanguage,
-                    status: .badRequest)
+                    typedInterests: form, status: .badRequest)
             }
             if let typedLanguage, request.uri.queryParameters["lang"] == nil {
                 language = typedLanguage
                 text = WebText.for(language)
             }
-            (change, notice) = (SubscriberChange(categories: categories, language: typedLanguage), text.saved)
+            (change, notice) = (SubscriberChange(categories: categories, language: typedLanguage, interests: interests), text.saved)
         default:
             return try await preferences(
                 subscriber, language: language, nonce: nonce, errors: [text.unknownAction], status: .badRequest)
@@ -66,7 +76,7 @@ extension Site {
     /// The preference page, showing what the reader typed when it could not be saved.
     func preferences(
         _ subscriber: Subscriber, language: Language, nonce: (value: String, isNew: Bool), notice: String? = nil, errors: [String] = [],
-        categories: [String]? = nil, chosenLanguage: Language? = nil, status: HTTPResponse.Status = .ok
+        categories: [String]? = nil, chosenLanguage: Language? = nil, typedInterests: FormFields? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let text = WebText.for(language)
         let token = try await token(.preferences, for: subscriber)
@@ -77,6 +87,13 @@ extension Site {
             "categories": categoryChoices(categories ?? subscriber.categories, language: language),
             "languages": Self.languageChoices(chosenLanguage ?? subscriber.language, labels: text),
             "save": text.saveButton, "unsubscribe": text.unsubscribeButton,
+            "interests_legend": text.interestsLegend, "interests_hint": text.interestsHint,
+            "interest_boxes": ReaderInterests.Kind.allCases.map { kind in
+                [
+                    "name": kind.field, "label": text.interestLabels[kind] ?? kind.field,
+                    "text": typedInterests?[kind] ?? subscriber.interests[kind].joined(separator: "\n"),
+                ]
+            },
         ]
         context["notice"] = notice
         switch subscriber.status {

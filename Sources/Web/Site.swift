@@ -245,4 +245,16 @@ struct FormFields: Decodable {
     var category: [String]?
     var language: String?
     var action: String?
+    /// The preference page's interest boxes, one entry per line.
+    var interests: String?
+    var muted: String?
+    var authors: String?
+
+    subscript(kind: ReaderInterests.Kind) -> String? {
+        switch kind {
+        case .interest: interests
+        case .muted: muted
+        case .author: authors
+        }
+    }
 }

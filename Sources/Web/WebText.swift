@@ -58,6 +58,11 @@ struct WebText: Sendable {
     var undone: String
     var undoExpired: String
     var resubscribeButton: String
+    /// The preference page's interests: a legend, a hint, each list's label, and an entry refused.
+    var interestsLegend: String
+    var interestsHint: String
+    var interestLabels: [ReaderInterests.Kind: String]
+    var badInterest: @Sendable (_ label: String, _ entry: String) -> String
     var resubscribeSent: @Sendable (String) -> String
     var doneTitle: String
     var done: @Sendable (String) -> String
@@ -126,7 +131,11 @@ struct WebText: Sendable {
                 actionLabel: "管理订阅", actionURL: url, footer: "如果不是你本人操作，忽略这封邮件即可：你的订阅没有任何变化。")
         },
         undoButton: "撤销退订", undone: "已撤销：你会照常收到 ArXiv AI 日报。", undoExpired: "撤销的时限已过。想重新订阅的话，我们会先发一封确认邮件。",
-        resubscribeButton: "重新订阅", resubscribeSent: { "我们向 \($0) 发了一封确认邮件。打开其中的链接即可重新订阅。" },
+        resubscribeButton: "重新订阅", interestsLegend: "兴趣（可不填）",
+        interestsHint: "每行一项，每栏最多 20 项，每项不超过 100 个字符。感兴趣的主题和关注的作者会排在前面；屏蔽的主题不再出现。",
+        interestLabels: [.interest: "感兴趣的主题", .muted: "屏蔽的主题", .author: "关注的作者"],
+        badInterest: { "“\($1)”无法保存到“\($0)”：每栏最多 20 项，每项不超过 100 个字符，不能包含控制字符或分号。" },
+        resubscribeSent: { "我们向 \($0) 发了一封确认邮件。打开其中的链接即可重新订阅。" },
         doneTitle: "已退订", done: { "\($0) 不会再收到 ArXiv AI 日报。" },
         invalidTitle: "链接无效", invalidMessage: "这个链接无效或已失效。请使用最近一封邮件中的链接。",
         missingOneClick: "请求缺少 List-Unsubscribe=One-Click。", archiveTitle: "往期日报", archiveEmpty: "还没有日报。",
@@ -212,7 +221,11 @@ struct WebText: Sendable {
         },
         undoButton: "Undo", undone: "Undone: the ArXiv AI Daily will keep coming as before.",
         undoExpired: "The time to undo has passed. To subscribe again, we first send a confirmation email.",
-        resubscribeButton: "Subscribe again", resubscribeSent: { "We sent a confirmation email to \($0). Open the link in it to subscribe again." },
+        resubscribeButton: "Subscribe again", interestsLegend: "Interests (optional)",
+        interestsHint: "One per line, up to 20 in each box, each at most 100 characters. Papers on your topics and by authors you follow come first; muted topics are left out.",
+        interestLabels: [.interest: "Topics you care about", .muted: "Topics to leave out", .author: "Authors you follow"],
+        badInterest: { "'\($1)' cannot be saved in “\($0)”: at most 20 entries per box, each at most 100 characters, without control characters or semicolons." },
+        resubscribeSent: { "We sent a confirmation email to \($0). Open the link in it to subscribe again." },
         doneTitle: "You are unsubscribed", done: { "\($0) will not receive the ArXiv AI Daily again." },
         invalidTitle: "This link is not valid", invalidMessage: "This link is not valid or no longer works. Please use the link in a recent email.",
         missingOneClick: "The request lacks List-Unsubscribe=One-Click.", archiveTitle: "Past editions",

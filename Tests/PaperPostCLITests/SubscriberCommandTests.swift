@@ -44,6 +44,33 @@ struct SubscriberCommandTests {
         }
     }
 
+    @Test("add and update take interests, muted phrases and authors; show lists them; a bad list exits 1 naming the field")
+    func interests() async throws {
+        try await withCLI { cli, _ in
+            let added = try await cli.run("subscribers", "add", "a@example.com", "--interests", "RLHF; reward models", "--authors", "Yoshua Bengio")
+            #expect(added.status == 0, "\(added.stderr)")
+            #expect(try await cli.run("subscribers", "update", "a@example.com", "--muted", "diffusion; Diffusion").status == 0)
+            let shown = try await cli.run("subscribers", "show", "a@example.com", "--format", "json")
+            let row = try #require((try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]])?.first)
+            #expect(row["interests"] as? [String] == ["RLHF", "reward models"])
+            #expect(row["muted"] as? [String] == ["diffusion"], "duplicates fold")
+            #expect(row["authors"] as? [String] == ["Yoshua Bengio"])
+            let table = try await cli.run("subscribers", "show", "a@example.com")
+            #expect(table.stdout.contains("interests       RLHF;reward models"))
+
+            let many = (1...21).map { "t\($0)" }.joined(separator: ";")
+            let refused = try await cli.run("subscribers", "update", "a@example.com", "--interests", many)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("invalid interests"))
+            #expect(refused.stderr.contains("at most 20"))
+            #expect(try await cli.run("subscribers", "update", "a@example.com", "--authors", "").status == 0)
+            let cleared = try await cli.run("subscribers", "show", "a@example.com", "--format", "json")
+            let after = try #require((try JSONSerialization.jsonObject(with: Data(cleared.stdout.utf8)) as? [[String: Any]])?.first)
+            #expect(after["authors"] as? [String] == [])
+            #expect(after["interests"] as? [String] == ["RLHF", "reward models"])
+        }
+    }
+
     @Test("list --format json is an array of objects with stable snake_case keys")
     func jsonKeys() async throws {
         try await withCLI { cli, _ in
@@ -281,9 +308,9 @@ struct SubscriberCommandTests {
             #expect(try await cli.run("subscribers", "add", "a@example.com", "--name", "=HYPERLINK(\"http://evil.example\")").status == 0)
             #expect(try await cli.run("subscribers", "add", "b@example.com", "--name", "@SUM(A1)", "--language", "en").status == 0)
             let exported = try await cli.run("subscribers", "export")
-            #expect(exported.stdout == "email,name,categories,language,status\r\n"
-                + #"a@example.com,"'=HYPERLINK(""http://evil.example"")",cs.AI;cs.CL;cs.LG,zh,active"# + "\r\n"
-                + "b@example.com,'@SUM(A1),cs.AI;cs.CL;cs.LG,en,active\r\n")
+            #expect(exported.stdout == "email,name,categories,language,status,interests,muted,authors\r\n"
+                + #"a@example.com,"'=HYPERLINK(""http://evil.example"")",cs.AI;cs.CL;cs.LG,zh,active,,,"# + "\r\n"
+                + "b@example.com,'@SUM(A1),cs.AI;cs.CL;cs.LG,en,active,,,\r\n")
             try Data(exported.stdout.utf8).write(to: directory.appendingPathComponent("out.csv"))
             let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": directory.appendingPathComponent("second.sqlite").path])
             #expect(try await second.run("subscribers", "import", "out.csv").status == 0)

@@ -85,7 +85,7 @@ struct SubscriberImportTests {
             await #expect {
                 try await importing("email,nickname,Phone\na@example.com,x,1\n", into: store)
             } throws: { error in
-                "\(error)" == "people.csv:1: unknown columns 'nickname', 'Phone' in the header (the columns are email, name, categories, language, status)"
+                "\(error)" == "people.csv:1: unknown columns 'nickname', 'Phone' in the header (the columns are email, name, categories, language, status, interests, muted, authors)"
             }
             await #expect {
                 try await importing("name,language\nA,en\n", into: store)
@@ -153,7 +153,7 @@ struct SubscriberImportTests {
             await #expect {
                 try await importing("email,\u{1B}[5mphone\n", into: store)
             } throws: { error in
-                "\(error)" == #"people.csv:1: unknown column '\u{1B}[5mphone' in the header (the columns are email, name, categories, language, status)"#
+                "\(error)" == #"people.csv:1: unknown column '\u{1B}[5mphone' in the header (the columns are email, name, categories, language, status, interests, muted, authors)"#
             }
             await #expect {
                 try await importing("email\n" + String(repeating: "x", count: 300) + "@example.com\n", into: store)
@@ -189,13 +189,13 @@ struct SubscriberImportTests {
             #expect(names == [#"=HYPERLINK("http://evil.example/","click")"#, "+1 555 0100", "-x", "@SUM(A1:A9)", "=already quoted", "O'Brien"])
 
             let exported = try await store.exportCSV()
-            #expect(exported == "email,name,categories,language,status\r\n"
-                + #"'-dash@example.com,"'=HYPERLINK(""http://evil.example/"",""click"")",cs.AI,en,active"# + "\r\n"
-                + "plus@example.com,'+1 555 0100,cs.AI,en,active\r\n"
-                + "minus@example.com,'-x,cs.AI,en,active\r\n"
-                + "at@example.com,'@SUM(A1:A9),cs.AI,en,active\r\n"
-                + "quoted@example.com,'=already quoted,cs.AI,en,active\r\n"
-                + "plain@example.com,O'Brien,cs.AI,en,active\r\n")
+            #expect(exported == "email,name,categories,language,status,interests,muted,authors\r\n"
+                + #"'-dash@example.com,"'=HYPERLINK(""http://evil.example/"",""click"")",cs.AI,en,active,,,"# + "\r\n"
+                + "plus@example.com,'+1 555 0100,cs.AI,en,active,,,\r\n"
+                + "minus@example.com,'-x,cs.AI,en,active,,,\r\n"
+                + "at@example.com,'@SUM(A1:A9),cs.AI,en,active,,,\r\n"
+                + "quoted@example.com,'=already quoted,cs.AI,en,active,,,\r\n"
+                + "plain@example.com,O'Brien,cs.AI,en,active,,,\r\n")
 
             try await withTemporaryStore { other, _ in
                 _ = try await other.importCSV(Data(exported.utf8), file: "export.csv", options: ImportOptions())
@@ -289,6 +289,56 @@ struct SubscriberImportTests {
             #expect(report.added.count == 2)
             #expect(report.dryRun)
             #expect(try await store.list().isEmpty)
+        }
+    }
+
+    @Test("interests, muted phrases and followed authors round-trip through export and import, commas and formulas included")
+    func interestColumns() async throws {
+        try await withTemporaryStore { store, _ in
+            let report = try await importing(
+                """
+                email,categories,interests,muted,authors
+                a@example.com,cs.AI,"RLHF; graph neural networks, GNNs",=diffusion,"Smith, J.;Yoshua  Bengio"
+                b@example.com,cs.AI,,,
+                """, into: store)
+            #expect(report.added.count == 2)
+            let a = try await store.get(try EmailAddress("a@example.com"))
+            #expect(a.interests.interests == ["RLHF", "graph neural networks, GNNs"])
+            #expect(a.interests.muted == ["=diffusion"])
+            #expect(a.interests.authors == ["Smith, J.", "Yoshua Bengio"])
+            #expect(try await store.get(try EmailAddress("b@example.com")).interests == .none)
+
+            let exported = try await store.exportCSV()
+            #expect(exported.contains(#"a@example.com,,cs.AI,zh,active,"RLHF; graph neural networks, GNNs",'=diffusion,"Smith, J.; Yoshua Bengio""#))
+            try await withTemporaryStore { other, _ in
+                _ = try await importing(exported, into: other)
+                #expect(try await other.exportCSV() == exported)
+                #expect(try await other.get(try EmailAddress("a@example.com")).interests == a.interests)
+            }
+
+            // An update changes only the lists whose columns are present; an empty cell clears one.
+            _ = try await importing("email,muted\na@example.com,\n", into: store, ImportOptions(updateExisting: true))
+            let cleared = try await store.get(try EmailAddress("a@example.com")).interests
+            #expect(cleared.muted.isEmpty)
+            #expect(cleared.interests == ["RLHF", "graph neural networks, GNNs"])
+        }
+    }
+
+    @Test("a bad interest entry names the file, line and field, and nothing is imported")
+    func badInterests() async throws {
+        let many = (1...21).map { "topic \($0)" }.joined(separator: ";")
+        let long = String(repeating: "x", count: 101)
+        try await withTemporaryStore { store, _ in
+            await #expect {
+                try await importing("email,interests,authors\na@example.com,\(many),\nb@example.com,,\(long)\n", into: store)
+            } throws: { error in
+                guard case ImportError.invalidRows(let problems) = error else { return false }
+                let lines = problems.map(\.description)
+                return lines.count == 2 && lines[0].hasPrefix("people.csv:2: invalid interests") && lines[0].contains("at most 20")
+                    && lines[1].hasPrefix("people.csv:3: invalid authors") && lines[1].contains("longer than 100 characters")
+            }
+            let remaining = try await store.list()
+            #expect(remaining.isEmpty)
         }
     }
 }

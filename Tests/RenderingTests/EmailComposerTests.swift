@@ -47,6 +47,49 @@ struct EmailComposerTests {
         var bytes: [UInt8]
     }
 
+    @Test("a reader's interests reorder their email: the matching paper comes first among the picks with the reason, muted papers are gone")
+    func personalEdition() throws {
+        var li = Self.li
+        li.interests = try ReaderInterests(interests: ["time series"], muted: ["diffusion"])
+        let email = try #require(try compose(li).1)
+        let message = try InspectedMessage.inspect(email.bytes)
+        #expect(message.defects.isEmpty)
+        let text = message.parts[0].text
+        let html = message.parts[1].text
+        // Reverso has no summary, so it leads the table after the two summarised must-reads.
+        let reverso = try #require(text.range(of: "3. Reverso"))
+        #expect(text.range(of: "1. KLong") != nil && text.range(of: "2. MASPO") != nil)
+        #expect(text[reverso.upperBound...].prefix(300).contains("🎯 符合你的兴趣：time series"))
+        #expect(html.contains("<em>符合你的兴趣：time series</em>"))
+        #expect(!text.contains("MolHIT") && !html.contains("MolHIT"), "muted: diffusion")
+        #expect(!text.contains("Sink-Aware"), "not in li's categories anyway")
+        #expect(message.headers["Subject"]?.contains("9 篇精选") == true, "still nine picks")
+        #expect(text.contains("9. Filler 2"), "the next paper in li's categories takes the muted one's place")
+    }
+
+    @Test("readers without interests share their categories' edition; only readers whose interests change it get their own")
+    func sharedEditions() throws {
+        var focused = Self.li
+        focused.subscriberID = 70
+        focused.interests = try ReaderInterests(interests: ["reward modeling"])
+        let plain = Recipient(subscriberID: 71, email: "b@example.com", name: nil, language: .zh, categories: ["cs.LG", "cs.AI"], linkSecret: "b")
+        let composer = try EmailComposer(
+            digest: Self.digest(), recipients: [Self.li, plain, focused], settings: Self.settings, serverSecret: Self.secret)
+        #expect(composer.editionCount == 2)
+        var buffer: [UInt8] = []
+        let date = MessageDate(Date(timeIntervalSince1970: 1_771_660_800))
+        _ = composer.compose(for: Self.li, date: date, into: &buffer)
+        let liText = try InspectedMessage.inspect(buffer).parts[0].text
+        _ = composer.compose(for: plain, date: date, into: &buffer)
+        let plainText = try InspectedMessage.inspect(buffer).parts[0].text
+        #expect(!liText.contains("🎯"))
+        #expect(liText.components(separatedBy: "\n").filter { $0.hasPrefix("**") } == plainText.components(separatedBy: "\n").filter { $0.hasPrefix("**") })
+        _ = composer.compose(for: focused, date: date, into: &buffer)
+        let focusedText = try InspectedMessage.inspect(buffer).parts[0].text
+        #expect(focusedText.contains("3. MARS"))
+        #expect(focusedText.contains("🎯 符合你的兴趣：reward modeling"))
+    }
+
     @Test("a Chinese reader's email parses without defects; both parts and every header decode to the original text")
     func chineseEmail() throws {
         let email = try #require(try compose(Self.li).1)

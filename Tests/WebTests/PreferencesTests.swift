@@ -40,6 +40,41 @@ struct PreferencesTests {
         }
     }
 
+    @Test("interests, muted topics and followed authors: shown, saved one per line, refused with the entry named and the typed text kept")
+    func interests() async throws {
+        try await withWebApp { world, client in
+            _ = try await world.store.update(
+                id: world.li.id, SubscriberChange(interests: [.interest: ["RLHF"], .author: ["Yoshua Bengio"]]), source: .cli)
+            let token = try await world.token(.preferences)
+            var browser = Browser(client)
+            let page = try await browser.get("/preferences?token=\(token)&lang=en")
+            #expect(page.body.contains(#"<textarea id="interests" name="interests" rows="3">RLHF</textarea>"#))
+            #expect(page.body.contains(#"<textarea id="authors" name="authors" rows="3">Yoshua Bengio</textarea>"#))
+            #expect(page.body.contains("Topics to leave out"))
+            let csrf = try #require(page.csrf)
+
+            let long = String(repeating: "x", count: 101)
+            let bad = try await browser.post(
+                "/preferences?token=\(token)&lang=en",
+                [("csrf", csrf), ("category[]", "cs.AI"), ("interests", "reward models\n\(long)"), ("muted", "<b>diffusion</b>"), ("action", "save")])
+            #expect(bad.status == .badRequest)
+            #expect(bad.body.contains("&#39;\(long)&#39; cannot be saved in “Topics you care about”") || bad.body.contains("'\(long)' cannot be saved"))
+            #expect(bad.body.contains("&lt;b&gt;diffusion&lt;/b&gt;</textarea>"), "what was typed is kept, escaped")
+            #expect(try await world.subscriber("li.wei@example.com")?.interests.interests == ["RLHF"], "nothing saved")
+
+            let saved = try await browser.post(
+                "/preferences?token=\(token)&lang=en",
+                [("csrf", csrf), ("category[]", "cs.AI"), ("interests", "reward models\r\nRLHF; agents"), ("muted", "diffusion"), ("authors", ""),
+                 ("action", "save")])
+            #expect(saved.status == .ok)
+            let li = try #require(try await world.subscriber("li.wei@example.com"))
+            #expect(li.interests.interests == ["reward models", "RLHF", "agents"])
+            #expect(li.interests.muted == ["diffusion"])
+            #expect(li.interests.authors.isEmpty, "an emptied box clears the list")
+            #expect(saved.body.contains(">reward models\nRLHF\nagents</textarea>"))
+        }
+    }
+
     @Test("pause, resume and unsubscribe from the preference page; a wrong CSRF field or a bad token changes nothing")
     func status() async throws {
         try await withWebApp { world, client in

@@ -36,3 +36,13 @@ func categoryList(_ values: [String]) throws -> [String] {
     }
     return codes
 }
+
+/// The interest lists given on the command line, validated (each `;`-separated; "" clears).
+func interestChanges(interests: String?, muted: String?, authors: String?) throws(InputError) -> [ReaderInterests.Kind: [String]] {
+    var changes: [ReaderInterests.Kind: [String]] = [:]
+    for (kind, text) in [(ReaderInterests.Kind.interest, interests), (.muted, muted), (.author, authors)] {
+        guard let text else { continue }
+        changes[kind] = try ReaderInterests.none.replacing(kind, with: ReaderInterests.parseList(text))[kind]
+    }
+    return changes
+}

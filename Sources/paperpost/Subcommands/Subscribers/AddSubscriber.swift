@@ -23,6 +23,15 @@ struct AddSubscriber: AsyncParsableCommand {
     @Option(help: "active or pending.")
     var status: SubscriberStatus = .active
 
+    @Option(help: "Interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\".")
+    var interests: String?
+
+    @Option(help: "Muted phrases, ';'-separated (papers that mention one are left out).")
+    var muted: String?
+
+    @Option(help: "Followed authors, ';'-separated: \"Yoshua Bengio; Fei-Fei Li\".")
+    var authors: String?
+
     func run() async throws {
         guard status == .active || status == .pending else {
             throw ValidationError("--status for a new subscriber is active or pending, not \(status.rawValue)")
@@ -35,7 +44,8 @@ struct AddSubscriber: AsyncParsableCommand {
                 name: try name.flatMap(Subscriber.validName),
                 categories: try categories.map { try categoryList([$0]) } ?? settings.defaultCategories,
                 language: language ?? settings.defaultLanguage,
-                status: status),
+                status: status,
+                interests: try ReaderInterests.none.applying(interestChanges(interests: interests, muted: muted, authors: authors))),
             source: .cli)
         print("added \(subscriber.email ?? email) (\(subscriber.status.rawValue); \(subscriber.categories.joined(separator: ", ")); \(subscriber.language.rawValue))")
     }

@@ -22,16 +22,20 @@ struct ShowSubscriber: AsyncParsableCommand {
         for event in events {
             history.append([.text(event.at.timestamp), .text(event.kind.rawValue), .text(event.source.rawValue), .text(event.detail)])
         }
+        var details = Listing(subscribers: [subscriber])
+        for kind in ReaderInterests.Kind.allCases {
+            details.columns.append(kind.field)
+            details.rows[0].append(.list(subscriber.interests[kind]))
+        }
         switch format {
         case .table, .csv:
-            let details = Listing(subscribers: [subscriber])
             for (column, value) in zip(details.columns, details.rows[0]) {
                 print("\(column.padding(toLength: 16, withPad: " ", startingAt: 0))\(value.cell)")
             }
             print("\nhistory:")
             Terminal.write(history.rendered(as: format))
         case .json:
-            var shown = Listing(subscribers: [subscriber])
+            var shown = details
             shown.columns.append("events")
             shown.rows[0].append(.records(history.objects))
             Terminal.write(shown.rendered(as: .json))

@@ -28,6 +28,15 @@ struct UpdateSubscriber: AsyncParsableCommand {
     @Option(help: "pending, active, paused, unsubscribed or bounced.")
     var status: SubscriberStatus?
 
+    @Option(help: "Replace the interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\" (\"\" clears them).")
+    var interests: String?
+
+    @Option(help: "Replace the muted phrases, ';'-separated (papers that mention one are left out).")
+    var muted: String?
+
+    @Option(help: "Replace the followed authors, ';'-separated: \"Yoshua Bengio; Fei-Fei Li\".")
+    var authors: String?
+
     func run() async throws {
         let change = SubscriberChange(
             name: try name.map { try Subscriber.validName($0) ?? "" },
@@ -35,9 +44,11 @@ struct UpdateSubscriber: AsyncParsableCommand {
             addCategories: try categoryList(addCategories),
             removeCategories: try categoryList(removeCategories),
             language: language,
-            status: status)
+            status: status,
+            interests: try interestChanges(interests: interests, muted: muted, authors: authors))
         guard change != SubscriberChange() else {
-            throw ValidationError("nothing to change: give --name, --categories, --add-category, --remove-category, --language or --status")
+            throw ValidationError(
+                "nothing to change: give --name, --categories, --add-category, --remove-category, --language, --status, --interests, --muted or --authors")
         }
         let store = try await global.subscriberStore()
         let subscriber = try await store.update(try store.address(email), change, source: .cli)

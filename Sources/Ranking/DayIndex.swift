@@ -1,0 +1,62 @@
+import Foundation
+import PaperPostCore
+
+/// The day's papers indexed once for every reader: each paper's words (title counted twice,
+/// as a title says what the paper is about) and authors, and how rare each word is. Ranking a
+/// reader is then lookups in this index, with no model call and no pass over the text.
+public struct DayIndex: Sendable {
+    struct Document: Sendable {
+        var entry: DigestEntry
+        var termCounts: [Substring: Int]
+        var length: Int
+        var authors: [(name: String, key: AuthorName)]
+        var categories: Set<String>
+    }
+
+    let documents: [Document]
+    let documentFrequency: [Substring: Int]
+    let averageLength: Double
+    let mustRead: Int
+    let more: Int
+
+    public init(_ digest: Digest) {
+        var documents: [Document] = []
+        var frequency: [Substring: Int] = [:]
+        for entry in digest.entries {
+            var counts: [Substring: Int] = [:]
+            let title = Terms.of(entry.paper.title)
+            for term in title { counts[term, default: 0] += 2 }
+            let abstract = Terms.of(entry.paper.abstract)
+            for term in abstract { counts[term, default: 0] += 1 }
+            for term in counts.keys { frequency[term, default: 0] += 1 }
+            documents.append(Document(
+                entry: entry, termCounts: counts, length: title.count * 2 + abstract.count,
+                authors: entry.paper.authors.compactMap { name in AuthorName(name).map { (name, $0) } },
+                categories: Set(entry.paper.categories)))
+        }
+        self.documents = documents
+        self.documentFrequency = frequency
+        self.averageLength = documents.isEmpty ? 1 : max(1, Double(documents.map(\.length).reduce(0, +)) / Double(documents.count))
+        self.mustRead = digest.mustRead
+        self.more = digest.more
+    }
+
+    /// BM25 of a phrase in one paper when every word of it is there, else `nil`: a phrase is
+    /// an interest in all of it, and "graph neural networks" should not match every paper
+    /// that says "neural".
+    func bm25(_ phrase: [Substring], in document: Document) -> Double? {
+        guard !phrase.isEmpty else { return nil }
+        let k1 = 1.2
+        let b = 0.75
+        var score = 0.0
+        for term in phrase {
+            guard let count = document.termCounts[term] else { return nil }
+            let n = Double(documents.count)
+            let df = Double(documentFrequency[term] ?? 0)
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
+            let tf = Double(count)
+            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * Double(document.length) / averageLength))
+        }
+        return score
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import PaperPostCore
+
+/// Each reader's own order of the day's papers in their categories: the curation score, plus
+/// what the reader told us. A muted phrase drops a paper; an interest phrase in the title or
+/// abstract adds up to ``interestWeight`` points (scaled by how strongly it matches, BM25, against
+/// the best match of the day); a followed author adds ``authorWeight``. Curation scores run
+/// from 1 to 10, so a clear interest outranks a few points of general merit but not a gulf.
+public struct PersonalRanker: Sendable {
+    public static let interestWeight = 4.0
+    public static let authorWeight = 4.0
+
+    let index: DayIndex
+
+    public init(_ index: DayIndex) {
+        self.index = index
+    }
+
+    public init(_ digest: Digest) {
+        self.init(DayIndex(digest))
+    }
+
+    /// The reader's edition, or `nil` when they set no interests: then they get the day's
+    /// edition for their categories exactly as everyone else in them.
+    ///
+    /// A must-read needs a deep summary in the reader's language; a paper ranked high without
+    /// one stays among the picks, in the table, with its reason.
+    public func edition(categories: [String], language: Language, interests: ReaderInterests) -> PersonalEdition? {
+        guard !interests.isEmpty else { return nil }
+        let wanted = Set(categories)
+        let muted = interests.muted.map { Array(Terms.of($0)) }
+        let phrases = interests.interests.map { ($0, Array(Terms.of($0))) }
+        let followed = interests.authors.compactMap(AuthorName.init)
+
+        let candidates = index.documents.indices.filter { i in
+            let document = index.documents[i]
+            return !document.categories.isDisjoint(with: wanted) && !muted.contains { index.bm25($0, in: document) != nil }
+        }
+        // Each phrase's best match of the day, so that a phrase's weight does not depend on how
+        // long or rare its words are.
+        let best = phrases.map { _, terms in candidates.compactMap { index.bm25(terms, in: index.documents[$0]) }.max() ?? 0 }
+
+        var ranked: [(score: Double, id: String, reason: PersonalReason?)] = []
+        for i in candidates {
+            let document = index.documents[i]
+            var score = document.entry.score
+            var reason: PersonalReason?
+            var strongest = 0.0
+            for (p, (phrase, terms)) in phrases.enumerated() {
+                guard best[p] > 0, let match = index.bm25(terms, in: document) else { continue }
+                let points = Self.interestWeight * match / best[p]
+                score += points
+                if points > strongest {
+                    strongest = points
+                    reason = .interest(phrase)
+                }
+            }
+            if let author = document.authors.first(where: { author in followed.contains { $0.matches(author.key) } }) {
+                score += Self.authorWeight
+                reason = .author(author.name)
+            }
+            ranked.append((score, document.entry.paper.id, reason))
+        }
+        ranked.sort { ($0.score, $1.id) > ($1.score, $0.id) }
+
+        let picks = ranked.prefix(index.mustRead + index.more)
+        let entries = Dictionary(uniqueKeysWithValues: index.documents.map { ($0.entry.paper.id, $0.entry) })
+        let mustRead = picks.filter { entries[$0.id]?.summaries[language] != nil }.prefix(index.mustRead).map(\.id)
+        let more = picks.map(\.id).filter { !mustRead.contains($0) }
+        var reasons: [String: PersonalReason] = [:]
+        for pick in picks {
+            if let reason = pick.reason { reasons[pick.id] = reason }
+        }
+        return PersonalEdition(mustRead: mustRead, more: more, reasons: reasons)
+    }
+}
