@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "PaperPostCore", "PaperPostStore", "Rendering", "Mail",
+                "PaperPostCore", "PaperPostStore", "Rendering", "Ranking", "Mail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

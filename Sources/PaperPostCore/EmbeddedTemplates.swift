@@ -35,6 +35,18 @@ enum EmbeddedTemplates {
 
 **{{label}}**{{#original}} {{original}}{{/original}}: {{text}}
 {{/fields}}
+{{#feedback}}
+
+{{#plain}}
+👍 {{up_label}}:\
+{{{up_url}}}\
+👎 {{down_label}}:\
+{{{down_url}}}
+{{/plain}}
+{{^plain}}
+👍 [{{up_label}}]({{{up_url}}}) · 👎 [{{down_label}}]({{{down_url}}})
+{{/plain}}
+{{/feedback}}
 {{/must_read}}
 {{#has_more}}
 
@@ -46,14 +58,18 @@ enum EmbeddedTemplates {
 | # | {{paper_label}} | {{reason_label}} |
 |:-:|---|---|
 {{#more}}
-| {{rank}} | [{{short_title}}]({{{url}}}) `{{{tag}}}` | {{#why}}🎯 *{{why}}* · {{/why}}{{reason}} |
+| {{rank}} | [{{short_title}}]({{{url}}}) `{{{tag}}}` | {{#why}}🎯 *{{why}}* · {{/why}}{{reason}}{{#feedback}} [👍]({{{up_url}}} "{{up_label}}") [👎]({{{down_url}}} "{{down_label}}"){{/feedback}} |
 {{/more}}
 {{/plain}}
 {{#plain}}
 {{#more}}
 **{{rank}}. {{title}}** `{{{tag}}}`\
 <{{{url}}}>\
-{{#why}}🎯 {{why}} · {{/why}}{{reason}}
+{{#why}}🎯 {{why}} · {{/why}}{{reason}}{{#feedback}}\
+👍 {{up_label}}:\
+{{{up_url}}}\
+👎 {{down_label}}:\
+{{{down_url}}}{{/feedback}}
 
 {{/more}}
 {{/plain}}

@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
 
-/// The capability in every emailed link: `purpose.subscriber.expiry.signature`.
+/// The capability in every emailed link: `purpose.subscriber.expiry.signature`, and for a link
+/// about one thing (a vote on a paper) `purpose.subscriber.expiry.subject.signature`, the
+/// subject base64url-encoded and covered by the signature.
 ///
 /// The signature is HMAC-SHA256 with the server secret over the purpose, the subscriber's id,
 /// the expiry and the subscriber's own secret. So a token is unguessable, cannot be turned into
@@ -13,33 +15,46 @@ public struct LinkToken: Sendable, Hashable {
         case unsubscribe = "u"
         case preferences = "p"
         case confirm = "c"
+        /// "More / less like this" under a paper: the subject names the paper and the vote.
+        case feedback = "f"
+
+        /// Whether tokens of this purpose carry a subject.
+        var hasSubject: Bool { self == .feedback }
     }
 
     public var purpose: Purpose
     public var subscriberID: Int64
     /// Unix seconds; 0 for links that do not expire.
     public var expires: Int64
+    /// What the link is about, for purposes that have one (``Purpose/feedback``); else `nil`.
+    public var subject: String?
 
-    public init(purpose: Purpose, subscriberID: Int64, expires: Date? = nil) {
+    public init(purpose: Purpose, subscriberID: Int64, expires: Date? = nil, subject: String? = nil) {
         self.purpose = purpose
         self.subscriberID = subscriberID
         self.expires = expires.map { Int64($0.timeIntervalSince1970) } ?? 0
+        self.subject = subject
     }
 
     /// The token as it goes into a URL (only URL-safe characters).
     public func signed(serverSecret: SymmetricKey, subscriberSecret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message(subscriberSecret).utf8), using: serverSecret)
-        return "\(purpose.rawValue).\(subscriberID).\(expires).\(Data(mac).base64URLEncoded)"
+        let subject = self.subject.map { ".\(Data($0.utf8).base64URLEncoded)" } ?? ""
+        return "\(purpose.rawValue).\(subscriberID).\(expires)\(subject).\(Data(mac).base64URLEncoded)"
     }
 
     /// Reads a token's claims without trusting them; ``verify(_:purpose:serverSecret:subscriberSecret:now:)``
     /// is what checks them.
     public init?(unverified token: String) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, let purpose = Purpose(rawValue: String(parts[0])),
+        guard let first = parts.first, let purpose = Purpose(rawValue: String(first)), parts.count == (purpose.hasSubject ? 5 : 4),
             let id = Self.canonicalNumber(parts[1]), let expires = Self.canonicalNumber(parts[2]),
-            Data(base64URLEncoded: String(parts[3])) != nil
+            Data(base64URLEncoded: String(parts[parts.count - 1])) != nil
         else { return nil }
+        if purpose.hasSubject {
+            guard let data = Data(base64URLEncoded: String(parts[3])), let subject = String(data: data, encoding: .utf8) else { return nil }
+            self.subject = subject
+        }
         self.purpose = purpose
         self.subscriberID = id
         self.expires = expires
@@ -89,7 +104,7 @@ public struct LinkToken: Sendable, Hashable {
     }
 
     private func message(_ subscriberSecret: String) -> String {
-        "paperpost-link-v1|\(purpose.rawValue)|\(subscriberID)|\(expires)|\(subscriberSecret)"
+        "paperpost-link-v1|\(purpose.rawValue)|\(subscriberID)|\(expires)|\(subscriberSecret)" + (subject.map { "|\($0)" } ?? "")
     }
 }
 

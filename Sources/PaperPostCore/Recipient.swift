@@ -10,11 +10,14 @@ public struct Recipient: Sendable, Hashable {
     public var status: SubscriberStatus
     /// What ranks their edition; ``ReaderInterests/none`` for the day's edition as it is.
     public var interests: ReaderInterests
+    /// Term weights learnt from their votes (see `TasteProfile`); empty when they never voted.
+    public var taste: [String: Double]
 
     public init(
         subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String,
-        status: SubscriberStatus = .active, interests: ReaderInterests = .none
+        status: SubscriberStatus = .active, interests: ReaderInterests = .none, taste: [String: Double] = [:]
     ) {
+        self.taste = taste
         self.subscriberID = subscriberID
         self.email = email
         self.name = name

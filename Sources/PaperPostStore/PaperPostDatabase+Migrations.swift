@@ -350,6 +350,24 @@ extension PaperPostDatabase {
                 t.primaryKey(["subscriber_id", "kind", "position"])
             }
         }
+        migrator.registerMigration("v10: votes and taste") { db in
+            // "More / less like this" from the links in the email: one vote per reader and
+            // paper, the last one standing.
+            try db.create(table: "subscriber_vote") { t in
+                t.column("subscriber_id", .integer).notNull().references("subscriber", onDelete: .cascade)
+                t.column("paper_id", .text).notNull()
+                t.column("vote", .integer).notNull().check { [1, -1].contains($0) }
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["subscriber_id", "paper_id"])
+            }
+            // The reader's term vector, remade from their votes on each vote, so that ranking
+            // a reader reads one row rather than every paper they ever voted on.
+            try db.create(table: "subscriber_taste") { t in
+                t.primaryKey("subscriber_id", .integer).references("subscriber", onDelete: .cascade)
+                t.column("terms", .text).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

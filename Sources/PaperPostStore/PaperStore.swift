@@ -101,6 +101,11 @@ public struct PaperStore: Sendable {
         }
     }
 
+    /// A stored paper's title, or `nil` when there is no such paper.
+    public func title(of id: String) async throws -> String? {
+        try await database.read { db in try String.fetchOne(db, sql: "SELECT title FROM paper WHERE id = ?", arguments: [id]) }
+    }
+
     /// Recorded announcements, newest first.
     public func announcements(limit: Int = 30) async throws -> [Announcement] {
         try await database.read { db in

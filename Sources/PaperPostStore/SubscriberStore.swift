@@ -197,6 +197,8 @@ public struct SubscriberStore: Sendable {
             try record.update(db)
             try db.execute(sql: "DELETE FROM subscriber_category WHERE subscriber_id = ?", arguments: [record.id])
             try db.execute(sql: "DELETE FROM subscriber_interest WHERE subscriber_id = ?", arguments: [record.id])
+            try db.execute(sql: "DELETE FROM subscriber_vote WHERE subscriber_id = ?", arguments: [record.id])
+            try db.execute(sql: "DELETE FROM subscriber_taste WHERE subscriber_id = ?", arguments: [record.id])
             try db.execute(sql: "UPDATE subscriber_event SET detail = NULL WHERE subscriber_id = ?", arguments: [record.id])
             try Self.log(db, record.id!, .forgotten, source, detail: nil)
         }
@@ -220,6 +222,7 @@ public struct SubscriberStore: Sendable {
             }
             let categories = try Self.allCategories(db)
             let interests = try Self.allInterests(db)
+            let tastes = try Self.allTastes(db)
             let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: arguments)
             var recipients: [Recipient] = []
             while let row = try rows.next() {
@@ -227,7 +230,7 @@ public struct SubscriberStore: Sendable {
                 recipients.append(Recipient(
                     subscriberID: id, email: row[1], name: row[2], language: Language(rawValue: row[3]) ?? .en,
                     categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused,
-                    interests: interests[id] ?? .none))
+                    interests: interests[id] ?? .none, taste: tastes[id] ?? [:]))
             }
             return recipients
         }

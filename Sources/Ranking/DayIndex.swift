@@ -11,6 +11,8 @@ public struct DayIndex: Sendable {
         var length: Int
         var authors: [(name: String, key: AuthorName)]
         var categories: Set<String>
+        /// Unit tf-idf vector, compared with readers' tastes.
+        var vector: [String: Double] = [:]
     }
 
     let documents: [Document]
@@ -34,11 +36,31 @@ public struct DayIndex: Sendable {
                 authors: entry.paper.authors.compactMap { name in AuthorName(name).map { (name, $0) } },
                 categories: Set(entry.paper.categories)))
         }
+        for index in documents.indices {
+            var vector: [String: Double] = [:]
+            for (term, count) in documents[index].termCounts {
+                let idf = log(Double(documents.count + 1) / Double((frequency[term] ?? 0) + 1)) + 1
+                vector[String(term)] = (1 + log(Double(count))) * idf
+            }
+            let norm = vector.values.map { $0 * $0 }.reduce(0, +).squareRoot()
+            documents[index].vector = norm > 0 ? vector.mapValues { $0 / norm } : [:]
+        }
         self.documents = documents
         self.documentFrequency = frequency
         self.averageLength = documents.isEmpty ? 1 : max(1, Double(documents.map(\.length).reduce(0, +)) / Double(documents.count))
         self.mustRead = digest.mustRead
         self.more = digest.more
+    }
+
+    /// Cosine similarity of a reader's taste (a unit vector) and a paper.
+    func similarity(_ taste: [String: Double], _ document: Document) -> Double {
+        var sum = 0.0
+        if taste.count < document.vector.count {
+            for (term, weight) in taste { sum += weight * (document.vector[term] ?? 0) }
+        } else {
+            for (term, weight) in document.vector { sum += weight * (taste[term] ?? 0) }
+        }
+        return sum
     }
 
     /// BM25 of a phrase in one paper when every word of it is there, else `nil`: a phrase is

@@ -9,6 +9,9 @@ import PaperPostCore
 public struct PersonalRanker: Sendable {
     public static let interestWeight = 4.0
     public static let authorWeight = 4.0
+    /// Likeness to the papers a reader voted up adds up to this much; to those voted down
+    /// takes up to this much away.
+    public static let tasteWeight = 4.0
 
     let index: DayIndex
 
@@ -20,13 +23,15 @@ public struct PersonalRanker: Sendable {
         self.init(DayIndex(digest))
     }
 
-    /// The reader's edition, or `nil` when they set no interests: then they get the day's
-    /// edition for their categories exactly as everyone else in them.
+    /// The reader's edition, or `nil` when they set no interests and never voted: then they
+    /// get the day's edition for their categories exactly as everyone else in them.
     ///
     /// A must-read needs a deep summary in the reader's language; a paper ranked high without
     /// one stays among the picks, in the table, with its reason.
-    public func edition(categories: [String], language: Language, interests: ReaderInterests) -> PersonalEdition? {
-        guard !interests.isEmpty else { return nil }
+    public func edition(
+        categories: [String], language: Language, interests: ReaderInterests, taste: [String: Double] = [:]
+    ) -> PersonalEdition? {
+        guard !interests.isEmpty || !taste.isEmpty else { return nil }
         let wanted = Set(categories)
         let muted = interests.muted.map { Array(Terms.of($0)) }
         let phrases = interests.interests.map { ($0, Array(Terms.of($0))) }
@@ -40,12 +45,26 @@ public struct PersonalRanker: Sendable {
         // long or rare its words are.
         let best = phrases.map { _, terms in candidates.compactMap { index.bm25(terms, in: index.documents[$0]) }.max() ?? 0 }
 
+        // Likeness to the reader's votes, scaled by the day's strongest likeness either way.
+        let likeness = taste.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: candidates.map { ($0, index.similarity(taste, index.documents[$0])) })
+        let mostLike = likeness.values.filter { $0 > 0 }.max() ?? 0
+        let mostUnlike = -(likeness.values.filter { $0 < 0 }.min() ?? 0)
+
         var ranked: [(score: Double, id: String, reason: PersonalReason?)] = []
         for i in candidates {
             let document = index.documents[i]
             var score = document.entry.score
             var reason: PersonalReason?
             var strongest = 0.0
+            if let like = likeness[i] {
+                let points = like > 0 ? Self.tasteWeight * like / mostLike : like < 0 ? Self.tasteWeight * like / mostUnlike : 0
+                score += points
+                // A weak likeness is no reason to tell the reader about.
+                if points >= Self.tasteWeight / 4 {
+                    strongest = points
+                    reason = .likeVotedUp
+                }
+            }
             for (p, (phrase, terms)) in phrases.enumerated() {
                 guard best[p] > 0, let match = index.bm25(terms, in: document) else { continue }
                 let points = Self.interestWeight * match / best[p]

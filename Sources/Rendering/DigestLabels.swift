@@ -38,6 +38,8 @@ struct DigestLabels {
     var noPapers: String
     /// The line under a paper in a reader's own edition saying why it ranks where it does.
     var why: (interest: String, author: (before: String, after: String), votedUp: String)
+    var moreLikeThis: String
+    var lessLikeThis: String
 
     /// "matches your interest: RLHF" / "符合你的兴趣：RLHF".
     func why(_ reason: PersonalReason) -> String {
@@ -62,7 +64,7 @@ struct DigestLabels {
                 original: "「原文」", notPriced: "费用未计价", notes: "ℹ️ 本期说明（运行记录，英文）",
                 greeting: ("", "，你好！", "你好！"), subscribedTo: "你订阅了：", unsubscribe: "退订", preferences: "管理订阅类别",
                 archive: "在网页上阅读本期", noPapers: "今天你订阅的类别没有新论文。",
-                why: ("符合你的兴趣：", ("作者 ", " 是你关注的"), "与你点赞过的论文相似"))
+                why: ("符合你的兴趣：", ("作者 ", " 是你关注的"), "与你点赞过的论文相似"), moreLikeThis: "多推荐这类", lessLikeThis: "少推荐这类")
         case .en:
             DigestLabels(
                 title: "🧪 ArXiv AI Daily", scannedPicked: "Scanned/picked", scannedPickedForYou: "Scanned today/picked for you", via: "via",
@@ -76,7 +78,8 @@ struct DigestLabels {
                 original: "(original)", notPriced: "cost not priced", notes: "ℹ️ Notes on this edition",
                 greeting: ("Hi ", ",", "Hi,"), subscribedTo: "You subscribed to:", unsubscribe: "Unsubscribe",
                 preferences: "Manage your categories", archive: "Read this edition on the web", noPapers: "No new papers in your categories today.",
-                why: ("matches your interest: ", ("by ", ", whom you follow"), "like papers you voted up"))
+                why: ("matches your interest: ", ("by ", ", whom you follow"), "like papers you voted up"), moreLikeThis: "More like this",
+                lessLikeThis: "Less like this")
         }
     }
 }

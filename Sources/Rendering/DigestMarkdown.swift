@@ -25,19 +25,31 @@ public struct DigestMarkdown: Sendable {
     ///     as a list rather than a table.
     ///   - personal: the reader's own order and the reason for each move (see `PersonalRanker`);
     ///     `nil` for the day's edition for `categories`.
+    ///   - feedback: put "more / less like this" links under each paper (placeholders that the
+    ///     email composer turns into each reader's signed links); web pages have none.
     public func render(
-        _ digest: Digest, language: Language, categories: [String]? = nil, personal: PersonalEdition? = nil, plain: Bool = false
+        _ digest: Digest, language: Language, categories: [String]? = nil, personal: PersonalEdition? = nil, plain: Bool = false,
+        feedback: Bool = false
     ) -> String {
-        template.render(Self.context(digest, language: language, categories: categories, personal: personal, plain: plain))
+        template.render(Self.context(digest, language: language, categories: categories, personal: personal, plain: plain, feedback: feedback))
     }
 
-    static func context(_ digest: Digest, language: Language, categories: [String]?, personal: PersonalEdition? = nil, plain: Bool) -> [String: Any] {
+    static func context(
+        _ digest: Digest, language: Language, categories: [String]?, personal: PersonalEdition? = nil, plain: Bool, feedback: Bool = false
+    ) -> [String: Any] {
         let labels = DigestLabels.for(language)
         let (mustRead, more) =
             personal.map { Self.entries(of: $0, in: digest) } ?? categories.map(digest.edition(for:))
             ?? (Array(digest.picks.prefix(digest.mustRead)), Array(digest.picks.dropFirst(digest.mustRead)))
         func why(_ entry: DigestEntry) -> String? {
             personal?.reasons[entry.paper.id].map { labels.why($0).linkInert }
+        }
+        func feedbackLinks(_ entry: DigestEntry) -> [String: String]? {
+            guard feedback else { return nil }
+            return [
+                "up_url": Slot.placeholderURL(paper: entry.paper.id, vote: .up), "up_label": labels.moreLikeThis,
+                "down_url": Slot.placeholderURL(paper: entry.paper.id, vote: .down), "down_label": labels.lessLikeThis,
+            ]
         }
         let shownCategories = categories ?? digest.categories
         var context: [String: Any] = [
@@ -76,6 +88,7 @@ public struct DigestMarkdown: Sendable {
                 "authors": authors(entry.paper.authors, labels).linkInert,
             ]
             if let why = why(entry) { item["why"] = why }
+            if let links = feedbackLinks(entry) { item["feedback"] = links }
             if let summary = entry.summaries[language] {
                 var fields: [[String: String]] = []
                 func add(_ field: Summary.Field, _ label: String, _ text: String) {
@@ -106,6 +119,7 @@ public struct DigestMarkdown: Sendable {
                 "reason": (entry.reasons[language] ?? "").decodingTeXMath.linkInert,
             ]
             if let why = why(entry) { item["why"] = why }
+            if let links = feedbackLinks(entry) { item["feedback"] = links }
             return item
         }
         context["has_must_read"] = !mustRead.isEmpty

@@ -77,9 +77,10 @@ public struct EmailComposer: Sendable {
         var ranker: PersonalRanker?
         for recipient in recipients {
             var key = EditionKey(categories: recipient.categories.sorted(), language: recipient.language)
-            if !recipient.interests.isEmpty {
+            if !recipient.interests.isEmpty || !recipient.taste.isEmpty {
                 ranker = ranker ?? PersonalRanker(digest)
-                key.personal = ranker?.edition(categories: key.categories, language: key.language, interests: recipient.interests)
+                key.personal = ranker?.edition(
+                    categories: key.categories, language: key.language, interests: recipient.interests, taste: recipient.taste)
                 personalKeys[recipient.subscriberID] = key
             }
             keys.insert(key)
@@ -158,13 +159,7 @@ public struct EmailComposer: Sendable {
             ("text/html", edition.html, { (text: String) in text.htmlEscaped }),
         ] {
             buffer += "--\(edition.boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(body.encoding.rawValue)\r\n\r\n".utf8
-            body.write(into: &buffer) { slot in
-                switch slot {
-                case .greeting: escape(greeting)
-                case .unsubscribeURL: escape(links.unsubscribe)
-                case .preferencesURL: escape(links.preferences)
-                }
-            }
+            body.write(into: &buffer) { slot in escape(value(of: slot, for: recipient, greeting: greeting, links: links, date: date.date)) }
         }
         buffer += "--\(edition.boundary)--\r\n".utf8
         return ComposedEmail(messageID: messageID, recipient: recipient.email)
@@ -185,10 +180,41 @@ public struct EmailComposer: Sendable {
             return nil
         }
         let links = self.links(for: recipient)
-        return edition[keyPath: source]
-            .replacingOccurrences(of: SlotMarker.marker(.greeting), with: escape(Self.greeting(recipient)))
-            .replacingOccurrences(of: SlotMarker.marker(.unsubscribeURL), with: escape(links.unsubscribe))
-            .replacingOccurrences(of: SlotMarker.marker(.preferencesURL), with: escape(links.preferences))
+        let greeting = Self.greeting(recipient)
+        return edition[keyPath: source].replacing(/\x{E000}([^\x{E001}]*)\x{E001}/) { match in
+            Slot(name: String(match.output.1)).map { escape(value(of: $0, for: recipient, greeting: greeting, links: links, date: Date())) } ?? ""
+        }
+    }
+
+    /// A slot's text for one reader, unescaped.
+    func value(
+        of slot: Slot, for recipient: Recipient, greeting: String, links: (unsubscribe: String, unsubscribeToken: String, preferences: String),
+        date: Date
+    ) -> String {
+        switch slot {
+        case .greeting: greeting
+        case .unsubscribeURL: links.unsubscribe
+        case .preferencesURL: links.preferences
+        case .feedback(let paper, let vote): feedbackURL(for: recipient, paper: paper, vote: vote, date: date)
+        }
+    }
+
+    /// How long a feedback link works: readers vote on old issues too, but not forever.
+    public static let feedbackLifetime: TimeInterval = 180 * 86_400
+
+    func feedbackURL(for recipient: Recipient, paper: String, vote: Vote, date: Date) -> String {
+        let token = LinkToken(
+            purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
+            subject: Vote.subject(paper: paper, vote)
+        ).signed(serverSecret: serverSecret, subscriberSecret: recipient.linkSecret)
+        return "\(settings.baseURL)/feedback?token=\(token)"
+    }
+
+    /// Turns the Markdown's feedback placeholders into slot markers, once per edition.
+    static func fillingSlots(_ rendered: String) -> String {
+        rendered.replacing(/https:\/\/paperpost-slot\.invalid\/(feedback_(?:up|down)_[A-Za-z0-9.\/_-]+)/) { match in
+            SlotMarker.marker(Slot(name: String(match.output.1)) ?? .greeting)
+        }
     }
 
     func links(for recipient: Recipient) -> (unsubscribe: String, unsubscribeToken: String, preferences: String) {
@@ -246,9 +272,12 @@ public struct EmailComposer: Sendable {
         ]
         // The digest's only links are arXiv's; the template adds this site's own around it.
         context["body"] = EmailHTML.styled(
-            Markdown.html(markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal), links: .arxivAbstracts))
+            Self.fillingSlots(Markdown.html(
+                markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, feedback: true),
+                links: LinkPolicy(prefixes: LinkPolicy.arxivAbstracts.prefixes + [Slot.placeholderPrefix]))))
         let htmlSource = html.render(context)
-        context["body"] = Markdown.plainText(markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, plain: true))
+        context["body"] = Self.fillingSlots(Markdown.plainText(
+            markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, plain: true, feedback: true)))
             .wrapped(toColumns: 78)
         let textSource = text.render(context)
         let boundary = "=_pp_" + SHA256.hash(data: Data((htmlSource + textSource).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()

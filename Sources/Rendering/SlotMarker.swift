@@ -1,3 +1,5 @@
+import PaperPostCore
+
 /// Where a recipient's own text goes in an otherwise shared body: `\u{E000}name\u{E001}`,
 /// made of private-use characters that never occur in real text (and are stripped from
 /// untrusted text by ``Swift/String/markdownEscaped``).
@@ -10,13 +12,48 @@ enum SlotMarker {
     }
 
     static func marker(_ slot: Slot) -> String {
-        "\(open)\(slot.rawValue)\(close)"
+        "\(open)\(slot.name)\(close)"
     }
 }
 
 /// The parts of a message that differ between recipients.
-public enum Slot: String, Sendable, CaseIterable {
+public enum Slot: Sendable, Hashable {
     case greeting
-    case unsubscribeURL = "unsubscribe_url"
-    case preferencesURL = "preferences_url"
+    case unsubscribeURL
+    case preferencesURL
+    /// The signed "more / less like this" link under a paper.
+    case feedback(paper: String, vote: Vote)
+
+    var name: String {
+        switch self {
+        case .greeting: "greeting"
+        case .unsubscribeURL: "unsubscribe_url"
+        case .preferencesURL: "preferences_url"
+        case .feedback(let paper, let vote): "feedback_\(vote.name)_\(paper)"
+        }
+    }
+
+    init?(name: String) {
+        switch name {
+        case "greeting": self = .greeting
+        case "unsubscribe_url": self = .unsubscribeURL
+        case "preferences_url": self = .preferencesURL
+        default:
+            for vote in Vote.allCases where name.hasPrefix("feedback_\(vote.name)_") {
+                self = .feedback(paper: String(name.dropFirst("feedback_\(vote.name)_".count)), vote: vote)
+                return
+            }
+            return nil
+        }
+    }
+
+    /// Where the Markdown puts a feedback link: an address that survives cmark as it is (a
+    /// marker of private-use characters would be percent-encoded in the `href`), swapped for
+    /// the slot's marker once the part is rendered. Untrusted text cannot spell it: it is made
+    /// link-inert before rendering.
+    static func placeholderURL(paper: String, vote: Vote) -> String {
+        placeholderPrefix + Slot.feedback(paper: paper, vote: vote).name
+    }
+
+    static let placeholderPrefix = "https://paperpost-slot.invalid/"
 }

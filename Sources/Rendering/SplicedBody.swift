@@ -118,7 +118,7 @@ struct SplicedBody: Sendable {
                 text = ""
                 slotName = ""
             } else if scalar == SlotMarker.close, let name = slotName {
-                if let slot = Slot(rawValue: name) { fragments.append(.slot(slot)) }
+                if let slot = Slot(name: name) { fragments.append(.slot(slot)) }
                 slotName = nil
             } else if slotName != nil {
                 slotName!.unicodeScalars.append(scalar)

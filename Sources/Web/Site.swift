@@ -94,6 +94,7 @@ struct Site: Sendable {
         case .confirm: "confirm"
         case .preferences: "preferences"
         case .unsubscribe: "unsubscribe"
+        case .feedback: "feedback"
         }
     }
 

@@ -36,6 +36,9 @@ public func buildApplication(
     router.post("unsubscribe/undo") { request, _ in try await site.undoUnsubscribe(request) }
     router.post("resubscribe") { request, _ in try await site.resubscribe(request) }
     router.post("link") { request, context in try await site.freshLink(request, context: context) }
+    router.get("feedback") { request, _ in try await site.feedbackPage(request) }
+    router.post("feedback") { request, _ in try await site.recordFeedback(request) }
+    router.post("feedback/undo") { request, _ in try await site.undoFeedback(request) }
     router.get("archive") { request, _ in try await site.archive(request) }
     router.get("edition/:day") { request, context in try await site.readerEdition(request, day: context.parameters.get("day") ?? "") }
     router.get("archive/:day") { request, context in try await site.edition(request, day: context.parameters.get("day") ?? "") }

@@ -68,6 +68,31 @@ struct SubscriberCommandTests {
             let after = try #require((try JSONSerialization.jsonObject(with: Data(cleared.stdout.utf8)) as? [[String: Any]])?.first)
             #expect(after["authors"] as? [String] == [])
             #expect(after["interests"] as? [String] == ["RLHF", "reward models"])
+            #expect((after["votes"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test("show lists a reader's votes from the email's feedback links, newest first, with the paper's title")
+    func votes() async throws {
+        try await withCLI { cli, directory in
+            #expect(try await cli.run("subscribers", "add", "a@example.com").status == 0)
+            let database = try PaperPostDatabase.open(path: directory.appendingPathComponent("var/paperpost.sqlite").path)
+            let paper = Paper(id: "2602.00001", version: 1, title: "Reward models", abstract: "RLHF.", authors: ["A"], categories: ["cs.AI"])
+            _ = try await PaperStore(database: database).record(
+                day: Day(year: 2026, month: 2, day: 20)!, categories: ["cs.AI"], papers: [AnnouncedPaper(paper: paper, announceType: .new)], source: "test")
+            let store = SubscriberStore(database: database, settings: Settings())
+            let id = try #require(try await store.find(try EmailAddress("a@example.com"))?.id)
+            #expect(try await store.vote(id: id, paper: "2602.00001", .down, taste: { _ in ["reward": 1] }))
+            let shown = try await cli.run("subscribers", "show", "a@example.com", "--format", "json")
+            let row = try #require((try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]])?.first)
+            let votes = try #require(row["votes"] as? [[String: Any]])
+            #expect(votes.count == 1)
+            #expect(votes.first?["paper_id"] as? String == "2602.00001")
+            #expect(votes.first?["vote"] as? String == "down")
+            #expect(votes.first?["title"] as? String == "Reward models")
+            let table = try await cli.run("subscribers", "show", "a@example.com")
+            #expect(table.stdout.contains("votes:"))
+            #expect(table.stdout.contains("2602.00001"))
         }
     }
 

@@ -17,6 +17,33 @@ struct LinkTokenTests {
         #expect(claims.subscriberID == 5 && claims.expires == 0)
     }
 
+    @Test("a feedback token signs its paper and vote: another paper, another vote, or no subject does not verify")
+    func feedbackSubject() throws {
+        let subject = Vote.subject(paper: "2602.17547", .up)
+        let token = LinkToken(purpose: .feedback, subscriberID: 5, expires: Date().addingTimeInterval(86_400), subject: subject)
+            .signed(serverSecret: serverSecret, subscriberSecret: "reader")
+        let claims = try LinkToken.verify(token, purpose: .feedback, serverSecret: serverSecret, subscriberSecret: "reader")
+        #expect(claims.subject == subject)
+        #expect(Vote.parse(subject: claims.subject ?? "")?.paper == "2602.17547")
+        #expect(Vote.parse(subject: claims.subject ?? "")?.vote == .up)
+        var parts = token.split(separator: ".").map(String.init)
+        #expect(parts.count == 5)
+        for forged in [Vote.subject(paper: "2602.17547", .down), Vote.subject(paper: "2602.99999", .up)] {
+            parts[3] = Data(forged.utf8).base64URLEncoded
+            #expect(throws: LinkToken.Rejection.badSignature) {
+                try LinkToken.verify(parts.joined(separator: "."), purpose: .feedback, serverSecret: serverSecret, subscriberSecret: "reader")
+            }
+        }
+        let withoutSubject = [parts[0], parts[1], parts[2], parts[4]].joined(separator: ".")
+        #expect(throws: LinkToken.Rejection.malformed) {
+            try LinkToken.verify(withoutSubject, purpose: .feedback, serverSecret: serverSecret, subscriberSecret: "reader")
+        }
+        #expect(throws: LinkToken.Rejection.badSignature, "another reader's secret") {
+            try LinkToken.verify(token, purpose: .feedback, serverSecret: serverSecret, subscriberSecret: "someone else")
+        }
+        #expect(Vote.parse(subject: "2602.17547 sideways") == nil)
+    }
+
     /// `Int64("05")` is 5 and the signature covers the number, not its text: without the check
     /// each of these would verify as the same link.
     @Test("numbers are read only in the spelling the token was signed with", arguments: [

@@ -22,7 +22,7 @@ struct SubscriberStoreTests {
             #expect(tables == [
                 "announcement", "announcement_paper", "bounce_event", "daily_run", "delivery", "digest", "digest_entry", "digest_reason",
                 "digest_summary", "inbound_message", "llm_cache", "llm_call", "paper", "paper_category", "send_lease", "subscriber",
-                "subscriber_category", "subscriber_event", "subscriber_interest",
+                "subscriber_category", "subscriber_event", "subscriber_interest", "subscriber_taste", "subscriber_vote",
             ])
             let journal = try await first.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(journal == "wal")
@@ -111,12 +111,23 @@ struct SubscriberStoreTests {
         }
     }
 
-    @Test("forgetting erases the address and name but keeps the person suppressed")
+    @Test("forgetting erases the address, name, interests, votes and taste but keeps the person suppressed")
     func forget() async throws {
         try await withTemporaryStore { store, _ in
             let address = try EmailAddress("Secret.Person@example.com")
-            try await store.add(new("Secret.Person@example.com"), source: .cli)
+            var person = try new("Secret.Person@example.com")
+            person.interests = try ReaderInterests(interests: ["secret topic"], authors: ["Secret Author"])
+            let added = try await store.add(person, source: .cli)
+            let paper = Paper(id: "2602.00001", version: 1, title: "A paper", abstract: "On secrets.", authors: ["A"], categories: ["cs.AI"])
+            _ = try await PaperStore(database: store.database).record(
+                day: Day(year: 2026, month: 2, day: 20)!, categories: ["cs.AI"], papers: [AnnouncedPaper(paper: paper, announceType: .new)], source: "test")
+            #expect(try await store.vote(id: added.id, paper: paper.id, .up, taste: { _ in ["secret": 1] }))
             try await store.forget(address, source: .cli)
+            // What they told us about their taste goes with the address.
+            let remains = try await store.database.writer.read { db in
+                try ["subscriber_interest", "subscriber_vote", "subscriber_taste"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
+            }
+            #expect(remains == [0, 0, 0])
             let stored = try await store.database.writer.read { db in
                 try Row.fetchOne(db, sql: "SELECT email, name, email_key, status FROM subscriber").map { row in
                     [row["email"], row["name"], row["email_key"], row["status"]] as [String?]

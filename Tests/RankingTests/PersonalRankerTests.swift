@@ -31,8 +31,10 @@ struct PersonalRankerTests {
             more: more, languages: [.en], categories: ["cs.AI"], usage: TokenUsage(), notes: [], createdAt: Date())
     }
 
-    static func edition(_ interests: ReaderInterests, categories: [String] = ["cs.AI"], digest: Digest = digest()) -> PersonalEdition? {
-        PersonalRanker(digest).edition(categories: categories, language: .en, interests: interests)
+    static func edition(
+        _ interests: ReaderInterests, categories: [String] = ["cs.AI"], digest: Digest = digest(), taste: [String: Double] = [:]
+    ) -> PersonalEdition? {
+        PersonalRanker(digest).edition(categories: categories, language: .en, interests: interests, taste: taste)
     }
 
     @Test("a reader with no interests gets no personal edition: the day's edition for their categories stands")
@@ -107,5 +109,23 @@ struct PersonalRankerTests {
             (error as? InputError)?.description.contains("authors") == true
         }
         #expect(ReaderInterests.parseList("RLHF; graph neural networks, GNNs\nSmith, J.") == ["RLHF", "graph neural networks, GNNs", "Smith, J."])
+    }
+
+    @Test("votes move similar papers up and down: a vote for an RLHF paper lifts tomorrow's reward-model paper, a vote against diffusion sinks another")
+    func votes() throws {
+        let taste = TasteProfile.vector([
+            VotedPaper(title: "Reward models for RLHF", abstract: "Preference pairs train reward models for policies.", vote: .up),
+            VotedPaper(title: "Diffusion for molecule generation", abstract: "Diffusion over molecular graphs.", vote: .down),
+        ])
+        #expect(!taste.isEmpty)
+        #expect(taste.count <= TasteProfile.maximumTerms)
+        let edition = try #require(Self.edition(.none, digest: Self.digest(mustRead: 2, more: 3), taste: taste))
+        #expect(edition.mustRead.first == "2602.0000d", "like the paper voted up")
+        #expect(edition.reasons["2602.0000d"] == .likeVotedUp)
+        #expect((edition.mustRead + edition.more).last == "2602.0000c", "like the paper voted down: last")
+        #expect(edition.reasons["2602.0000c"] == nil)
+        #expect(TasteProfile.vector([]) == [:])
+        #expect(TasteProfile.vector([VotedPaper(title: "x", abstract: "y", vote: .up), VotedPaper(title: "x", abstract: "y", vote: .down)]) == [:],
+                "an up and a down on the same paper cancel")
     }
 }

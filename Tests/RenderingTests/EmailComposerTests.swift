@@ -67,6 +67,35 @@ struct EmailComposerTests {
         #expect(text.contains("9. Filler 2"), "the next paper in li's categories takes the muted one's place")
     }
 
+    @Test("under every paper, in both parts, a 'more like this' and a 'less like this' link signed for this reader, paper and vote")
+    func feedbackLinks() throws {
+        let email = try #require(try compose(Self.li).1)
+        let message = try InspectedMessage.inspect(email.bytes)
+        let text = message.parts[0].text
+        let html = message.parts[1].text
+        let pattern = /https:\/\/digest\.example\.org\/feedback\?token=([A-Za-z0-9._-]+)/
+        let textTokens = text.matches(of: pattern).map { String($0.output.1) }
+        let htmlTokens = html.matches(of: pattern).map { String($0.output.1) }
+        #expect(textTokens.count == 18, "two per pick, nine picks")
+        #expect(Set(htmlTokens) == Set(textTokens))
+        var subjects: [String] = []
+        for token in textTokens {
+            let claims = try LinkToken.verify(
+                token, purpose: .feedback, serverSecret: Self.secret, subscriberSecret: "li-secret", now: Date(timeIntervalSince1970: 1_771_660_800))
+            #expect(claims.subscriberID == 7)
+            #expect(claims.expires > 1_771_660_800 + 170 * 86_400, "they work for months")
+            subjects.append(claims.subject ?? "")
+        }
+        #expect(subjects.prefix(2) == ["2602.17547 up", "2602.17547 down"])
+        #expect(text.trimmingTrailingSpacesPerLine.contains("👍 多推荐这类:\nhttps://digest.example.org/feedback?token="))
+        #expect(html.contains(#">多推荐这类</a>"#))
+        #expect(!html.contains("paperpost-slot") && !text.contains("paperpost-slot"))
+        #expect(!text.unicodeScalars.contains("\u{E000}") && !html.unicodeScalars.contains("\u{E000}"))
+        // The preview shows the same links.
+        let composer = try EmailComposer(digest: Self.digest(), recipients: [Self.li], settings: Self.settings, serverSecret: Self.secret)
+        #expect(composer.previewText(for: Self.li)?.contains("👍 多推荐这类:\nhttps://digest.example.org/feedback?token=f.7.") == true)
+    }
+
     @Test("readers without interests share their categories' edition; only readers whose interests change it get their own")
     func sharedEditions() throws {
         var focused = Self.li

@@ -18,6 +18,10 @@ struct ShowSubscriber: AsyncParsableCommand {
         let store = try await global.subscriberStore()
         let subscriber = try await store.get(try store.address(email))
         let events = try await store.events(of: subscriber)
+        var votes = Listing(columns: ["at", "vote", "paper_id", "title"])
+        for vote in try await store.votes(of: subscriber.id) {
+            votes.append([.text(vote.at.timestamp), .text(vote.vote.name), .text(vote.paperID), .text(vote.title)])
+        }
         var history = Listing(columns: ["at", "event", "source", "detail"])
         for event in events {
             history.append([.text(event.at.timestamp), .text(event.kind.rawValue), .text(event.source.rawValue), .text(event.detail)])
@@ -34,10 +38,14 @@ struct ShowSubscriber: AsyncParsableCommand {
             }
             print("\nhistory:")
             Terminal.write(history.rendered(as: format))
+            print("\nvotes:")
+            Terminal.write(votes.rendered(as: format))
         case .json:
             var shown = details
             shown.columns.append("events")
             shown.rows[0].append(.records(history.objects))
+            shown.columns.append("votes")
+            shown.rows[0].append(.records(votes.objects))
             Terminal.write(shown.rendered(as: .json))
         }
     }
