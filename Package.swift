@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "Curation",
             dependencies: [
-                "PaperPostCore", "PaperPostStore", "Curl",
+                "PaperPostCore", "PaperPostStore", "Curl", "Ranking",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CurationTests",
-            dependencies: ["Curation", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            dependencies: ["Curation", "PaperPostCore", "PaperPostStore", "Ranking", "TestSupport"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import PaperPostCore
 import PaperPostStore
+import Ranking
 
 /// How to curate a day.
 public struct CurationOptions: Sendable {
@@ -31,8 +32,11 @@ struct Edition: Hashable {
 /// Turns a day's papers into a stored digest: scan, score, pick, summarise.
 ///
 /// Deep summaries are written only for papers that are a must-read in an edition that will be
-/// sent (an active subscriber's categories and language), so no tokens go to summaries nobody
-/// reads; cost grows with kinds of readers, never with their number.
+/// sent (an active subscriber's categories and language, or a reader's own order from their
+/// interests and votes), so no tokens go to summaries nobody reads. They are asked for in order
+/// of how many readers will see them, so a spending cap cuts the least-read first; cost grows
+/// with the number of distinct papers summarised (at most the day's scanned papers), never
+/// with the number of readers.
 public struct Curation: Sendable {
     let settings: Settings
     let database: PaperPostDatabase
@@ -54,7 +58,7 @@ public struct Curation: Sendable {
         let ledgerBefore = try await store.calls(on: day).count
         let usageBefore = try await store.usage(on: day, currency: settings.llm.currency)
         let previous = try await store.digest(on: day)
-        let active = try await subscribers.list(status: .active)
+        let active = try await subscribers.recipients()
         let categories = settings.defaultCategories
             + Set(active.flatMap(\.categories)).subtracting(settings.defaultCategories).sorted()
         let languages = Language.allCases.filter { language in active.contains { $0.language == language } }
@@ -90,14 +94,18 @@ public struct Curation: Sendable {
 
         // Deep summaries only where a reader will see them: the must-read papers of every
         // edition that will be sent, one (categories, language) pair per kind of active reader.
-        let editions: Set<Edition> =
-            active.isEmpty
-            ? [Edition(categories: categories, language: settings.defaultLanguage)]
-            : Set(active.map { Edition(categories: $0.categories.isEmpty ? settings.defaultCategories : $0.categories.sorted(), language: $0.language) })
+        let personal = active.filter { !$0.interests.isEmpty || !$0.taste.isEmpty }
+        var editions: [Edition: Int] = [:]
+        for reader in active where reader.interests.isEmpty && reader.taste.isEmpty {
+            editions[Edition(categories: reader.categories.isEmpty ? settings.defaultCategories : reader.categories.sorted(), language: reader.language), default: 0] += 1
+        }
+        if active.isEmpty {
+            editions[Edition(categories: categories, language: settings.defaultLanguage)] = 1
+        }
         // The must-read summaries are what readers see most: their worst case is held back
         // from the cap before scoring may spend it.
         await planned?.planSummaries(
-            count: min(candidates.count * inUse.count, options.mustRead * editions.count), sample: candidates.first, languages: inUse)
+            count: min(candidates.count * inUse.count, options.mustRead * (editions.count + personal.count)), sample: candidates.first, languages: inUse)
         let scores = try await curator.score(candidates, languages: inUse)
         if settings.llm.fallback == .none, let stop = await curator.failure() {
             throw CurationFailed(day: day, stop: stop)
@@ -111,13 +119,27 @@ public struct Curation: Sendable {
         let probe = Digest(
             day: day, mode: .llm, model: nil, entries: entries, candidates: candidateCount, mustRead: options.mustRead, more: options.more,
             languages: inUse, categories: categories, usage: TokenUsage(), notes: [], createdAt: Date())
-        var wanted = Set<SummaryRequest>()
-        for edition in editions {
+        // How many readers would see each summary as a must-read.
+        var readers: [SummaryRequest: Int] = [:]
+        for (edition, count) in editions {
             for entry in probe.edition(for: edition.categories).mustRead {
-                wanted.insert(SummaryRequest(paper: entry.paper, language: edition.language))
+                readers[SummaryRequest(paper: entry.paper, language: edition.language), default: 0] += count
             }
         }
-        let requests = entries.flatMap { entry in inUse.map { SummaryRequest(paper: entry.paper, language: $0) } }.filter(wanted.contains)
+        if !personal.isEmpty {
+            let ranker = PersonalRanker(probe)
+            let papersByID = Dictionary(entries.map { ($0.paper.id, $0.paper) }, uniquingKeysWith: { first, _ in first })
+            for reader in personal {
+                let order = ranker.order(categories: reader.categories, interests: reader.interests, taste: reader.taste)
+                for pick in order.prefix(options.mustRead) {
+                    if let paper = papersByID[pick.id] { readers[SummaryRequest(paper: paper, language: reader.language), default: 0] += 1 }
+                }
+            }
+        }
+        let position = Dictionary(entries.enumerated().map { ($1.paper.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let requests = readers.keys.sorted {
+            (readers[$0]!, -(position[$0.paper.id] ?? 0), $1.language.rawValue) > (readers[$1]!, -(position[$1.paper.id] ?? 0), $0.language.rawValue)
+        }
         let summaries = try await curator.summarize(requests)
         let failure = await curator.failure()
         if settings.llm.fallback == .none, let failure {

@@ -20,6 +20,11 @@ public struct DayIndex: Sendable {
     let averageLength: Double
     let mustRead: Int
     let more: Int
+    let position: [String: Int]
+
+    func entry(id: String) -> DigestEntry? {
+        position[id].map { documents[$0].entry }
+    }
 
     public init(_ digest: Digest) {
         var documents: [Document] = []
@@ -48,6 +53,7 @@ public struct DayIndex: Sendable {
         self.documents = documents
         self.documentFrequency = frequency
         self.averageLength = documents.isEmpty ? 1 : max(1, Double(documents.map(\.length).reduce(0, +)) / Double(documents.count))
+        self.position = Dictionary(documents.enumerated().map { ($1.entry.paper.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.mustRead = digest.mustRead
         self.more = digest.more
     }

@@ -32,6 +32,22 @@ public struct PersonalRanker: Sendable {
         categories: [String], language: Language, interests: ReaderInterests, taste: [String: Double] = [:]
     ) -> PersonalEdition? {
         guard !interests.isEmpty || !taste.isEmpty else { return nil }
+        let ranked = order(categories: categories, interests: interests, taste: taste)
+        let picks = ranked.prefix(index.mustRead + index.more)
+        let mustRead = picks.filter { index.entry(id: $0.id)?.summaries[language] != nil }.prefix(index.mustRead).map(\.id)
+        let more = picks.map(\.id).filter { !mustRead.contains($0) }
+        var reasons: [String: PersonalReason] = [:]
+        for pick in picks {
+            if let reason = pick.reason { reasons[pick.id] = reason }
+        }
+        return PersonalEdition(mustRead: mustRead, more: more, reasons: reasons)
+    }
+
+    /// The reader's papers best first, whether or not they have summaries: what curation
+    /// asks which papers to summarise (the ones that would be must-reads for most readers).
+    public func order(
+        categories: [String], interests: ReaderInterests, taste: [String: Double]
+    ) -> [(id: String, reason: PersonalReason?)] {
         let wanted = Set(categories)
         let muted = interests.muted.map { Array(Terms.of($0)) }
         let phrases = interests.interests.map { ($0, Array(Terms.of($0))) }
@@ -81,15 +97,6 @@ public struct PersonalRanker: Sendable {
             ranked.append((score, document.entry.paper.id, reason))
         }
         ranked.sort { ($0.score, $1.id) > ($1.score, $0.id) }
-
-        let picks = ranked.prefix(index.mustRead + index.more)
-        let entries = Dictionary(uniqueKeysWithValues: index.documents.map { ($0.entry.paper.id, $0.entry) })
-        let mustRead = picks.filter { entries[$0.id]?.summaries[language] != nil }.prefix(index.mustRead).map(\.id)
-        let more = picks.map(\.id).filter { !mustRead.contains($0) }
-        var reasons: [String: PersonalReason] = [:]
-        for pick in picks {
-            if let reason = pick.reason { reasons[pick.id] = reason }
-        }
-        return PersonalEdition(mustRead: mustRead, more: more, reasons: reasons)
+        return ranked.map { ($0.id, $0.reason) }
     }
 }

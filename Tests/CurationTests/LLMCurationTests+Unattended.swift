@@ -2,6 +2,7 @@ import Curation
 import Foundation
 import PaperPostCore
 import PaperPostStore
+import Ranking
 import TestSupport
 import Testing
 
@@ -293,6 +294,31 @@ extension LLMCurationTests {
             // cs.AI papers are the odd ones, cs.LG the even ones.
             #expect(summaries == ["2602.00001 en", "2602.00002 zh", "2602.00003 en", "2602.00004 zh"])
             #expect(try await world.server.requests().filter { $0.task == "summarize" }.count == 4)
+        }
+    }
+
+    @Test("summaries follow readers, cost does not: thirty readers whose interest lifts one paper add that one summary, and it becomes their must-read")
+    func summariesFollowInterests() async throws {
+        let scores = Dictionary(uniqueKeysWithValues: Self.papers.enumerated().map { ($1.id, Double(10 - $0 / 2)) })
+        try await withWorld(script: LLMScript(scores: scores), readers: [("ai@example.com", ["cs.AI"], .en)]) { world in
+            let store = SubscriberStore(database: world.database, settings: world.settings)
+            for index in 0..<30 {
+                try await store.add(
+                    NewSubscriber(
+                        email: try EmailAddress("fan\(index)@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active,
+                        interests: try ReaderInterests(interests: ["Method7"])),
+                    source: .cli)
+            }
+            let digest = try await world.curate()
+            let summaries = digest.entries.flatMap { entry in entry.summaries.keys.map { "\(entry.paper.id) \($0.rawValue)" } }.sorted()
+            #expect(summaries == ["2602.00001 en", "2602.00003 en", "2602.00007 en"])
+            #expect(try await world.server.requests().filter { $0.task == "summarize" }.count == 3)
+
+            let fan = try #require(try await store.recipients().first { $0.email == "fan0@example.com" })
+            let edition = try #require(
+                PersonalRanker(digest).edition(categories: fan.categories, language: .en, interests: fan.interests, taste: fan.taste))
+            #expect(edition.mustRead == ["2602.00007", "2602.00001"])
+            #expect(edition.reasons["2602.00007"] == .interest("Method7"))
         }
     }
 }
