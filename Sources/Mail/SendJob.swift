@@ -132,7 +132,8 @@ public struct SendJob: Sendable {
         var recipients: [Int64: Recipient] = [:]
         var queued: [(id: Int64, email: String)] = []
         var skipped: [(id: Int64, email: String, reason: String)] = []
-        for recipient in everyone {
+        // A weekly reader is not part of other days' sends at all: no row, not even a skip.
+        for recipient in everyone where recipient.schedule.isDue(on: day) {
             switch recipient.status {
             case .active: recipients[recipient.subscriberID] = recipient
             case .paused, .pending: skipped.append((recipient.subscriberID, recipient.email, "not active (\(recipient.status.rawValue))"))
@@ -140,7 +141,16 @@ public struct SendJob: Sendable {
             }
         }
         let serverSecret = try ServerSecret.load(settings)
-        let composer = try EmailComposer(digest: digest, recipients: recipients.values, settings: settings, serverSecret: serverSecret)
+        // Weekly readers due today get the best of the week's stored digests: no model call.
+        var week: Digest?
+        if recipients.values.contains(where: { $0.schedule != .daily }) {
+            var days: [Digest] = []
+            for earlier in (0...6).map({ day.adding(days: -$0) }) {
+                if let stored = earlier == day ? digest : try await curation.digest(on: earlier) { days.append(stored) }
+            }
+            week = Digest.week(days, endingOn: day)
+        }
+        let composer = try EmailComposer(digest: digest, week: week, recipients: recipients.values, settings: settings, serverSecret: serverSecret)
         // Keys are loaded before anything is claimed: a bad key file stops the run untouched.
         let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
         for recipient in recipients.values.sorted(by: { $0.subscriberID < $1.subscriberID }) {

@@ -60,6 +60,14 @@ public struct Day: Sendable, Hashable, Comparable, Codable, CustomStringConverti
         return padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2)
     }
 
+    /// The day `count` days later (earlier when negative).
+    public func adding(days count: Int) -> Day {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let date = calendar.date(from: DateComponents(year: year, month: month, day: day + count))!
+        return Day(date, in: calendar.timeZone)
+    }
+
     /// 1 is Sunday … 7 is Saturday, as Foundation counts.
     public var weekday: Int {
         var calendar = Calendar(identifier: .gregorian)

@@ -147,6 +147,8 @@ public struct Digest: Sendable {
     /// asked for (`PAPERPOST_LLM_FALLBACK=heuristic`); `nil` for a digest whose curation worked.
     /// Such a digest is sent, but the run that made it exits 3 (partial).
     public var modelFailure: String?
+    /// The first day a weekly edition covers (it ends on ``day``); `nil` for a day's digest.
+    public var weekStart: Day?
 
     public init(
         day: Day, mode: Mode, model: String?, entries: [DigestEntry], candidates: Int, mustRead: Int, more: Int,
@@ -178,6 +180,35 @@ public struct Digest: Sendable {
     public func edition(for categories: [String]) -> (mustRead: [DigestEntry], more: [DigestEntry]) {
         let theirs = entries.filter { !Set($0.paper.categories).isDisjoint(with: categories) }
         return (Array(theirs.prefix(mustRead)), Array(theirs.dropFirst(mustRead).prefix(more)))
+    }
+
+    /// A week's digests as one, for weekly readers: every paper scanned on those days, best
+    /// first (the days' scores are on one scale), with the week's counts and cost summed. Made
+    /// from stored digests, so it costs no model call. `nil` when there are none.
+    public static func week(_ digests: [Digest], endingOn day: Day) -> Digest? {
+        let days = digests.filter { $0.day <= day && day.adding(days: -6) <= $0.day }.sorted { $0.day < $1.day }
+        guard let last = days.last else { return nil }
+        var byPaper: [String: DigestEntry] = [:]
+        for digest in days {
+            for entry in digest.entries {
+                // A paper cross-listed on a later day keeps the better of its entries.
+                if let seen = byPaper[entry.paper.id], seen.score >= entry.score { continue }
+                byPaper[entry.paper.id] = entry
+            }
+        }
+        let costs = days.compactMap(\.usage.cost)
+        let usage = TokenUsage(
+            promptTokens: days.map(\.usage.promptTokens).reduce(0, +), completionTokens: days.map(\.usage.completionTokens).reduce(0, +),
+            cost: costs.isEmpty ? nil : costs.reduce(0, +), currency: last.usage.currency)
+        let modes = Set(days.map(\.mode))
+        var week = Digest(
+            day: day, mode: modes.count == 1 ? last.mode : .mixed, model: last.model, entries: ranked(Array(byPaper.values)),
+            candidates: days.map(\.candidates).reduce(0, +), mustRead: last.mustRead, more: last.more,
+            languages: Language.allCases.filter { language in days.contains { $0.languages.contains(language) } },
+            categories: days.flatMap(\.categories).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } },
+            usage: usage, notes: [], createdAt: last.createdAt)
+        week.weekStart = day.adding(days: -6)
+        return week
     }
 
     /// Orders entries best first; ties go to the lower arXiv id so the order is stable.

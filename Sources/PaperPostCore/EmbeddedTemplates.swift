@@ -392,6 +392,16 @@ blockquote { margin: 0 0 12px; padding: 8px 12px; border-left: 3px solid #d0d7de
 {{/languages}}
 </fieldset>
 <fieldset>
+<legend>{{schedule_legend}}</legend>
+<label class="check"><input type="radio" name="schedule" value="daily"{{#daily}} checked{{/daily}}> {{daily_label}}</label>
+<label class="check"><input type="radio" name="schedule" value="weekly"{{^daily}} checked{{/daily}}> {{weekly_label}}
+<select name="weekday">
+{{#weekdays}}
+<option value="{{code}}"{{#selected}} selected{{/selected}}>{{name}}</option>
+{{/weekdays}}
+</select></label>
+</fieldset>
+<fieldset>
 <legend>{{interests_legend}}</legend>
 <p class="hint">{{interests_hint}}</p>
 {{#interest_boxes}}

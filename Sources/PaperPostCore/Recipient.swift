@@ -12,11 +12,13 @@ public struct Recipient: Sendable, Hashable {
     public var interests: ReaderInterests
     /// Term weights learnt from their votes (see `TasteProfile`); empty when they never voted.
     public var taste: [String: Double]
+    public var schedule: Schedule
 
     public init(
         subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String,
-        status: SubscriberStatus = .active, interests: ReaderInterests = .none, taste: [String: Double] = [:]
+        status: SubscriberStatus = .active, interests: ReaderInterests = .none, taste: [String: Double] = [:], schedule: Schedule = .daily
     ) {
+        self.schedule = schedule
         self.taste = taste
         self.subscriberID = subscriberID
         self.email = email

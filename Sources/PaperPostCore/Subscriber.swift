@@ -21,12 +21,14 @@ public struct Subscriber: Sendable, Hashable, Identifiable {
     public var unsubscribedAt: Date?
     /// Interest phrases, muted phrases and followed authors (see ``ReaderInterests``).
     public var interests: ReaderInterests
+    public var schedule: Schedule
 
     public init(
         id: Int64, email: String?, name: String?, language: Language, status: SubscriberStatus,
         categories: [String], bounceCount: Int, bounceScore: Double = 0, createdAt: Date, confirmedAt: Date?, unsubscribedAt: Date?,
-        interests: ReaderInterests = .none
+        interests: ReaderInterests = .none, schedule: Schedule = .daily
     ) {
+        self.schedule = schedule
         self.id = id
         self.email = email
         self.name = name

@@ -368,6 +368,12 @@ extension PaperPostDatabase {
                 t.column("updated_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v11: daily or weekly") { db in
+            // `daily`, or `weekly:mon` … `weekly:fri`.
+            try db.alter(table: "subscriber") { t in
+                t.add(column: "schedule", .text).notNull().defaults(to: "daily")
+            }
+        }
         return migrator
     }
 }

@@ -35,6 +35,8 @@ public enum SubscriberCSVColumn: String, CaseIterable, Sendable {
     case email, name, categories, language, status
     /// Optional: the reader's interests, muted phrases and followed authors, `;`-separated.
     case interests, muted, authors
+    /// Optional: `daily`, or `weekly:mon` … `weekly:fri`.
+    case schedule
 
     /// The interest list a column holds, if it is one.
     var interestKind: ReaderInterests.Kind? {
@@ -59,6 +61,7 @@ struct ImportRow: Sendable {
     var hasName: Bool
     /// The interest lists whose columns the file has (an empty cell clears that list).
     var interests: [ReaderInterests.Kind: [String]] = [:]
+    var schedule: Schedule?
 }
 
 /// Reads subscriber CSV files with CSV.swift, keeping track of the line each record starts
@@ -153,7 +156,8 @@ enum SubscriberCSVReader {
                         categories: try field(.categories).map(ArxivCategory.parseList).flatMap { $0.isEmpty ? nil : $0 },
                         language: try field(.language).map(Language.init(parsing:)),
                         status: try field(.status).map(SubscriberStatus.init(parsing:)),
-                        hasName: columns[.name] != nil, interests: interests))
+                        hasName: columns[.name] != nil, interests: interests,
+                        schedule: try field(.schedule).map(Schedule.init(parsing:))))
             } catch {
                 problems.append(problem(recordLine, "\(error.quotingInputSafely)"))
             }

@@ -24,6 +24,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var confirmedAt: Date?
     var unsubscribedAt: Date?
     var updatedAt: Date
+    var schedule: String = "daily"
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -55,7 +56,8 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
             createdAt: createdAt,
             confirmedAt: confirmedAt,
             unsubscribedAt: unsubscribedAt,
-            interests: interests
+            interests: interests,
+            schedule: (try? Schedule(parsing: schedule)) ?? .daily
         )
     }
 }

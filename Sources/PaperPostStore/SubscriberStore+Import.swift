@@ -173,7 +173,8 @@ extension SubscriberStore {
                 email: row.email, name: row.name, categories: row.categories ?? defaults.defaultCategories,
                 language: row.language ?? defaults.defaultLanguage, status: row.status ?? .active,
                 interests: try ReaderInterests(
-                    interests: row.interests[.interest] ?? [], muted: row.interests[.muted] ?? [], authors: row.interests[.author] ?? []))
+                    interests: row.interests[.interest] ?? [], muted: row.interests[.muted] ?? [], authors: row.interests[.author] ?? []),
+                schedule: row.schedule ?? .daily)
             _ = try insert(db, new, source: .import, kind: .imported)
             report.added.append(entry())
             return
@@ -181,7 +182,7 @@ extension SubscriberStore {
         let current = SubscriberStatus(rawValue: record.status) ?? .paused
         let change = SubscriberChange(
             name: row.hasName ? (row.name ?? "") : nil, categories: row.categories,
-            language: row.language, status: row.status, interests: row.interests)
+            language: row.language, status: row.status, interests: row.interests, schedule: row.schedule)
 
         if current.isSuppressed || record.email == nil {
             let wanted = row.status ?? .active
@@ -196,7 +197,7 @@ extension SubscriberStore {
             }
             try apply(SubscriberChange(
                 name: change.name, categories: change.categories ?? defaults.defaultCategories,
-                language: change.language, status: wanted, interests: change.interests), to: &record, db, source: .import)
+                language: change.language, status: wanted, interests: change.interests, schedule: change.schedule), to: &record, db, source: .import)
             report.resubscribed.append(entry("\(current.rawValue) → \(wanted.rawValue)"))
             return
         }
@@ -225,7 +226,7 @@ extension SubscriberStore {
                 .text(subscriber.language.rawValue), .text(subscriber.status.rawValue),
             ] + ReaderInterests.Kind.allCases.map { kind in
                 .text(subscriber.interests[kind].isEmpty ? nil : ReaderInterests.joined(subscriber.interests[kind].map(SpreadsheetFormula.defused)))
-            })
+            } + [.text(subscriber.schedule.description)])
         }
         return listing.rendered(as: .csv)
     }

@@ -10,10 +10,13 @@ public struct NewSubscriber: Sendable, Hashable {
     public var language: Language
     public var status: SubscriberStatus
     public var interests: ReaderInterests
+    public var schedule: Schedule
 
     public init(
-        email: EmailAddress, name: String?, categories: [String], language: Language, status: SubscriberStatus, interests: ReaderInterests = .none
+        email: EmailAddress, name: String?, categories: [String], language: Language, status: SubscriberStatus, interests: ReaderInterests = .none,
+        schedule: Schedule = .daily
     ) {
+        self.schedule = schedule
         self.email = email
         self.name = name
         self.categories = categories
@@ -33,12 +36,14 @@ public struct SubscriberChange: Sendable, Hashable {
     public var status: SubscriberStatus?
     /// Lists replaced whole (validated: see ``ReaderInterests``); kinds not named stay.
     public var interests: [ReaderInterests.Kind: [String]]
+    public var schedule: Schedule?
 
     public init(
         name: String? = nil, categories: [String]? = nil, addCategories: [String] = [],
         removeCategories: [String] = [], language: Language? = nil, status: SubscriberStatus? = nil,
-        interests: [ReaderInterests.Kind: [String]] = [:]
+        interests: [ReaderInterests.Kind: [String]] = [:], schedule: Schedule? = nil
     ) {
+        self.schedule = schedule
         self.interests = interests
         self.name = name
         self.categories = categories
@@ -210,7 +215,7 @@ public struct SubscriberStore: Sendable {
         try await database.read { db in
             // Six columns read by position: decoding whole records (dates included) made this
             // the slowest step of starting a large send.
-            var sql = "SELECT id, email, name, language, secret, status FROM subscriber WHERE email IS NOT NULL"
+            var sql = "SELECT id, email, name, language, secret, status, schedule FROM subscriber WHERE email IS NOT NULL"
             var arguments: StatementArguments = []
             if !includingInactive {
                 sql += " AND status = ?"
@@ -230,7 +235,7 @@ public struct SubscriberStore: Sendable {
                 recipients.append(Recipient(
                     subscriberID: id, email: row[1], name: row[2], language: Language(rawValue: row[3]) ?? .en,
                     categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused,
-                    interests: interests[id] ?? .none, taste: tastes[id] ?? [:]))
+                    interests: interests[id] ?? .none, taste: tastes[id] ?? [:], schedule: (try? Schedule(parsing: row[6])) ?? .daily))
             }
             return recipients
         }
@@ -380,7 +385,7 @@ extension SubscriberStore {
             language: new.language.rawValue, status: new.status.rawValue, secret: SubscriberRecord.newSecret(),
             bounceCount: 0, bounceScore: 0, lastBounceAt: nil, createdAt: now,
             confirmedAt: new.status == .active || new.status == .paused ? now : nil,
-            unsubscribedAt: new.status == .unsubscribed ? now : nil, updatedAt: now)
+            unsubscribedAt: new.status == .unsubscribed ? now : nil, updatedAt: now, schedule: new.schedule.description)
         try record.insert(db)
         try setCategories(db, of: record.id!, to: new.categories)
         for kind in ReaderInterests.Kind.allCases {
@@ -425,6 +430,11 @@ extension SubscriberStore {
             }
         }
 
+        if let schedule = change.schedule, schedule.description != record.schedule {
+            try log(db, id, .updated, source, detail: "schedule \(record.schedule) → \(schedule.description)")
+            record.schedule = schedule.description
+            changed = true
+        }
         if let name = change.name, (name.isEmpty ? nil : name) != record.name {
             record.name = name.isEmpty ? nil : name
             try log(db, id, .updated, source, detail: "name")

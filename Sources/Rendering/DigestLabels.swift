@@ -3,9 +3,13 @@ import PaperPostCore
 /// The words around the digest, in the reader's language.
 struct DigestLabels {
     var title: String
+    /// A weekly edition's title, and the subject's name for it.
+    var weeklyTitle: String
+    var weeklyName: String
     var scannedPicked: String
     /// In a reader's own edition, where the first number is the day's and the second theirs.
     var scannedPickedForYou: String
+    var scannedPickedThisWeek: String
     /// Before the reader's category that brought in a paper filed elsewhere (`cs.SE · via cs.AI`).
     var via: String
     var mustRead: String
@@ -54,7 +58,7 @@ struct DigestLabels {
         switch language {
         case .zh:
             DigestLabels(
-                title: "🧪 ArXiv AI 日报", scannedPicked: "扫描/精选", scannedPickedForYou: "今日扫描/为你精选", via: "来自", mustRead: "今日必读", alsoWorth: "同样值得关注",
+                title: "🧪 ArXiv AI 日报", weeklyTitle: "🧪 ArXiv AI 周报", weeklyName: "ArXiv AI 周报", scannedPicked: "扫描/精选", scannedPickedForYou: "今日扫描/为你精选", scannedPickedThisWeek: "本周扫描/为你精选", via: "来自", mustRead: "今日必读", alsoWorth: "同样值得关注",
                 paper: "论文", reason: "推荐理由",
                 fields: ("中文标题", "背景与痛点", "核心创新", "技术细节", "实验结果"), etAl: " 等",
                 weekdays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"], brand: "🧪 ArXiv Daily Digest", scanned: "扫描",
@@ -67,7 +71,8 @@ struct DigestLabels {
                 why: ("符合你的兴趣：", ("作者 ", " 是你关注的"), "与你点赞过的论文相似"), moreLikeThis: "多推荐这类", lessLikeThis: "少推荐这类")
         case .en:
             DigestLabels(
-                title: "🧪 ArXiv AI Daily", scannedPicked: "Scanned/picked", scannedPickedForYou: "Scanned today/picked for you", via: "via",
+                title: "🧪 ArXiv AI Daily", weeklyTitle: "🧪 ArXiv AI Weekly", weeklyName: "ArXiv AI Weekly", scannedPicked: "Scanned/picked", scannedPickedForYou: "Scanned today/picked for you", scannedPickedThisWeek: "Scanned this week/picked for you",
+                via: "via",
                 mustRead: "Must read", alsoWorth: "Also worth a look",
                 paper: "Paper", reason: "Why read it",
                 fields: (nil, "Background", "Core idea", "Technical details", "Results"), etAl: " et al.",

@@ -53,9 +53,9 @@ public struct DigestMarkdown: Sendable {
         }
         let shownCategories = categories ?? digest.categories
         var context: [String: Any] = [
-            "title": labels.title,
-            "date": "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])",
-            "scanned_picked": categories == nil ? labels.scannedPicked : labels.scannedPickedForYou,
+            "title": digest.weekStart == nil ? labels.title : labels.weeklyTitle,
+            "date": Self.dates(digest, labels),
+            "scanned_picked": categories == nil ? labels.scannedPicked : digest.weekStart == nil ? labels.scannedPickedForYou : labels.scannedPickedThisWeek,
             "scanned": digest.scanned,
             "picked": mustRead.count + more.count,
             "tokens": digest.usage.totalTokens.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))),
@@ -69,7 +69,7 @@ public struct DigestMarkdown: Sendable {
             "brand": labels.brand,
             "scanned_label": labels.scanned,
             "footer_categories": shownCategories.joined(separator: " / "),
-            "day": digest.day.description,
+            "day": digest.weekStart.map { "\($0) – \(digest.day)" } ?? digest.day.description,
         ]
         // The operator's fallback after a failed model is named as such, whatever the mode.
         if digest.modelFailure != nil {
@@ -129,6 +129,12 @@ public struct DigestMarkdown: Sendable {
         context["has_notes"] = !digest.notes.isEmpty
         context["notes_label"] = labels.notes
         return context
+    }
+
+    /// `2026-02-20 周五`, or for a weekly edition `2026-02-14 – 2026-02-20`.
+    static func dates(_ digest: Digest, _ labels: DigestLabels) -> String {
+        if let start = digest.weekStart { return "\(start) – \(digest.day)" }
+        return "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])"
     }
 
     /// A personal edition's papers as the digest's entries, in its order.

@@ -39,6 +39,8 @@ public struct EmailComposer: Sendable {
         /// A reader's own order when their interests changed it; readers with the same order
         /// share the edition.
         var personal: PersonalEdition? = nil
+        /// From the week's digest rather than the day's (readers on a weekly schedule).
+        var weekly = false
     }
 
     struct Edition: Sendable {
@@ -55,6 +57,8 @@ public struct EmailComposer: Sendable {
     /// The edition of each reader whose interests rank it for them; the others have their
     /// categories' edition.
     let personalKeys: [Int64: EditionKey]
+    /// Whether weekly readers get the week's digest (a week was given).
+    let hasWeek: Bool
     let settings: Settings
     let serverSecret: SymmetricKey
     let day: Day
@@ -66,20 +70,26 @@ public struct EmailComposer: Sendable {
 
     /// Prepares the editions these recipients need.
     ///
+    /// - Parameter week: the week's digest (see ``Digest/week(_:endingOn:)``) for readers on a
+    ///   weekly schedule; without one everybody gets the day's.
     /// - Throws: ``RenderingError`` when a template is missing or broken.
-    public init(digest: Digest, recipients: some Sequence<Recipient>, settings: Settings, serverSecret: SymmetricKey) throws(RenderingError) {
+    public init(
+        digest: Digest, week: Digest? = nil, recipients: some Sequence<Recipient>, settings: Settings, serverSecret: SymmetricKey
+    ) throws(RenderingError) {
         let markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
         let htmlTemplate = try RenderingError.loading(settings.templatesDirectory, "email.html.mustache")
         let textTemplate = try RenderingError.loading(settings.templatesDirectory, "email.txt.mustache")
         var keys = Set<EditionKey>()
         var personalKeys: [Int64: EditionKey] = [:]
-        // Built once for the day, and only if some reader has interests.
-        var ranker: PersonalRanker?
+        // Built once for the day (and once for the week), and only if some reader has interests.
+        var rankers: [Bool: PersonalRanker] = [:]
         for recipient in recipients {
-            var key = EditionKey(categories: recipient.categories.sorted(), language: recipient.language)
+            var key = Self.key(for: recipient, hasWeek: week != nil)
             if !recipient.interests.isEmpty || !recipient.taste.isEmpty {
-                ranker = ranker ?? PersonalRanker(digest)
-                key.personal = ranker?.edition(
+                let source = key.weekly ? week! : digest
+                let ranker = rankers[key.weekly] ?? PersonalRanker(source)
+                rankers[key.weekly] = ranker
+                key.personal = ranker.edition(
                     categories: key.categories, language: key.language, interests: recipient.interests, taste: recipient.taste)
                 personalKeys[recipient.subscriberID] = key
             }
@@ -91,15 +101,17 @@ public struct EmailComposer: Sendable {
         let prepared = Mutex<[EditionKey: Edition]>([:])
         DispatchQueue.concurrentPerform(iterations: wanted.count) { index in
             let key = wanted[index]
-            let edition = key.personal.map { DigestMarkdown.entries(of: $0, in: digest) } ?? digest.edition(for: key.categories)
+            let source = key.weekly ? week! : digest
+            let edition = key.personal.map { DigestMarkdown.entries(of: $0, in: source) } ?? source.edition(for: key.categories)
             guard !edition.mustRead.isEmpty || !edition.more.isEmpty else { return }
             let ready = Self.prepare(
-                digest: digest, key: key, edition: edition, markdown: markdown, html: htmlTemplate, text: textTemplate,
+                digest: source, key: key, edition: edition, markdown: markdown, html: htmlTemplate, text: textTemplate,
                 settings: settings, serverSecret: serverSecret)
             prepared.withLock { $0[key] = ready }
         }
         self.editions = prepared.withLock { $0 }
         self.personalKeys = personalKeys
+        self.hasWeek = week != nil
         self.settings = settings
         self.serverSecret = serverSecret
         self.day = digest.day
@@ -110,7 +122,11 @@ public struct EmailComposer: Sendable {
     }
 
     func key(for recipient: Recipient) -> EditionKey {
-        personalKeys[recipient.subscriberID] ?? EditionKey(categories: recipient.categories.sorted(), language: recipient.language)
+        personalKeys[recipient.subscriberID] ?? Self.key(for: recipient, hasWeek: hasWeek)
+    }
+
+    static func key(for recipient: Recipient, hasWeek: Bool) -> EditionKey {
+        EditionKey(categories: recipient.categories.sorted(), language: recipient.language, weekly: hasWeek && recipient.schedule != .daily)
     }
 
     /// The number of distinct editions prepared.
@@ -246,15 +262,16 @@ public struct EmailComposer: Sendable {
         let preheader = top.prefix(2).map { DigestMarkdown.shortened($0.paper.title.decodingTeXMath, limit: 60) }
             .joined(separator: " · ")
         let picked = edition.mustRead.count + edition.more.count
-        let date = "\(digest.day) \(labels.weekdays[digest.day.weekday - 1])"
+        let date = DigestMarkdown.dates(digest, labels)
+        let name = digest.weekStart == nil ? (key.language == .zh ? "ArXiv AI 日报" : "ArXiv AI Daily") : labels.weeklyName
         let subject =
             switch key.language {
-            case .zh: "ArXiv AI 日报 \(date)｜\(picked) 篇精选：\(DigestMarkdown.shortened(first, limit: 40))"
-            case .en: "ArXiv AI Daily \(date) | \(picked) \(picked == 1 ? "pick" : "picks"): \(DigestMarkdown.shortened(first, limit: 40))"
+            case .zh: "\(name) \(date)｜\(picked) 篇精选：\(DigestMarkdown.shortened(first, limit: 40))"
+            case .en: "\(name) \(date) | \(picked) \(picked == 1 ? "pick" : "picks"): \(DigestMarkdown.shortened(first, limit: 40))"
             }
         var context: [String: Any] = [
             "lang": key.language == .zh ? "zh-CN" : "en",
-            "title": labels.title,
+            "title": digest.weekStart == nil ? labels.title : labels.weeklyTitle,
             "preheader": "\(labels.mustRead): \(preheader.linkInert)",
             "greeting": SlotMarker.marker(.greeting),
             "unsubscribe_url": SlotMarker.marker(.unsubscribeURL),

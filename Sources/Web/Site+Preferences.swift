@@ -55,6 +55,14 @@ extension Site {
                     errors.append(text.badInterest(text.interestLabels[kind] ?? kind.field, String(entry.prefix(120))))
                 }
             }
+            var schedule: Schedule?
+            if let chosen = form.schedule {
+                do {
+                    schedule = try Schedule(parsing: chosen == "weekly" ? "weekly:\(form.weekday ?? "mon")" : chosen)
+                } catch {
+                    errors.append(text.badSchedule)
+                }
+            }
             guard errors.isEmpty else {
                 return try await preferences(
                     subscriber, language: language, nonce: nonce, errors: errors, categories: typedCategories, chosenLanguage: typedLanguage,
@@ -64,7 +72,7 @@ extension Site {
                 language = typedLanguage
                 text = WebText.for(language)
             }
-            (change, notice) = (SubscriberChange(categories: categories, language: typedLanguage, interests: interests), text.saved)
+            (change, notice) = (SubscriberChange(categories: categories, language: typedLanguage, interests: interests, schedule: schedule), text.saved)
         default:
             return try await preferences(
                 subscriber, language: language, nonce: nonce, errors: [text.unknownAction], status: .badRequest)
@@ -87,6 +95,11 @@ extension Site {
             "categories": categoryChoices(categories ?? subscriber.categories, language: language),
             "languages": Self.languageChoices(chosenLanguage ?? subscriber.language, labels: text),
             "save": text.saveButton, "unsubscribe": text.unsubscribeButton,
+            "schedule_legend": text.scheduleLegend, "daily_label": text.dailyLabel, "weekly_label": text.weeklyLabel,
+            "daily": subscriber.schedule == .daily,
+            "weekdays": ["mon", "tue", "wed", "thu", "fri"].enumerated().map { index, code in
+                ["code": code, "name": text.weekdayNames[index], "selected": subscriber.schedule == .weekly(weekday: index + 2)] as [String: Any]
+            },
             "interests_legend": text.interestsLegend, "interests_hint": text.interestsHint,
             "interest_boxes": ReaderInterests.Kind.allCases.map { kind in
                 [

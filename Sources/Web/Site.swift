@@ -250,6 +250,9 @@ struct FormFields: Decodable {
     var interests: String?
     var muted: String?
     var authors: String?
+    /// `daily` or `weekly`, and for weekly the day (`mon` … `fri`).
+    var schedule: String?
+    var weekday: String?
 
     subscript(kind: ReaderInterests.Kind) -> String? {
         switch kind {

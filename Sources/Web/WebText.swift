@@ -63,6 +63,12 @@ struct WebText: Sendable {
     var interestsHint: String
     var interestLabels: [ReaderInterests.Kind: String]
     var badInterest: @Sendable (_ label: String, _ entry: String) -> String
+    /// Daily or weekly, and the weekday (Monday … Friday) of a weekly edition.
+    var scheduleLegend: String
+    var dailyLabel: String
+    var weeklyLabel: String
+    var weekdayNames: [String]
+    var badSchedule: String
     var resubscribeSent: @Sendable (String) -> String
     var doneTitle: String
     var done: @Sendable (String) -> String
@@ -135,6 +141,8 @@ struct WebText: Sendable {
         interestsHint: "每行一项，每栏最多 20 项，每项不超过 100 个字符。感兴趣的主题和关注的作者会排在前面；屏蔽的主题不再出现。",
         interestLabels: [.interest: "感兴趣的主题", .muted: "屏蔽的主题", .author: "关注的作者"],
         badInterest: { "“\($1)”无法保存到“\($0)”：每栏最多 20 项，每项不超过 100 个字符，不能包含控制字符或分号。" },
+        scheduleLegend: "多久收一次", dailyLabel: "每天（每个 arXiv 发布日）", weeklyLabel: "每周一次：这一周里最适合你的论文，在",
+        weekdayNames: ["周一", "周二", "周三", "周四", "周五"], badSchedule: "请选择每天或每周，每周的话选周一到周五中的一天。",
         resubscribeSent: { "我们向 \($0) 发了一封确认邮件。打开其中的链接即可重新订阅。" },
         doneTitle: "已退订", done: { "\($0) 不会再收到 ArXiv AI 日报。" },
         invalidTitle: "链接无效", invalidMessage: "这个链接无效或已失效。请使用最近一封邮件中的链接。",
@@ -225,6 +233,8 @@ struct WebText: Sendable {
         interestsHint: "One per line, up to 20 in each box, each at most 100 characters. Papers on your topics and by authors you follow come first; muted topics are left out.",
         interestLabels: [.interest: "Topics you care about", .muted: "Topics to leave out", .author: "Authors you follow"],
         badInterest: { "'\($1)' cannot be saved in “\($0)”: at most 20 entries per box, each at most 100 characters, without control characters or semicolons." },
+        scheduleLegend: "How often", dailyLabel: "Daily (every arXiv announcement day)", weeklyLabel: "Weekly: the week's best papers for you, on",
+        weekdayNames: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"], badSchedule: "Please choose daily, or weekly on a day from Monday to Friday.",
         resubscribeSent: { "We sent a confirmation email to \($0). Open the link in it to subscribe again." },
         doneTitle: "You are unsubscribed", done: { "\($0) will not receive the ArXiv AI Daily again." },
         invalidTitle: "This link is not valid", invalidMessage: "This link is not valid or no longer works. Please use the link in a recent email.",

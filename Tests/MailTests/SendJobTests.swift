@@ -30,6 +30,42 @@ struct SendJobTests {
         }
     }
 
+    @Test("a weekly reader gets nothing on other days and one edition on their day: the best of the week's stored digests, with a week header")
+    func weekly() async throws {
+        let wednesday = Day(year: 2026, month: 2, day: 18)!
+        let friday = MailWorld.day
+        try await MailWorld.with(readers: [("a@example.com", ["cs.AI"])], days: [wednesday, friday]) { world in
+            let weekly = try await world.subscribers.add(
+                NewSubscriber(
+                    email: try EmailAddress("w@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active,
+                    schedule: try Schedule(parsing: "weekly:fri")),
+                source: .cli)
+            #expect(weekly.schedule == .weekly(weekday: 6))
+
+            let midweek = try await world.send(SendOptions(day: wednesday))
+            #expect(midweek.progress.sent == 1)
+            #expect(try await world.deliveries.deliveries(day: wednesday).map(\.email) == ["a@example.com"], "no row at all for the weekly reader")
+
+            let llmCallsBefore = try await CurationStore(database: world.database).calls(on: friday).count
+            let onTheDay = try await world.send(SendOptions(day: friday))
+            #expect(onTheDay.progress.sent == 2)
+            let rows = try await world.deliveries.deliveries(day: friday)
+            #expect(rows.map(\.email).sorted() == ["a@example.com", "w@example.com"], "one row per (edition, subscriber)")
+            #expect(try await CurationStore(database: world.database).calls(on: friday).count == llmCallsBefore, "no new model calls")
+
+            let folder = URL(fileURLWithPath: world.settings.delivery.outboxDirectory).appendingPathComponent("2026-02-20")
+            let week = try InspectedMessage.inspect(Array(try Data(contentsOf: folder.appendingPathComponent("w@example.com.eml"))))
+            #expect(week.headers["Subject"]?.hasPrefix("ArXiv AI Weekly 2026-02-14 – 2026-02-20 | 4 picks") == true)
+            let text = week.parts[0].text
+            #expect(text.contains("ArXiv AI Weekly"))
+            #expect(text.contains("Paper 0 of 2026-02-18") && text.contains("Paper 0 of 2026-02-20"), "papers of both days")
+            #expect(text.contains("Scanned this week/picked for you: 8/4"))
+            let daily = try InspectedMessage.inspect(Array(try Data(contentsOf: folder.appendingPathComponent("a@example.com.eml"))))
+            #expect(daily.headers["Subject"]?.hasPrefix("ArXiv AI Daily 2026-02-20 Fri") == true)
+            #expect(!daily.parts[0].text.contains("of 2026-02-18"))
+        }
+    }
+
     @Test("--limit sends part; the next run continues where it stopped; a new subscriber is picked up")
     func continues() async throws {
         try await MailWorld.with { world in

@@ -69,6 +69,13 @@ struct SubscriberCommandTests {
             #expect(after["authors"] as? [String] == [])
             #expect(after["interests"] as? [String] == ["RLHF", "reward models"])
             #expect((after["votes"] as? [Any])?.isEmpty == true)
+            #expect(after["schedule"] as? String == "daily")
+            #expect(try await cli.run("subscribers", "update", "a@example.com", "--schedule", "weekly:wed").status == 0)
+            let weekly = try await cli.run("subscribers", "show", "a@example.com", "--format", "json")
+            #expect((try JSONSerialization.jsonObject(with: Data(weekly.stdout.utf8)) as? [[String: Any]])?.first?["schedule"] as? String == "weekly:wed")
+            let sunday = try await cli.run("subscribers", "update", "a@example.com", "--schedule", "weekly:sun")
+            #expect(sunday.status == 1)
+            #expect(sunday.stderr.contains("invalid schedule 'weekly:sun'"))
         }
     }
 
@@ -333,9 +340,9 @@ struct SubscriberCommandTests {
             #expect(try await cli.run("subscribers", "add", "a@example.com", "--name", "=HYPERLINK(\"http://evil.example\")").status == 0)
             #expect(try await cli.run("subscribers", "add", "b@example.com", "--name", "@SUM(A1)", "--language", "en").status == 0)
             let exported = try await cli.run("subscribers", "export")
-            #expect(exported.stdout == "email,name,categories,language,status,interests,muted,authors\r\n"
-                + #"a@example.com,"'=HYPERLINK(""http://evil.example"")",cs.AI;cs.CL;cs.LG,zh,active,,,"# + "\r\n"
-                + "b@example.com,'@SUM(A1),cs.AI;cs.CL;cs.LG,en,active,,,\r\n")
+            #expect(exported.stdout == "email,name,categories,language,status,interests,muted,authors,schedule\r\n"
+                + #"a@example.com,"'=HYPERLINK(""http://evil.example"")",cs.AI;cs.CL;cs.LG,zh,active,,,,daily"# + "\r\n"
+                + "b@example.com,'@SUM(A1),cs.AI;cs.CL;cs.LG,en,active,,,,daily\r\n")
             try Data(exported.stdout.utf8).write(to: directory.appendingPathComponent("out.csv"))
             let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": directory.appendingPathComponent("second.sqlite").path])
             #expect(try await second.run("subscribers", "import", "out.csv").status == 0)

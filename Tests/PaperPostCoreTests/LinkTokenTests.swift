@@ -67,3 +67,29 @@ struct LinkTokenTests {
         #expect(LinkToken(unverified: "u.9223372036854775808.0.AAAA") == nil, "one more than Int64.max")
     }
 }
+
+@Suite("Schedules")
+struct ScheduleTests {
+    @Test("daily, weekly (Monday), weekly:fri and weekly:Friday parse; weekends and other words are refused naming the field",
+          arguments: [("daily", "daily"), ("WEEKLY", "weekly:mon"), ("weekly:fri", "weekly:fri"), ("weekly:Thursday", "weekly:thu")])
+    func parses(text: String, canonical: String) throws {
+        #expect(try Schedule(parsing: text).description == canonical)
+    }
+
+    @Test("refused", arguments: ["weekly:sat", "weekly:sun", "monthly", "weekly:funday", ""])
+    func refused(text: String) {
+        #expect { try Schedule(parsing: text) } throws: { error in
+            (error as? InputError)?.description.hasPrefix("invalid schedule") == true
+        }
+    }
+
+    @Test("a weekly schedule is due only on its weekday")
+    func due() {
+        let friday = Day(year: 2026, month: 2, day: 20)!
+        #expect(Schedule.weekly(weekday: 6).isDue(on: friday))
+        #expect(!Schedule.weekly(weekday: 6).isDue(on: friday.adding(days: -2)))
+        #expect(Schedule.daily.isDue(on: friday.adding(days: -2)))
+        #expect(friday.adding(days: -6).description == "2026-02-14")
+        #expect(friday.adding(days: 10).description == "2026-03-02")
+    }
+}

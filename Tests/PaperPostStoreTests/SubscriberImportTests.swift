@@ -85,7 +85,7 @@ struct SubscriberImportTests {
             await #expect {
                 try await importing("email,nickname,Phone\na@example.com,x,1\n", into: store)
             } throws: { error in
-                "\(error)" == "people.csv:1: unknown columns 'nickname', 'Phone' in the header (the columns are email, name, categories, language, status, interests, muted, authors)"
+                "\(error)" == "people.csv:1: unknown columns 'nickname', 'Phone' in the header (the columns are email, name, categories, language, status, interests, muted, authors, schedule)"
             }
             await #expect {
                 try await importing("name,language\nA,en\n", into: store)
@@ -153,7 +153,7 @@ struct SubscriberImportTests {
             await #expect {
                 try await importing("email,\u{1B}[5mphone\n", into: store)
             } throws: { error in
-                "\(error)" == #"people.csv:1: unknown column '\u{1B}[5mphone' in the header (the columns are email, name, categories, language, status, interests, muted, authors)"#
+                "\(error)" == #"people.csv:1: unknown column '\u{1B}[5mphone' in the header (the columns are email, name, categories, language, status, interests, muted, authors, schedule)"#
             }
             await #expect {
                 try await importing("email\n" + String(repeating: "x", count: 300) + "@example.com\n", into: store)
@@ -189,13 +189,13 @@ struct SubscriberImportTests {
             #expect(names == [#"=HYPERLINK("http://evil.example/","click")"#, "+1 555 0100", "-x", "@SUM(A1:A9)", "=already quoted", "O'Brien"])
 
             let exported = try await store.exportCSV()
-            #expect(exported == "email,name,categories,language,status,interests,muted,authors\r\n"
-                + #"'-dash@example.com,"'=HYPERLINK(""http://evil.example/"",""click"")",cs.AI,en,active,,,"# + "\r\n"
-                + "plus@example.com,'+1 555 0100,cs.AI,en,active,,,\r\n"
-                + "minus@example.com,'-x,cs.AI,en,active,,,\r\n"
-                + "at@example.com,'@SUM(A1:A9),cs.AI,en,active,,,\r\n"
-                + "quoted@example.com,'=already quoted,cs.AI,en,active,,,\r\n"
-                + "plain@example.com,O'Brien,cs.AI,en,active,,,\r\n")
+            #expect(exported == "email,name,categories,language,status,interests,muted,authors,schedule\r\n"
+                + #"'-dash@example.com,"'=HYPERLINK(""http://evil.example/"",""click"")",cs.AI,en,active,,,,daily"# + "\r\n"
+                + "plus@example.com,'+1 555 0100,cs.AI,en,active,,,,daily\r\n"
+                + "minus@example.com,'-x,cs.AI,en,active,,,,daily\r\n"
+                + "at@example.com,'@SUM(A1:A9),cs.AI,en,active,,,,daily\r\n"
+                + "quoted@example.com,'=already quoted,cs.AI,en,active,,,,daily\r\n"
+                + "plain@example.com,O'Brien,cs.AI,en,active,,,,daily\r\n")
 
             try await withTemporaryStore { other, _ in
                 _ = try await other.importCSV(Data(exported.utf8), file: "export.csv", options: ImportOptions())
@@ -297,9 +297,9 @@ struct SubscriberImportTests {
         try await withTemporaryStore { store, _ in
             let report = try await importing(
                 """
-                email,categories,interests,muted,authors
-                a@example.com,cs.AI,"RLHF; graph neural networks, GNNs",=diffusion,"Smith, J.;Yoshua  Bengio"
-                b@example.com,cs.AI,,,
+                email,categories,interests,muted,authors,schedule
+                a@example.com,cs.AI,"RLHF; graph neural networks, GNNs",=diffusion,"Smith, J.;Yoshua  Bengio",Weekly:Friday
+                b@example.com,cs.AI,,,,
                 """, into: store)
             #expect(report.added.count == 2)
             let a = try await store.get(try EmailAddress("a@example.com"))
@@ -307,9 +307,11 @@ struct SubscriberImportTests {
             #expect(a.interests.muted == ["=diffusion"])
             #expect(a.interests.authors == ["Smith, J.", "Yoshua Bengio"])
             #expect(try await store.get(try EmailAddress("b@example.com")).interests == .none)
+            #expect(a.schedule == .weekly(weekday: 6))
+            #expect(try await store.get(try EmailAddress("b@example.com")).schedule == .daily, "an empty cell is the default")
 
             let exported = try await store.exportCSV()
-            #expect(exported.contains(#"a@example.com,,cs.AI,zh,active,"RLHF; graph neural networks, GNNs",'=diffusion,"Smith, J.; Yoshua Bengio""#))
+            #expect(exported.contains(#"a@example.com,,cs.AI,zh,active,"RLHF; graph neural networks, GNNs",'=diffusion,"Smith, J.; Yoshua Bengio",weekly:fri"#))
             try await withTemporaryStore { other, _ in
                 _ = try await importing(exported, into: other)
                 #expect(try await other.exportCSV() == exported)
@@ -330,12 +332,13 @@ struct SubscriberImportTests {
         let long = String(repeating: "x", count: 101)
         try await withTemporaryStore { store, _ in
             await #expect {
-                try await importing("email,interests,authors\na@example.com,\(many),\nb@example.com,,\(long)\n", into: store)
+                try await importing("email,interests,authors,schedule\na@example.com,\(many),,\nb@example.com,,\(long),\nc@example.com,,,weekly:sat\n", into: store)
             } throws: { error in
                 guard case ImportError.invalidRows(let problems) = error else { return false }
                 let lines = problems.map(\.description)
-                return lines.count == 2 && lines[0].hasPrefix("people.csv:2: invalid interests") && lines[0].contains("at most 20")
+                return lines.count == 3 && lines[0].hasPrefix("people.csv:2: invalid interests") && lines[0].contains("at most 20")
                     && lines[1].hasPrefix("people.csv:3: invalid authors") && lines[1].contains("longer than 100 characters")
+                    && lines[2] == "people.csv:4: invalid schedule 'weekly:sat': arXiv announces on weekdays only: choose mon, tue, wed, thu or fri"
             }
             let remaining = try await store.list()
             #expect(remaining.isEmpty)

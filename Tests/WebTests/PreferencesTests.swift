@@ -72,6 +72,20 @@ struct PreferencesTests {
             #expect(li.interests.muted == ["diffusion"])
             #expect(li.interests.authors.isEmpty, "an emptied box clears the list")
             #expect(saved.body.contains(">reward models\nRLHF\nagents</textarea>"))
+            #expect(saved.body.contains(#"<input type="radio" name="schedule" value="daily" checked>"#))
+
+            // Daily or weekly, and the weekday.
+            let weekly = try await browser.post(
+                "/preferences?token=\(token)&lang=en", [("csrf", csrf), ("category[]", "cs.AI"), ("schedule", "weekly"), ("weekday", "thu"), ("action", "save")])
+            #expect(weekly.status == .ok)
+            #expect(try await world.subscriber("li.wei@example.com")?.schedule == .weekly(weekday: 5))
+            #expect(weekly.body.contains(#"<option value="thu" selected>Thursday</option>"#))
+            #expect(weekly.body.contains(#"<input type="radio" name="schedule" value="weekly" checked>"#))
+            let saturday = try await browser.post(
+                "/preferences?token=\(token)&lang=en", [("csrf", csrf), ("category[]", "cs.AI"), ("schedule", "weekly"), ("weekday", "sat"), ("action", "save")])
+            #expect(saturday.status == .badRequest)
+            #expect(saturday.body.contains("Please choose daily, or weekly on a day from Monday to Friday."))
+            #expect(try await world.subscriber("li.wei@example.com")?.schedule == .weekly(weekday: 5))
         }
     }
 

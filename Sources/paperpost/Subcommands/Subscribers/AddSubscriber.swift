@@ -23,6 +23,9 @@ struct AddSubscriber: AsyncParsableCommand {
     @Option(help: "active or pending.")
     var status: SubscriberStatus = .active
 
+    @Option(help: "daily (the default), or weekly:mon … weekly:fri.")
+    var schedule: String?
+
     @Option(help: "Interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\".")
     var interests: String?
 
@@ -45,7 +48,8 @@ struct AddSubscriber: AsyncParsableCommand {
                 categories: try categories.map { try categoryList([$0]) } ?? settings.defaultCategories,
                 language: language ?? settings.defaultLanguage,
                 status: status,
-                interests: try ReaderInterests.none.applying(interestChanges(interests: interests, muted: muted, authors: authors))),
+                interests: try ReaderInterests.none.applying(interestChanges(interests: interests, muted: muted, authors: authors)),
+                schedule: try schedule.map(Schedule.init(parsing:)) ?? .daily),
             source: .cli)
         print("added \(subscriber.email ?? email) (\(subscriber.status.rawValue); \(subscriber.categories.joined(separator: ", ")); \(subscriber.language.rawValue))")
     }

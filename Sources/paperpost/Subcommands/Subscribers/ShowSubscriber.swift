@@ -27,6 +27,8 @@ struct ShowSubscriber: AsyncParsableCommand {
             history.append([.text(event.at.timestamp), .text(event.kind.rawValue), .text(event.source.rawValue), .text(event.detail)])
         }
         var details = Listing(subscribers: [subscriber])
+        details.columns.append("schedule")
+        details.rows[0].append(.text(subscriber.schedule.description))
         for kind in ReaderInterests.Kind.allCases {
             details.columns.append(kind.field)
             details.rows[0].append(.list(subscriber.interests[kind]))

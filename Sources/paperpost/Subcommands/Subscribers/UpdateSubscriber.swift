@@ -28,6 +28,9 @@ struct UpdateSubscriber: AsyncParsableCommand {
     @Option(help: "pending, active, paused, unsubscribed or bounced.")
     var status: SubscriberStatus?
 
+    @Option(help: "daily, or weekly:mon … weekly:fri (the best of the week's papers on that day).")
+    var schedule: String?
+
     @Option(help: "Replace the interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\" (\"\" clears them).")
     var interests: String?
 
@@ -45,10 +48,11 @@ struct UpdateSubscriber: AsyncParsableCommand {
             removeCategories: try categoryList(removeCategories),
             language: language,
             status: status,
-            interests: try interestChanges(interests: interests, muted: muted, authors: authors))
+            interests: try interestChanges(interests: interests, muted: muted, authors: authors),
+            schedule: try schedule.map(Schedule.init(parsing:)))
         guard change != SubscriberChange() else {
             throw ValidationError(
-                "nothing to change: give --name, --categories, --add-category, --remove-category, --language, --status, --interests, --muted or --authors")
+                "nothing to change: give --name, --categories, --add-category, --remove-category, --language, --status, --schedule, --interests, --muted or --authors")
         }
         let store = try await global.subscriberStore()
         let subscriber = try await store.update(try store.address(email), change, source: .cli)
