@@ -75,7 +75,7 @@ bench-deps: deps
 ## Speed targets, in a release build (run from the repository root).
 bench: release bench-deps
 	@bin="$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"; \
-	for bench in arxiv curation rendering sending web inbound; do "$$bin" $$bench; done
+	for bench in arxiv curation rendering personal sending web inbound; do "$$bin" $$bench; done
 
 test: test-deps
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test

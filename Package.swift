@@ -162,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Rendering", "Mail", "Inbound", "TestSupport",
+                "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Ranking", "Rendering", "Mail", "Inbound", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness

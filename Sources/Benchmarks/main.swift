@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] [curation] [rendering] [sending] [web] [inbound] (all when none is named)
+// Usage: paperpost-bench [arxiv] [curation] [rendering] [personal] [sending] [web] [inbound] (all when none is named)
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 let wanted = Set(CommandLine.arguments.dropFirst())
@@ -17,6 +17,10 @@ if selected("curation") {
 
 if selected("rendering") {
     try RenderingBenchmark.run(templates: root.appendingPathComponent("templates").path)
+}
+
+if selected("personal") {
+    try PersonalBenchmark.run(templates: root.appendingPathComponent("templates").path)
 }
 
 if selected("sending") {

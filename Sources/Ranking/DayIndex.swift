@@ -1,5 +1,6 @@
 import Foundation
 import PaperPostCore
+import Synchronization
 
 /// The day's papers indexed once for every reader: each paper's words (title counted twice,
 /// as a title says what the paper is about) and authors, and how rare each word is. Ranking a
@@ -21,6 +22,9 @@ public struct DayIndex: Sendable {
     let mustRead: Int
     let more: Int
     let position: [String: Int]
+    /// Each word's papers and weights (their unit tf-idf vectors, inverted): a reader's taste
+    /// is compared with every paper in one pass over the taste's words.
+    let postings: [String: [(document: Int, weight: Double)]]
 
     func entry(id: String) -> DigestEntry? {
         position[id].map { documents[$0].entry }
@@ -50,6 +54,11 @@ public struct DayIndex: Sendable {
             let norm = vector.values.map { $0 * $0 }.reduce(0, +).squareRoot()
             documents[index].vector = norm > 0 ? vector.mapValues { $0 / norm } : [:]
         }
+        var postings: [String: [(document: Int, weight: Double)]] = [:]
+        for (index, document) in documents.enumerated() {
+            for (term, weight) in document.vector { postings[term, default: []].append((index, weight)) }
+        }
+        self.postings = postings
         self.documents = documents
         self.documentFrequency = frequency
         self.averageLength = documents.isEmpty ? 1 : max(1, Double(documents.map(\.length).reduce(0, +)) / Double(documents.count))
@@ -58,15 +67,24 @@ public struct DayIndex: Sendable {
         self.more = digest.more
     }
 
-    /// Cosine similarity of a reader's taste (a unit vector) and a paper.
-    func similarity(_ taste: [String: Double], _ document: Document) -> Double {
-        var sum = 0.0
-        if taste.count < document.vector.count {
-            for (term, weight) in taste { sum += weight * (document.vector[term] ?? 0) }
-        } else {
-            for (term, weight) in document.vector { sum += weight * (taste[term] ?? 0) }
+    /// Cosine similarity of a reader's taste (a unit vector) with every paper, by position.
+    func similarities(_ taste: [String: Double]) -> [Double] {
+        var sums = [Double](repeating: 0, count: documents.count)
+        for (term, weight) in taste {
+            guard let list = postings[term] else { continue }
+            for posting in list { sums[posting.document] += weight * posting.weight }
         }
-        return sum
+        return sums
+    }
+
+    /// A phrase's BM25 in every paper (`nil` where not all its words are present), computed once
+    /// per phrase however many readers share it.
+    func phraseScores(_ phrase: String, cache: PhraseCache) -> [Double?] {
+        if let known = cache.scores(phrase) { return known }
+        let terms = Terms.of(phrase)
+        let scores = documents.map { bm25(terms, in: $0) }
+        cache.store(phrase, scores)
+        return scores
     }
 
     /// BM25 of a phrase in one paper when every word of it is there, else `nil`: a phrase is
@@ -86,5 +104,19 @@ public struct DayIndex: Sendable {
             score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * Double(document.length) / averageLength))
         }
         return score
+    }
+}
+
+/// Phrases already scored against the day's papers: readers share most of their phrases, so
+/// each is scored once per day however many readers are ranked.
+final class PhraseCache: Sendable {
+    private let known = Mutex<[String: [Double?]]>([:])
+
+    func scores(_ phrase: String) -> [Double?]? {
+        known.withLock { $0[phrase] }
+    }
+
+    func store(_ phrase: String, _ scores: [Double?]) {
+        known.withLock { $0[phrase] = scores }
     }
 }

@@ -14,6 +14,7 @@ public struct PersonalRanker: Sendable {
     public static let tasteWeight = 4.0
 
     let index: DayIndex
+    let phrases = PhraseCache()
 
     public init(_ index: DayIndex) {
         self.index = index
@@ -49,22 +50,21 @@ public struct PersonalRanker: Sendable {
         categories: [String], interests: ReaderInterests, taste: [String: Double]
     ) -> [(id: String, reason: PersonalReason?)] {
         let wanted = Set(categories)
-        let muted = interests.muted.map { Array(Terms.of($0)) }
-        let phrases = interests.interests.map { ($0, Array(Terms.of($0))) }
+        let muted = interests.muted.map { index.phraseScores($0.lowercased(), cache: phrases) }
+        let matches = interests.interests.map { ($0, index.phraseScores($0.lowercased(), cache: phrases)) }
         let followed = interests.authors.compactMap(AuthorName.init)
 
         let candidates = index.documents.indices.filter { i in
-            let document = index.documents[i]
-            return !document.categories.isDisjoint(with: wanted) && !muted.contains { index.bm25($0, in: document) != nil }
+            !index.documents[i].categories.isDisjoint(with: wanted) && !muted.contains { $0[i] != nil }
         }
         // Each phrase's best match of the day, so that a phrase's weight does not depend on how
         // long or rare its words are.
-        let best = phrases.map { _, terms in candidates.compactMap { index.bm25(terms, in: index.documents[$0]) }.max() ?? 0 }
+        let best = matches.map { _, scores in candidates.compactMap { scores[$0] }.max() ?? 0 }
 
         // Likeness to the reader's votes, scaled by the day's strongest likeness either way.
-        let likeness = taste.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: candidates.map { ($0, index.similarity(taste, index.documents[$0])) })
-        let mostLike = likeness.values.filter { $0 > 0 }.max() ?? 0
-        let mostUnlike = -(likeness.values.filter { $0 < 0 }.min() ?? 0)
+        let likeness = taste.isEmpty ? [] : index.similarities(taste)
+        let mostLike = candidates.map { likeness.isEmpty ? 0 : likeness[$0] }.filter { $0 > 0 }.max() ?? 0
+        let mostUnlike = -(candidates.map { likeness.isEmpty ? 0 : likeness[$0] }.filter { $0 < 0 }.min() ?? 0)
 
         var ranked: [(score: Double, id: String, reason: PersonalReason?)] = []
         for i in candidates {
@@ -72,7 +72,8 @@ public struct PersonalRanker: Sendable {
             var score = document.entry.score
             var reason: PersonalReason?
             var strongest = 0.0
-            if let like = likeness[i] {
+            if !likeness.isEmpty {
+                let like = likeness[i]
                 let points = like > 0 ? Self.tasteWeight * like / mostLike : like < 0 ? Self.tasteWeight * like / mostUnlike : 0
                 score += points
                 // A weak likeness is no reason to tell the reader about.
@@ -81,8 +82,8 @@ public struct PersonalRanker: Sendable {
                     reason = .likeVotedUp
                 }
             }
-            for (p, (phrase, terms)) in phrases.enumerated() {
-                guard best[p] > 0, let match = index.bm25(terms, in: document) else { continue }
+            for (p, (phrase, scores)) in matches.enumerated() {
+                guard best[p] > 0, let match = scores[i] else { continue }
                 let points = Self.interestWeight * match / best[p]
                 score += points
                 if points > strongest {

@@ -57,6 +57,8 @@ public struct EmailComposer: Sendable {
     /// The edition of each reader whose interests rank it for them; the others have their
     /// categories' edition.
     let personalKeys: [Int64: EditionKey]
+    /// The feedback links' subjects, the same for every reader: only each reader's MAC differs.
+    let feedbackSubjects: [Slot: LinkToken.Subject]
     /// Whether weekly readers get the week's digest (a week was given).
     let hasWeek: Bool
     let settings: Settings
@@ -111,6 +113,13 @@ public struct EmailComposer: Sendable {
         }
         self.editions = prepared.withLock { $0 }
         self.personalKeys = personalKeys
+        var subjects: [Slot: LinkToken.Subject] = [:]
+        for entry in digest.entries + (week?.entries ?? []) {
+            for vote in Vote.allCases {
+                subjects[.feedback(paper: entry.paper.id, vote: vote)] = LinkToken.Subject(Vote.subject(paper: entry.paper.id, vote))
+            }
+        }
+        self.feedbackSubjects = subjects
         self.hasWeek = week != nil
         self.settings = settings
         self.serverSecret = serverSecret
@@ -169,13 +178,10 @@ public struct EmailComposer: Sendable {
             buffer += MIMEEncoding.crlf
         }
         buffer += MIMEEncoding.crlf
-        let greeting = Self.greeting(recipient)
-        for (type, body, escape) in [
-            ("text/plain", edition.text, { (text: String) in text }),
-            ("text/html", edition.html, { (text: String) in text.htmlEscaped }),
-        ] {
+        var slots = readerSlots(recipient, links: links, date: date.date)
+        for (type, body, html) in [("text/plain", edition.text, false), ("text/html", edition.html, true)] {
             buffer += "--\(edition.boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(body.encoding.rawValue)\r\n\r\n".utf8
-            body.write(into: &buffer) { slot in escape(value(of: slot, for: recipient, greeting: greeting, links: links, date: date.date)) }
+            body.write(into: &buffer) { slot in slots.value(slot, html: html) }
         }
         buffer += "--\(edition.boundary)--\r\n".utf8
         return ComposedEmail(messageID: messageID, recipient: recipient.email)
@@ -195,40 +201,35 @@ public struct EmailComposer: Sendable {
         guard let edition = editions[key(for: recipient)] else {
             return nil
         }
-        let links = self.links(for: recipient)
-        let greeting = Self.greeting(recipient)
+        var slots = readerSlots(recipient, links: self.links(for: recipient), date: Date())
         return edition[keyPath: source].replacing(/\x{E000}([^\x{E001}]*)\x{E001}/) { match in
-            Slot(name: String(match.output.1)).map { escape(value(of: $0, for: recipient, greeting: greeting, links: links, date: Date())) } ?? ""
-        }
-    }
-
-    /// A slot's text for one reader, unescaped.
-    func value(
-        of slot: Slot, for recipient: Recipient, greeting: String, links: (unsubscribe: String, unsubscribeToken: String, preferences: String),
-        date: Date
-    ) -> String {
-        switch slot {
-        case .greeting: greeting
-        case .unsubscribeURL: links.unsubscribe
-        case .preferencesURL: links.preferences
-        case .feedback(let paper, let vote): feedbackURL(for: recipient, paper: paper, vote: vote, date: date)
+            Slot(name: String(match.output.1)).map { escape(slots.value($0, html: false)) } ?? ""
         }
     }
 
     /// How long a feedback link works: readers vote on old issues too, but not forever.
     public static let feedbackLifetime: TimeInterval = 180 * 86_400
 
-    func feedbackURL(for recipient: Recipient, paper: String, vote: Vote, date: Date) -> String {
-        let token = LinkToken(
-            purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
-            subject: Vote.subject(paper: paper, vote)
-        ).signed(serverSecret: serverSecret, subscriberSecret: recipient.linkSecret)
-        return "\(settings.baseURL)/feedback?token=\(token)"
+    func readerSlots(_ recipient: Recipient, links: (unsubscribe: String, unsubscribeToken: String, preferences: String), date: Date) -> ReaderSlots {
+        ReaderSlots(
+            greeting: Self.greeting(recipient), unsubscribeURL: links.unsubscribe, preferencesURL: links.preferences,
+            feedbackBase: "\(settings.baseURL)/feedback?token=", subjects: feedbackSubjects,
+            feedback: LinkToken.SubjectSigner(
+                purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
+                serverSecret: serverSecret, subscriberSecret: recipient.linkSecret))
     }
 
-    /// Turns the Markdown's feedback placeholders into slot markers, once per edition.
-    static func fillingSlots(_ rendered: String) -> String {
-        rendered.replacing(/https:\/\/paperpost-slot\.invalid\/(feedback_(?:up|down)_[A-Za-z0-9.\/_-]+)/) { match in
+    /// Turns the Markdown's feedback placeholders into slot markers, once per edition. In HTML
+    /// the `href` goes on a line of its own (a line break between attributes is just
+    /// whitespace): the lines holding a slot are encoded again for every message, and a table
+    /// row's whole line would be hundreds of bytes.
+    static func fillingSlots(_ rendered: String, html: Bool = false) -> String {
+        if html {
+            return rendered.replacing(/\ href="https:\/\/paperpost-slot\.invalid\/(feedback_(?:up|down)_[A-Za-z0-9.\/_-]+)"/) { match in
+                "\nhref=\"" + SlotMarker.marker(Slot(name: String(match.output.1)) ?? .greeting) + "\"\n"
+            }
+        }
+        return rendered.replacing(/https:\/\/paperpost-slot\.invalid\/(feedback_(?:up|down)_[A-Za-z0-9.\/_-]+)/) { match in
             SlotMarker.marker(Slot(name: String(match.output.1)) ?? .greeting)
         }
     }
@@ -289,9 +290,11 @@ public struct EmailComposer: Sendable {
         ]
         // The digest's only links are arXiv's; the template adds this site's own around it.
         context["body"] = EmailHTML.styled(
-            Self.fillingSlots(Markdown.html(
-                markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, feedback: true),
-                links: LinkPolicy(prefixes: LinkPolicy.arxivAbstracts.prefixes + [Slot.placeholderPrefix]))))
+            Self.fillingSlots(
+                Markdown.html(
+                    markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, feedback: true),
+                    links: LinkPolicy(prefixes: LinkPolicy.arxivAbstracts.prefixes + [Slot.placeholderPrefix])),
+                html: true))
         let htmlSource = html.render(context)
         context["body"] = Self.fillingSlots(Markdown.plainText(
             markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, plain: true, feedback: true)))
@@ -349,5 +352,50 @@ extension String {
             }
         }
         return String(decoding: result, as: UTF8.self)
+    }
+}
+
+/// One reader's text for the slots of a message, each made once and shared by both parts:
+/// a digest has eighteen feedback links, each a signature.
+struct ReaderSlots {
+    let greeting: String
+    let unsubscribeURL: String
+    let preferencesURL: String
+    let feedbackBase: String
+    /// `feedbackBase` escaped for HTML once; the tokens after it are URL-safe characters only.
+    let feedbackBaseHTML: String
+    let subjects: [Slot: LinkToken.Subject]
+    let feedback: LinkToken.SubjectSigner
+    private var tokens: [Slot: String] = [:]
+
+    init(
+        greeting: String, unsubscribeURL: String, preferencesURL: String, feedbackBase: String, subjects: [Slot: LinkToken.Subject],
+        feedback: LinkToken.SubjectSigner
+    ) {
+        self.greeting = greeting
+        self.unsubscribeURL = unsubscribeURL
+        self.preferencesURL = preferencesURL
+        self.feedbackBase = feedbackBase
+        self.feedbackBaseHTML = feedbackBase.htmlEscaped
+        self.subjects = subjects
+        self.feedback = feedback
+    }
+
+    /// The slot's text, escaped for HTML when `html`.
+    mutating func value(_ slot: Slot, html: Bool) -> String {
+        switch slot {
+        case .greeting: return html ? greeting.htmlEscaped : greeting
+        case .unsubscribeURL: return html ? unsubscribeURL.htmlEscaped : unsubscribeURL
+        case .preferencesURL: return html ? preferencesURL.htmlEscaped : preferencesURL
+        case .feedback(let paper, let vote):
+            let token: String
+            if let made = tokens[slot] {
+                token = made
+            } else {
+                token = feedback.signed(subjects[slot] ?? LinkToken.Subject(Vote.subject(paper: paper, vote)))
+                tokens[slot] = token
+            }
+            return (html ? feedbackBaseHTML : feedbackBase) + token
+        }
     }
 }

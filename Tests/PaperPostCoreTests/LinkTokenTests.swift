@@ -44,6 +44,19 @@ struct LinkTokenTests {
         #expect(Vote.parse(subject: "2602.17547 sideways") == nil)
     }
 
+    @Test("the subject signer, which reuses one HMAC prefix per reader, gives exactly the tokens signed one by one")
+    func subjectSigner() throws {
+        let expires = Date(timeIntervalSince1970: 1_787_212_800)
+        let signer = LinkToken.SubjectSigner(purpose: .feedback, subscriberID: 42, expires: expires, serverSecret: serverSecret, subscriberSecret: "reader")
+        for subject in ["2602.17547 up", "2602.17547 down", "cs/0112017 up", ""] {
+            let alone = LinkToken(purpose: .feedback, subscriberID: 42, expires: expires, subject: subject)
+                .signed(serverSecret: serverSecret, subscriberSecret: "reader")
+            #expect(signer.signed(subject: subject) == alone, "\(subject)")
+        }
+        #expect(Array<UInt8>([]).base64URLEncoded == "" && Array("f".utf8).base64URLEncoded == "Zg" && Array("fo".utf8).base64URLEncoded == "Zm8")
+        #expect(Data("foo?>".utf8).base64URLEncoded == "Zm9vPz4")
+    }
+
     /// `Int64("05")` is 5 and the signature covers the number, not its text: without the check
     /// each of these would verify as the same link.
     @Test("numbers are read only in the spelling the token was signed with", arguments: [

@@ -1,0 +1,85 @@
+import struct Crypto.SymmetricKey
+import Foundation
+import PaperPostCore
+import Ranking
+import Rendering
+
+/// Issue 15: 100,000 readers, each with their own interests and votes (generated), against a
+/// 50-scanned / 9-picked day. Ranking alone (target < 2 s on one core), then ranking plus
+/// rendering every reader's email (target < 10 s, peak memory < 200 MB).
+enum PersonalBenchmark {
+    static let vocabulary = [
+        "agents", "reinforcement", "learning", "language", "models", "retrieval", "augmented", "generation", "diffusion", "vision",
+        "transformers", "graph", "neural", "networks", "robotics", "planning", "reasoning", "alignment", "preference", "reward",
+        "benchmark", "evaluation", "multimodal", "speech", "translation", "compression", "quantization", "pruning", "federated",
+        "privacy", "causal", "inference", "bayesian", "optimization", "scaling", "laws", "tokenizer", "memory", "long", "context",
+        "time", "series", "forecasting", "molecule", "protein", "code", "synthesis", "verification", "safety", "jailbreak",
+    ]
+
+    static func words(_ seed: Int, _ count: Int) -> [String] {
+        (0..<count).map { vocabulary[(seed * 7 + $0 * 13 + $0 * $0) % vocabulary.count] }
+    }
+
+    /// The rendering bench's digest with titles and abstracts that differ in topic.
+    static func digest() -> Digest {
+        var digest = RenderingBenchmark.digest()
+        digest.entries = digest.entries.enumerated().map { index, entry in
+            var entry = entry
+            entry.paper.title = "Paper \(index): " + words(index, 6).joined(separator: " ")
+            entry.paper.abstract = (0..<8).map { words(index * 3 + $0, 12).joined(separator: " ") + "." }.joined(separator: " ")
+            entry.paper.authors = ["Author \(index % 17)", "Coauthor \(index % 23)"]
+            return entry
+        }
+        return digest
+    }
+
+    static func readers(_ digest: Digest, count: Int) -> [Recipient] {
+        (0..<count).map { index in
+            let voted = (0..<3).map { k -> VotedPaper in
+                let entry = digest.entries[(index * 5 + k * 11) % digest.entries.count]
+                return VotedPaper(title: entry.paper.title, abstract: entry.paper.abstract, vote: k == 2 ? .down : .up)
+            }
+            let interests = try! ReaderInterests(
+                interests: [words(index, 1)[0], words(index + 3, 2).joined(separator: " ")], muted: index % 5 == 0 ? [words(index + 9, 1)[0]] : [],
+                authors: index % 3 == 0 ? ["Author \(index % 17)"] : [])
+            return Recipient(
+                subscriberID: Int64(index + 1), email: "reader\(index)@example.com", name: index % 2 == 0 ? "李伟\(index)" : "Ada \(index)",
+                language: index % 2 == 0 ? .zh : .en, categories: RenderingBenchmark.categorySets[(index / 2) % RenderingBenchmark.categorySets.count],
+                linkSecret: "secret-\(index)", interests: interests, taste: TasteProfile.vector(voted))
+        }
+    }
+
+    static func run(templates: String) throws {
+        let count = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_READERS"].flatMap(Int.init) ?? 100_000
+        let digest = digest()
+        let recipients = readers(digest, count: count)
+
+        let rankStart = ContinuousClock.now
+        let ranker = PersonalRanker(digest)
+        var distinct = Set<PersonalEdition>()
+        for reader in recipients {
+            if let edition = ranker.edition(categories: reader.categories, language: reader.language, interests: reader.interests, taste: reader.taste) {
+                distinct.insert(edition)
+            }
+        }
+        let ranked = ContinuousClock.now
+        print("personal ranking: \(count) readers with their own interests and votes against 50 papers, one core: "
+            + "\((ranked - rankStart).ms)  [target < 2000 ms]; \(distinct.count) distinct editions")
+
+        let settings = Settings(
+            baseURL: "https://digest.example.org", templatesDirectory: templates,
+            mail: MailSettings(unsubscribeMailto: try? EmailAddress("unsubscribe@example.org")))
+        let start = ContinuousClock.now
+        let composer = try EmailComposer(digest: digest, recipients: recipients, settings: settings, serverSecret: SymmetricKey(size: .bits256))
+        let prepared = ContinuousClock.now
+        var buffer: [UInt8] = []
+        var messages = 0
+        let date = MessageDate()
+        for recipient in recipients where composer.compose(for: recipient, date: date, into: &buffer) != nil {
+            messages += 1
+        }
+        let end = ContinuousClock.now
+        print("personal rendering: \(messages) emails, \(composer.editionCount) editions: prepare (ranking included) \((prepared - start).ms) + "
+            + "compose \((end - prepared).ms) = \((end - start).ms)  [target < 10000 ms]; peak memory \(RenderingBenchmark.peakMemoryMB()) MB  [target < 200 MB]")
+    }
+}
