@@ -142,14 +142,7 @@ public struct SendJob: Sendable {
         }
         let serverSecret = try ServerSecret.load(settings)
         // Weekly readers due today get the best of the week's stored digests: no model call.
-        var week: Digest?
-        if recipients.values.contains(where: { $0.schedule != .daily }) {
-            var days: [Digest] = []
-            for earlier in (0...6).map({ day.adding(days: -$0) }) {
-                if let stored = earlier == day ? digest : try await curation.digest(on: earlier) { days.append(stored) }
-            }
-            week = Digest.week(days, endingOn: day)
-        }
+        let week = recipients.values.contains { $0.schedule != .daily } ? try await curation.week(endingOn: day) : nil
         let composer = try EmailComposer(digest: digest, week: week, recipients: recipients.values, settings: settings, serverSecret: serverSecret)
         // Keys are loaded before anything is claimed: a bad key file stops the run untouched.
         let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }

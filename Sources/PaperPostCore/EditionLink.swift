@@ -8,32 +8,53 @@ import Foundation
 /// the same, so the link names no subscriber; its MAC (server secret) keeps the site from
 /// rendering any combination someone types, and lets the email's one link serve every reader
 /// of that edition.
+///
+/// Two kinds of reader need more: a weekly reader's edition is the week's (`w=1`), and a reader
+/// whose interests or votes rank their papers has an edition of their own, so their link names
+/// them (`r=ID`) and the page ranks the papers for them as the email did.
 public struct EditionLink: Sendable, Hashable {
     public var day: Day
     public var categories: [String]
     public var language: Language
+    public var weekly: Bool
+    /// The subscriber whose own ranking the page shows; `nil` for a shared edition.
+    public var reader: Int64?
 
-    public init(day: Day, categories: [String], language: Language) {
+    public init(day: Day, categories: [String], language: Language, weekly: Bool = false, reader: Int64? = nil) {
         self.day = day
         self.categories = categories.sorted()
         self.language = language
+        self.weekly = weekly
+        self.reader = reader
     }
 
-    /// `/edition/2026-02-20?c=cs.AI,cs.LG&l=zh&s=…`
+    /// `/edition/2026-02-20?c=cs.AI,cs.LG&l=zh&s=…`, with `&w=1` and `&r=ID` when they apply.
     public func path(key: SymmetricKey) -> String {
-        "/edition/\(day)?c=\(categories.joined(separator: ","))&l=\(language.rawValue)&s=\(mac(key: key))"
+        "/edition/\(day)?c=\(categories.joined(separator: ","))&l=\(language.rawValue)" + (weekly ? "&w=1" : "")
+            + (reader.map { "&r=\($0)" } ?? "") + "&s=\(mac(key: key))"
     }
 
     func mac(key: SymmetricKey) -> String {
-        let message = "edition \(day) \(categories.joined(separator: ",")) \(language.rawValue)"
+        let message = "edition \(day) \(categories.joined(separator: ",")) \(language.rawValue)" + (weekly ? " weekly" : "")
+            + (reader.map { " reader \($0)" } ?? "")
         let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
         return String(Data(code).prefix(12).base64URLEncoded)
     }
 
     /// The edition a link's query names, when its MAC matches one of `keys`.
-    public static func verified(day: Day, categories: String?, language: String?, mac: String?, keys: [SymmetricKey]) -> EditionLink? {
-        guard let categories, let language = language.flatMap(Language.init(rawValue:)), let mac, !categories.isEmpty else { return nil }
-        let link = EditionLink(day: day, categories: categories.split(separator: ",").map(String.init), language: language)
+    public static func verified(
+        day: Day, categories: String?, language: String?, weekly: String? = nil, reader: String? = nil, mac: String?, keys: [SymmetricKey]
+    ) -> EditionLink? {
+        guard let categories, let language = language.flatMap(Language.init(rawValue:)), let mac, !categories.isEmpty,
+            weekly == nil || weekly == "1"
+        else { return nil }
+        var id: Int64?
+        if let reader {
+            guard let number = Int64(reader), String(number) == reader else { return nil }
+            id = number
+        }
+        let link = EditionLink(
+            day: day, categories: categories.split(separator: ",").map(String.init), language: language, weekly: weekly == "1", reader: id)
         for key in keys {
             let expected = Array(link.mac(key: key).utf8)
             let given = Array(mac.utf8)

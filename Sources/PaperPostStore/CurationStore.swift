@@ -233,6 +233,16 @@ public struct CurationStore: Sendable {
 
     /// The digest of a day, with its own usage (digests stored before that was kept: the
     /// day's ledger total).
+    /// The weekly edition's digest ending on `day` (see ``Digest/week(_:endingOn:)``): the
+    /// stored digests of that day and the six before it, combined without any model call.
+    public func week(endingOn day: Day) async throws -> Digest? {
+        var days: [Digest] = []
+        for offset in 0...6 {
+            if let stored = try await digest(on: day.adding(days: -offset)) { days.append(stored) }
+        }
+        return Digest.week(days, endingOn: day)
+    }
+
     public func digest(on day: Day) async throws -> Digest? {
         let stored: (Digest, ownUsage: Bool)? = try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM digest WHERE day = ?", arguments: [day.description]) else {

@@ -211,7 +211,7 @@ public struct SubscriberStore: Sendable {
 
     /// Active subscribers with what mailing them takes, in the order they were added;
     /// optionally only the one with this address.
-    public func recipients(only address: EmailAddress? = nil, includingInactive: Bool = false) async throws -> [Recipient] {
+    public func recipients(only address: EmailAddress? = nil, id: Int64? = nil, includingInactive: Bool = false) async throws -> [Recipient] {
         try await database.read { db in
             // Six columns read by position: decoding whole records (dates included) made this
             // the slowest step of starting a large send.
@@ -224,6 +224,10 @@ public struct SubscriberStore: Sendable {
             if let address {
                 sql += " AND email_key = ?"
                 arguments += [address.key]
+            }
+            if let id {
+                sql += " AND id = ?"
+                arguments += [id]
             }
             let categories = try Self.allCategories(db)
             let interests = try Self.allInterests(db)

@@ -211,8 +211,13 @@ public struct EmailComposer: Sendable {
     public static let feedbackLifetime: TimeInterval = 180 * 86_400
 
     func readerSlots(_ recipient: Recipient, links: (unsubscribe: String, unsubscribeToken: String, preferences: String), date: Date) -> ReaderSlots {
-        ReaderSlots(
+        let key = key(for: recipient)
+        return ReaderSlots(
             greeting: Self.greeting(recipient), unsubscribeURL: links.unsubscribe, preferencesURL: links.preferences,
+            editionURL: key.personal == nil
+                ? "" : settings.baseURL + EditionLink(
+                    day: day, categories: key.categories, language: key.language, weekly: key.weekly, reader: recipient.subscriberID
+                ).path(key: serverSecret),
             feedbackBase: "\(settings.baseURL)/feedback?token=", subjects: feedbackSubjects,
             feedback: LinkToken.SubjectSigner(
                 purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
@@ -278,7 +283,9 @@ public struct EmailComposer: Sendable {
             "unsubscribe_url": SlotMarker.marker(.unsubscribeURL),
             "preferences_url": SlotMarker.marker(.preferencesURL),
             // The reader's own edition on the web: these papers, these numbers, this language.
-            "archive_url": settings.baseURL + EditionLink(day: digest.day, categories: key.categories, language: key.language).path(key: serverSecret),
+            "archive_url": key.personal == nil
+                ? settings.baseURL + EditionLink(day: digest.day, categories: key.categories, language: key.language, weekly: key.weekly).path(key: serverSecret)
+                : SlotMarker.marker(.editionURL),
             "subscribed_to": labels.subscribedTo,
             "categories": categoryNames,
             // The text part's footer wraps at 78 columns like its body.
@@ -361,6 +368,7 @@ struct ReaderSlots {
     let greeting: String
     let unsubscribeURL: String
     let preferencesURL: String
+    let editionURL: String
     let feedbackBase: String
     /// `feedbackBase` escaped for HTML once; the tokens after it are URL-safe characters only.
     let feedbackBaseHTML: String
@@ -369,9 +377,10 @@ struct ReaderSlots {
     private var tokens: [Slot: String] = [:]
 
     init(
-        greeting: String, unsubscribeURL: String, preferencesURL: String, feedbackBase: String, subjects: [Slot: LinkToken.Subject],
-        feedback: LinkToken.SubjectSigner
+        greeting: String, unsubscribeURL: String, preferencesURL: String, editionURL: String, feedbackBase: String,
+        subjects: [Slot: LinkToken.Subject], feedback: LinkToken.SubjectSigner
     ) {
+        self.editionURL = editionURL
         self.greeting = greeting
         self.unsubscribeURL = unsubscribeURL
         self.preferencesURL = preferencesURL
@@ -387,6 +396,7 @@ struct ReaderSlots {
         case .greeting: return html ? greeting.htmlEscaped : greeting
         case .unsubscribeURL: return html ? unsubscribeURL.htmlEscaped : unsubscribeURL
         case .preferencesURL: return html ? preferencesURL.htmlEscaped : preferencesURL
+        case .editionURL: return html ? editionURL.htmlEscaped : editionURL
         case .feedback(let paper, let vote):
             let token: String
             if let made = tokens[slot] {

@@ -21,6 +21,8 @@ public enum Slot: Sendable, Hashable {
     case greeting
     case unsubscribeURL
     case preferencesURL
+    /// The link to a reader's own edition on the web, when their interests or votes rank it.
+    case editionURL
     /// The signed "more / less like this" link under a paper.
     case feedback(paper: String, vote: Vote)
 
@@ -29,6 +31,7 @@ public enum Slot: Sendable, Hashable {
         case .greeting: "greeting"
         case .unsubscribeURL: "unsubscribe_url"
         case .preferencesURL: "preferences_url"
+        case .editionURL: "edition_url"
         case .feedback(let paper, let vote): "feedback_\(vote.name)_\(paper)"
         }
     }
@@ -38,6 +41,7 @@ public enum Slot: Sendable, Hashable {
         case "greeting": self = .greeting
         case "unsubscribe_url": self = .unsubscribeURL
         case "preferences_url": self = .preferencesURL
+        case "edition_url": self = .editionURL
         default:
             for vote in Vote.allCases where name.hasPrefix("feedback_\(vote.name)_") {
                 self = .feedback(paper: String(name.dropFirst("feedback_\(vote.name)_".count)), vote: vote)

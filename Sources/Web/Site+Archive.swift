@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PaperPostCore
+import Ranking
 import Rendering
 
 /// The public archive: every edition as a page, and an Atom feed of them.
@@ -30,14 +31,20 @@ extension Site {
         let fallback = Self.language(request)
         guard let day = try? Day(parsing: text),
             let link = EditionLink.verified(
-                day: day, categories: query["c"].map(String.init), language: query["l"].map(String.init), mac: query["s"].map(String.init),
-                keys: verificationKeys),
-            let digest = try await curation.digest(on: day)
+                day: day, categories: query["c"].map(String.init), language: query["l"].map(String.init), weekly: query["w"].map(String.init),
+                reader: query["r"].map(String.init), mac: query["s"].map(String.init), keys: verificationKeys),
+            let digest = link.weekly ? try await curation.week(endingOn: day) : try await curation.digest(on: day)
         else {
             let labels = WebText.for(fallback)
             return message(fallback, heading: labels.notFoundTitle, paragraphs: [labels.notFoundMessage], status: .notFound)
         }
-        let markdown = self.markdown.render(digest, language: link.language, categories: link.categories)
+        // A reader's own edition, ranked by their interests and votes as they are now.
+        var personal: PersonalEdition?
+        if let id = link.reader, let reader = try await subscribers.recipients(id: id, includingInactive: true).first {
+            personal = PersonalRanker(digest).edition(
+                categories: link.categories, language: link.language, interests: reader.interests, taste: reader.taste)
+        }
+        let markdown = self.markdown.render(digest, language: link.language, categories: link.categories, personal: personal)
         return page(link.language, title: "\(day)", content: Markdown.html(markdown, links: .arxivAbstracts))
     }
 

@@ -192,6 +192,49 @@ struct WebTests {
         }
     }
 
+    @Test("a reader ranked by their interests gets a link to their own edition, which shows the email's order and reason lines; weekly readers get the week's")
+    func personalEditionLink() async throws {
+        let papers = (0..<3).map { number in
+            Paper(
+                id: "2602.0000\(number)", version: 1, title: "Paper \(number) about " + ["agents", "robots", "reward models"][number],
+                abstract: "We study " + ["agents", "robots", "reward models"][number] + ". Experiments show gains.", authors: ["A"], categories: ["cs.AI"])
+        }
+        try await withWebApp(papers: papers) { world, client in
+            _ = try await world.store.update(
+                id: world.li.id, SubscriberChange(interests: [.interest: ["reward model"]], schedule: .weekly(weekday: WebWorld.day.weekday)),
+                source: .cli)
+            let store = CurationStore(database: world.store.database)
+            let digest = try #require(try await store.digest(on: WebWorld.day))
+            let week = try #require(try await store.week(endingOn: WebWorld.day))
+            let reader = try #require(try await world.store.recipients().first { $0.subscriberID == world.li.id })
+            let composer = try EmailComposer(
+                digest: digest, week: week, recipients: [reader], settings: world.settings, serverSecret: WebWorld.serverSecret)
+            var buffer: [UInt8] = []
+            _ = try #require(composer.compose(for: reader, date: MessageDate(), into: &buffer))
+            let text = try InspectedMessage.inspect(buffer).parts[0].text
+            // It ranks first for li but has no summary (curation ran before li set the interest),
+            // so it leads the table with its reason.
+            #expect(text.contains("3. Paper 2 about reward models"))
+            #expect(text.contains("🎯 符合你的兴趣：reward model"))
+            let url = try #require(text.split(separator: "\n").first { $0.contains("/edition/") }.map { String($0).trimmingCharacters(in: .whitespaces) })
+            let path = String(url.dropFirst(world.settings.baseURL.count))
+            #expect(path.contains("&w=1&r=\(world.li.id)&s="))
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .ok)
+                let page = String(buffer: response.body)
+                #expect(page.contains("ArXiv AI 周报"))
+                #expect(page.contains("符合你的兴趣：reward model"))
+                let titles = ["Paper 0 about agents", "Paper 1 about robots", "Paper 2 about reward models"]
+                func order(_ text: String) -> [String] { titles.sorted { text.range(of: $0)!.lowerBound < text.range(of: $1)!.lowerBound } }
+                #expect(order(page) == order(text), "the email's order")
+            }
+            let otherReader = path.replacingOccurrences(of: "&r=\(world.li.id)", with: "&r=\(world.li.id + 1)")
+            try await client.execute(uri: otherReader, method: .get) { #expect($0.status == .notFound) }
+            let notWeekly = path.replacingOccurrences(of: "&w=1", with: "")
+            try await client.execute(uri: notWeekly, method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
     @Test("the unsubscribe link in a real email works end to end")
     func linkFromEmail() async throws {
         try await withWebApp { world, client in
