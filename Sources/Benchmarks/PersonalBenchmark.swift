@@ -66,9 +66,7 @@ enum PersonalBenchmark {
         print("personal ranking: \(count) readers with their own interests and votes against 50 papers, one core: "
             + "\((ranked - rankStart).ms)  [target < 2000 ms]; \(distinct.count) distinct editions")
 
-        let settings = Settings(
-            baseURL: "https://digest.example.org", templatesDirectory: templates,
-            mail: MailSettings(unsubscribeMailto: try? EmailAddress("unsubscribe@example.org")))
+        let settings = RenderingBenchmark.settings(templates: templates)
         let start = ContinuousClock.now
         let composer = try EmailComposer(digest: digest, recipients: recipients, settings: settings, serverSecret: SymmetricKey(size: .bits256))
         let prepared = ContinuousClock.now

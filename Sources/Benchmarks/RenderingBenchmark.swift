@@ -54,9 +54,7 @@ enum RenderingBenchmark {
                 language: index % 2 == 0 ? .zh : .en, categories: categorySets[(index / 2) % categorySets.count],
                 linkSecret: "secret-\(index)")
         }
-        let settings = Settings(
-            baseURL: "https://digest.example.org", templatesDirectory: templates,
-            mail: MailSettings(unsubscribeMailto: try? EmailAddress("unsubscribe@example.org")))
+        let settings = settings(templates: templates)
         let start = ContinuousClock.now
         let composer = try EmailComposer(digest: digest, recipients: recipients, settings: settings, serverSecret: SymmetricKey(size: .bits256))
         let prepared = ContinuousClock.now
@@ -73,6 +71,12 @@ enum RenderingBenchmark {
         print("rendering: \(messages) personal emails, \(composer.editionCount) editions, \(bytes / messages) bytes each on average, one core")
         print("  prepare \((prepared - start).ms) + compose \((end - prepared).ms) = \((end - start).ms)  [target < 5000 ms]; "
             + "peak memory \(peakMemoryMB()) MB  [target < 200 MB]")
+    }
+
+    static func settings(templates: String) -> Settings {
+        Settings(
+            baseURL: "https://digest.example.org", templatesDirectory: templates,
+            mail: MailSettings(unsubscribeMailto: try? EmailAddress("unsubscribe@example.org")))
     }
 
     /// The process's peak resident set (VmHWM), in MB.

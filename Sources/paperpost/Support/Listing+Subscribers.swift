@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import PaperPostCore
 
@@ -37,12 +38,32 @@ func categoryList(_ values: [String]) throws -> [String] {
     return codes
 }
 
-/// The interest lists given on the command line, validated (each `;`-separated; "" clears).
-func interestChanges(interests: String?, muted: String?, authors: String?) throws(InputError) -> [ReaderInterests.Kind: [String]] {
-    var changes: [ReaderInterests.Kind: [String]] = [:]
-    for (kind, text) in [(ReaderInterests.Kind.interest, interests), (.muted, muted), (.author, authors)] {
-        guard let text else { continue }
-        changes[kind] = try ReaderInterests.none.replacing(kind, with: ReaderInterests.parseList(text))[kind]
+/// A reader's schedule and interests, as `subscribers add` and `update` take them. Each list is
+/// `;`-separated and replaces the old one; `""` clears it.
+struct TasteOptions: ParsableArguments {
+    @Option(help: "daily, or weekly:mon … weekly:fri (the best of the week's papers on that day).")
+    var schedule: String?
+
+    @Option(help: "Interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\".")
+    var interests: String?
+
+    @Option(help: "Muted phrases, ';'-separated (papers that mention one are left out).")
+    var muted: String?
+
+    @Option(help: "Followed authors, ';'-separated: \"Yoshua Bengio; Fei-Fei Li\".")
+    var authors: String?
+
+    func parsedSchedule() throws(InputError) -> Schedule? {
+        try schedule.map { text throws(InputError) in try Schedule(parsing: text) }
     }
-    return changes
+
+    /// The lists given, validated.
+    func interestChanges() throws(InputError) -> [ReaderInterests.Kind: [String]] {
+        var changes: [ReaderInterests.Kind: [String]] = [:]
+        for (kind, text) in [(ReaderInterests.Kind.interest, interests), (.muted, muted), (.author, authors)] {
+            guard let text else { continue }
+            changes[kind] = try ReaderInterests.none.replacing(kind, with: ReaderInterests.parseList(text))[kind]
+        }
+        return changes
+    }
 }

@@ -23,17 +23,7 @@ struct AddSubscriber: AsyncParsableCommand {
     @Option(help: "active or pending.")
     var status: SubscriberStatus = .active
 
-    @Option(help: "daily (the default), or weekly:mon … weekly:fri.")
-    var schedule: String?
-
-    @Option(help: "Interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\".")
-    var interests: String?
-
-    @Option(help: "Muted phrases, ';'-separated (papers that mention one are left out).")
-    var muted: String?
-
-    @Option(help: "Followed authors, ';'-separated: \"Yoshua Bengio; Fei-Fei Li\".")
-    var authors: String?
+    @OptionGroup var taste: TasteOptions
 
     func run() async throws {
         guard status == .active || status == .pending else {
@@ -48,8 +38,8 @@ struct AddSubscriber: AsyncParsableCommand {
                 categories: try categories.map { try categoryList([$0]) } ?? settings.defaultCategories,
                 language: language ?? settings.defaultLanguage,
                 status: status,
-                interests: try ReaderInterests.none.applying(interestChanges(interests: interests, muted: muted, authors: authors)),
-                schedule: try schedule.map(Schedule.init(parsing:)) ?? .daily),
+                interests: try ReaderInterests.none.applying(taste.interestChanges()),
+                schedule: try taste.parsedSchedule() ?? .daily),
             source: .cli)
         print("added \(subscriber.email ?? email) (\(subscriber.status.rawValue); \(subscriber.categories.joined(separator: ", ")); \(subscriber.language.rawValue))")
     }

@@ -28,17 +28,7 @@ struct UpdateSubscriber: AsyncParsableCommand {
     @Option(help: "pending, active, paused, unsubscribed or bounced.")
     var status: SubscriberStatus?
 
-    @Option(help: "daily, or weekly:mon … weekly:fri (the best of the week's papers on that day).")
-    var schedule: String?
-
-    @Option(help: "Replace the interest phrases, ';'-separated: \"RLHF; retrieval-augmented generation\" (\"\" clears them).")
-    var interests: String?
-
-    @Option(help: "Replace the muted phrases, ';'-separated (papers that mention one are left out).")
-    var muted: String?
-
-    @Option(help: "Replace the followed authors, ';'-separated: \"Yoshua Bengio; Fei-Fei Li\".")
-    var authors: String?
+    @OptionGroup var taste: TasteOptions
 
     func run() async throws {
         let change = SubscriberChange(
@@ -48,8 +38,8 @@ struct UpdateSubscriber: AsyncParsableCommand {
             removeCategories: try categoryList(removeCategories),
             language: language,
             status: status,
-            interests: try interestChanges(interests: interests, muted: muted, authors: authors),
-            schedule: try schedule.map(Schedule.init(parsing:)))
+            interests: try taste.interestChanges(),
+            schedule: try taste.parsedSchedule())
         guard change != SubscriberChange() else {
             throw ValidationError(
                 "nothing to change: give --name, --categories, --add-category, --remove-category, --language, --status, --schedule, --interests, --muted or --authors")
