@@ -107,10 +107,19 @@ public struct DayIndex: Sendable {
     }
 }
 
-/// Phrases already scored against the day's papers: readers share most of their phrases, so
-/// each is scored once per day however many readers are ranked.
+/// Phrases already scored against the day's papers, and followed authors already read:
+/// readers share most of them, so each is worked out once per day however many readers are
+/// ranked.
 final class PhraseCache: Sendable {
     private let known = Mutex<[String: [Double?]]>([:])
+    private let authors = Mutex<[String: AuthorName?]>([:])
+
+    func author(_ name: String) -> AuthorName? {
+        if let known = authors.withLock({ $0[name] }) { return known }
+        let made = AuthorName(name)
+        authors.withLock { $0[name] = made }
+        return made
+    }
 
     func scores(_ phrase: String) -> [Double?]? {
         known.withLock { $0[phrase] }

@@ -52,7 +52,7 @@ public struct PersonalRanker: Sendable {
         let wanted = Set(categories)
         let muted = interests.muted.map { index.phraseScores($0.lowercased(), cache: phrases) }
         let matches = interests.interests.map { ($0, index.phraseScores($0.lowercased(), cache: phrases)) }
-        let followed = interests.authors.compactMap(AuthorName.init)
+        let followed = interests.authors.compactMap(phrases.author)
 
         let candidates = index.documents.indices.filter { i in
             !index.documents[i].categories.isDisjoint(with: wanted) && !muted.contains { $0[i] != nil }

@@ -5,11 +5,17 @@ import Foundation
 /// a plural's final "s" taken off, so that "language models" finds "language model".
 enum Terms {
     static func of(_ text: String) -> [Substring] {
-        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-        return folded.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).compactMap { word in
+        folded(text).split(whereSeparator: { !($0.isLetter || $0.isNumber) }).compactMap { word in
             guard !stopWords.contains(word) else { return nil }
             return stemmed(word)
         }
+    }
+
+    /// Lower case without accents. Most titles and abstracts are ASCII, and Foundation's folding
+    /// goes through an `NSString` for every call: ASCII takes the short way.
+    static func folded(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
+        return text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
     }
 
     /// The plural rule only: "models" → "model", "agents" → "agent", "policies" → "policy";
@@ -34,8 +40,7 @@ struct AuthorName: Hashable {
     let words: [Substring]
 
     init?(_ name: String) {
-        let words = name.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-            .split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+        let words = Terms.folded(name).split(whereSeparator: { !($0.isLetter || $0.isNumber) })
         guard !words.isEmpty else { return nil }
         self.words = words
     }
