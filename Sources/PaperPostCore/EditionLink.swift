@@ -55,10 +55,8 @@ public struct EditionLink: Sendable, Hashable {
         }
         let link = EditionLink(
             day: day, categories: categories.split(separator: ",").map(String.init), language: language, weekly: weekly == "1", reader: id)
-        for key in keys {
-            let expected = Array(link.mac(key: key).utf8)
-            let given = Array(mac.utf8)
-            if expected.count == given.count, zip(expected, given).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 { return link }
+        for key in keys where link.mac(key: key).isEqualInConstantTime(to: mac) {
+            return link
         }
         return nil
     }

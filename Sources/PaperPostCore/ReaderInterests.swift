@@ -82,6 +82,18 @@ public struct ReaderInterests: Sendable, Hashable {
         text.split(whereSeparator: { $0 == ";" || $0.isNewline }).map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
     }
 
+    /// One list as typed (see ``parseList(_:)``), validated as a `kind` list.
+    ///
+    /// - Throws: ``InputError/invalidValue(field:value:reason:)`` naming the field and entry.
+    public static func parse(_ text: String, as kind: Kind) throws(InputError) -> [String] {
+        try validated(parseList(text), kind)
+    }
+
+    /// Entries already split, validated as a `kind` list.
+    public static func validated(_ entries: [String], as kind: Kind) throws(InputError) -> [String] {
+        try validated(entries, kind)
+    }
+
     /// Entries joined as ``parseList(_:)`` reads them back.
     public static func joined(_ entries: [String]) -> String {
         entries.joined(separator: "; ")

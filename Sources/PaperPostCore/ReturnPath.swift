@@ -66,10 +66,8 @@ public struct ReturnPath: Sendable, Hashable {
             let year = Int(parts[0].prefix(4)), let month = Int(parts[0].dropFirst(4).prefix(2)), let dayNumber = Int(parts[0].suffix(2)),
             let day = Day(year: year, month: month, day: dayNumber)
         else { return nil }
-        let expected = Array(mac(String(parts[0]), subscriberID, key: key).utf8)
-        let given = Array(parts[2].utf8)
-        // Compared in constant time: the MAC is what makes the address believable.
-        guard expected.count == given.count, zip(expected, given).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        // The MAC is what makes the address believable.
+        guard mac(String(parts[0]), subscriberID, key: key).isEqualInConstantTime(to: String(parts[2])) else { return nil }
         return ReturnPath(day: day, subscriberID: subscriberID)
     }
 }

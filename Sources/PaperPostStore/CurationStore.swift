@@ -107,13 +107,15 @@ public struct CurationStore: Sendable {
 
     /// Everything billed for a day: the sum of its ledger. Cost is `nil` when no call had a price.
     public func usage(on day: Day, currency: String) async throws -> TokenUsage {
-        try await database.read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: "SELECT COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c, SUM(cost) AS cost FROM llm_call WHERE day = ?",
-                arguments: [day.description])!
-            return TokenUsage(promptTokens: row["p"], completionTokens: row["c"], cost: row["cost"], currency: currency)
-        }
+        try await database.read { db in try Self.usage(db, on: day, currency: currency) }
+    }
+
+    static func usage(_ db: Database, on day: Day, currency: String) throws -> TokenUsage {
+        let row = try Row.fetchOne(
+            db,
+            sql: "SELECT COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c, SUM(cost) AS cost FROM llm_call WHERE day = ?",
+            arguments: [day.description])!
+        return TokenUsage(promptTokens: row["p"], completionTokens: row["c"], cost: row["cost"], currency: currency)
     }
 
     public func cachedAnswers(for keys: [String]) async throws -> [String: Data] {

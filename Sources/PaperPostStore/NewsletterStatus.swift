@@ -55,22 +55,17 @@ public struct NewsletterStatus: Sendable, Hashable {
             let lastRun = try Row.fetchOne(db, sql: "SELECT * FROM daily_run ORDER BY id DESC LIMIT 1").map(DailyRunStore.run)
             var digest: DigestFigures?
             var deliveries: [Delivery.State: Int] = [:]
-            if let day = lastRun?.day?.description {
+            if let day = lastRun?.day {
                 // As the digest's header counts them: every scored paper, and the picks among them.
                 let figures = """
                     SELECT n AS scanned, MIN(n, must_read + more) AS picked, currency
                     FROM digest, (SELECT COUNT(*) AS n FROM digest_entry WHERE day = ?1) WHERE day = ?1
                     """
-                if let row = try Row.fetchOne(db, sql: figures, arguments: [day]) {
-                    let usage = try Row.fetchOne(
-                        db,
-                        sql: "SELECT COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c, SUM(cost) AS cost FROM llm_call WHERE day = ?",
-                        arguments: [day])!
+                if let row = try Row.fetchOne(db, sql: figures, arguments: [day.description]) {
                     digest = DigestFigures(
-                        scanned: row["scanned"], picked: row["picked"],
-                        usage: TokenUsage(promptTokens: usage["p"], completionTokens: usage["c"], cost: usage["cost"], currency: row["currency"]))
+                        scanned: row["scanned"], picked: row["picked"], usage: try CurationStore.usage(db, on: day, currency: row["currency"]))
                 }
-                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM delivery WHERE day = ? GROUP BY state", arguments: [day]) {
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM delivery WHERE day = ? GROUP BY state", arguments: [day.description]) {
                     if let state = Delivery.State(rawValue: row["state"]) { deliveries[state] = row["n"] }
                 }
             }

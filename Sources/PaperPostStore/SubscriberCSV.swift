@@ -144,8 +144,9 @@ enum SubscriberCSVReader {
                 var interests: [ReaderInterests.Kind: [String]] = [:]
                 for column in SubscriberCSVColumn.allCases {
                     guard let kind = column.interestKind, columns[column] != nil else { continue }
+                    // Each entry may carry the quote an export put before a formula-like cell.
                     let entries = ReaderInterests.parseList(field(column) ?? "").map(SpreadsheetFormula.restored)
-                    interests[kind] = try ReaderInterests.none.replacing(kind, with: entries)[kind]
+                    interests[kind] = try ReaderInterests.validated(entries, as: kind)
                 }
                 rows.append(
                     ImportRow(

@@ -150,7 +150,8 @@ public struct EmailComposer: Sendable {
     /// when nothing in their categories was announced. Reusing one buffer spares an allocation
     /// per message.
     public func compose(for recipient: Recipient, date: MessageDate, into buffer: inout [UInt8]) -> ComposedEmail? {
-        guard let edition = editions[key(for: recipient)] else {
+        let key = key(for: recipient)
+        guard let edition = editions[key] else {
             return nil
         }
         buffer.removeAll(keepingCapacity: true)
@@ -178,7 +179,7 @@ public struct EmailComposer: Sendable {
             buffer += MIMEEncoding.crlf
         }
         buffer += MIMEEncoding.crlf
-        var slots = readerSlots(recipient, links: links, date: date.date)
+        var slots = readerSlots(recipient, key: key, links: links, date: date.date)
         for (type, body, html) in [("text/plain", edition.text, false), ("text/html", edition.html, true)] {
             buffer += "--\(edition.boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(body.encoding.rawValue)\r\n\r\n".utf8
             body.write(into: &buffer) { slot in slots.value(slot, html: html) }
@@ -198,10 +199,11 @@ public struct EmailComposer: Sendable {
     }
 
     private func preview(_ recipient: Recipient, _ source: KeyPath<Edition, String>, escape: (String) -> String) -> String? {
-        guard let edition = editions[key(for: recipient)] else {
+        let key = key(for: recipient)
+        guard let edition = editions[key] else {
             return nil
         }
-        var slots = readerSlots(recipient, links: self.links(for: recipient), date: Date())
+        var slots = readerSlots(recipient, key: key, links: self.links(for: recipient), date: Date())
         return edition[keyPath: source].replacing(/\x{E000}([^\x{E001}]*)\x{E001}/) { match in
             Slot(name: String(match.output.1)).map { escape(slots.value($0, html: false)) } ?? ""
         }
@@ -210,9 +212,10 @@ public struct EmailComposer: Sendable {
     /// How long a feedback link works: readers vote on old issues too, but not forever.
     public static let feedbackLifetime: TimeInterval = 180 * 86_400
 
-    func readerSlots(_ recipient: Recipient, links: (unsubscribe: String, unsubscribeToken: String, preferences: String), date: Date) -> ReaderSlots {
-        let key = key(for: recipient)
-        return ReaderSlots(
+    func readerSlots(
+        _ recipient: Recipient, key: EditionKey, links: (unsubscribe: String, unsubscribeToken: String, preferences: String), date: Date
+    ) -> ReaderSlots {
+        ReaderSlots(
             greeting: Self.greeting(recipient), unsubscribeURL: links.unsubscribe, preferencesURL: links.preferences,
             editionURL: key.personal == nil
                 ? "" : settings.baseURL + EditionLink(

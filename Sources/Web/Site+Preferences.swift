@@ -49,7 +49,7 @@ extension Site {
             for kind in ReaderInterests.Kind.allCases {
                 guard let typed = form[kind] else { continue }
                 do {
-                    interests[kind] = try ReaderInterests.none.replacing(kind, with: ReaderInterests.parseList(typed))[kind]
+                    interests[kind] = try ReaderInterests.parse(typed, as: kind)
                 } catch {
                     let entry = if case .invalidValue(_, let value, _) = error { value } else { typed }
                     errors.append(text.badInterest(text.interestLabels[kind] ?? kind.field, String(entry.prefix(120))))

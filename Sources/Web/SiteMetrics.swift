@@ -117,7 +117,7 @@ struct MetricsEndpoint: Sendable {
     private func refusal(_ request: Request, peer: String?) -> Response? {
         if let token {
             let offered = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
-            guard Self.equalInConstantTime(offered, token) else {
+            guard offered.isEqualInConstantTime(to: token) else {
                 return Self.plain(
                     .unauthorized, "metrics need the bearer token set in PAPERPOST_METRICS_TOKEN\n",
                     extra: [.wwwAuthenticate: #"Bearer realm="paperpost metrics""#])
@@ -133,18 +133,6 @@ struct MetricsEndpoint: Sendable {
 
     static func isLoopback(_ address: String) -> Bool {
         address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
-    }
-
-    /// Compares without stopping at the first difference, so response time says nothing
-    /// about how much of a guessed token was right.
-    static func equalInConstantTime(_ offered: String, _ expected: String) -> Bool {
-        let a = Array(offered.utf8)
-        let b = Array(expected.utf8)
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for index in b.indices {
-            difference |= b[index] ^ (index < a.count ? a[index] : 0)
-        }
-        return difference == 0
     }
 
     private static func plain(_ status: HTTPResponse.Status, _ text: String, extra: HTTPFields = [:]) -> Response {

@@ -62,7 +62,7 @@ struct TasteOptions: ParsableArguments {
         var changes: [ReaderInterests.Kind: [String]] = [:]
         for (kind, text) in [(ReaderInterests.Kind.interest, interests), (.muted, muted), (.author, authors)] {
             guard let text else { continue }
-            changes[kind] = try ReaderInterests.none.replacing(kind, with: ReaderInterests.parseList(text))[kind]
+            changes[kind] = try ReaderInterests.parse(text, as: kind)
         }
         return changes
     }
