@@ -1,4 +1,3 @@
-import struct Crypto.HMAC
 import struct Crypto.SHA256
 import struct Crypto.SymmetricKey
 import Foundation
@@ -57,18 +56,18 @@ public struct EmailComposer: Sendable {
     /// The edition of each reader whose interests rank it for them; the others have their
     /// categories' edition.
     let personalKeys: [Int64: EditionKey]
-    /// The feedback links' subjects, the same for every reader: only each reader's MAC differs.
-    let feedbackSubjects: [Slot: LinkToken.Subject]
     /// Whether weekly readers get the week's digest (a week was given).
     let hasWeek: Bool
     let settings: Settings
     let serverSecret: SymmetricKey
+    /// The server secret keyed once for the tokens and Message-IDs of every message.
+    let signer: LinkToken.Signer
+    /// Tags the Message-IDs (see ``messageID(for:)``).
+    let messageIDKey: SipHash24
     let day: Day
     let fromHeader: String
     /// The List-Id header value, the same for every message.
     let listIDHeader: String
-    /// `Reply-To: …` when `PAPERPOST_REPLY_TO` is set, else nothing.
-    let replyToHeader: [String]
 
     /// Prepares the editions these recipients need.
     ///
@@ -113,20 +112,14 @@ public struct EmailComposer: Sendable {
         }
         self.editions = prepared.withLock { $0 }
         self.personalKeys = personalKeys
-        var subjects: [Slot: LinkToken.Subject] = [:]
-        for entry in digest.entries + (week?.entries ?? []) {
-            for vote in Vote.allCases {
-                subjects[.feedback(paper: entry.paper.id, vote: vote)] = LinkToken.Subject(Vote.subject(paper: entry.paper.id, vote))
-            }
-        }
-        self.feedbackSubjects = subjects
         self.hasWeek = week != nil
         self.settings = settings
         self.serverSecret = serverSecret
+        self.signer = LinkToken.Signer(serverSecret: serverSecret)
+        self.messageIDKey = SipHash24(key: Array(signer.authenticationCode("paperpost-message-id-key-v1")))
         self.day = digest.day
         self.fromHeader = MIMEEncoding.mailbox(name: settings.mail.from.displayName, address: settings.mail.from.address.value)
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
-        self.replyToHeader = settings.mail.replyTo.map { ["Reply-To: \($0.value)"] } ?? []
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
     }
 
@@ -157,32 +150,32 @@ public struct EmailComposer: Sendable {
         buffer.removeAll(keepingCapacity: true)
         let links = self.links(for: recipient)
         let messageID = self.messageID(for: recipient.subscriberID)
-        var unsubscribeHeader = "<\(links.unsubscribe)>"
-        if let mailto = settings.mail.unsubscribeMailto {
-            unsubscribeHeader += ",\r\n <mailto:\(mailto)?subject=unsubscribe%20\(links.unsubscribeToken)>"
-        }
-        let headers = [
-            "From: \(fromHeader)",
-            "To: \(MIMEEncoding.mailbox(name: recipient.name, address: recipient.email))",
-            "Subject: \(edition.subject)",
-            "Date: \(date.header)",
-            "Message-ID: \(messageID)",
-        ] + replyToHeader + [
-            "MIME-Version: 1.0",
-            "List-Id: \(listIDHeader)",
-            "List-Unsubscribe:\r\n \(unsubscribeHeader)",
-            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
-            "Content-Type: multipart/alternative;\r\n boundary=\"\(edition.boundary)\"",
-        ]
-        for header in headers {
-            buffer += header.utf8
+        func header(_ name: String, _ value: String) {
+            buffer += name.utf8
+            buffer += value.utf8
             buffer += MIMEEncoding.crlf
         }
+        header("From: ", fromHeader)
+        header("To: ", MIMEEncoding.mailbox(name: recipient.name, address: recipient.email))
+        header("Subject: ", edition.subject)
+        header("Date: ", date.header)
+        header("Message-ID: ", messageID)
+        if let replyTo = settings.mail.replyTo { header("Reply-To: ", replyTo.value) }
+        header("MIME-Version: ", "1.0")
+        header("List-Id: ", listIDHeader)
+        buffer += "List-Unsubscribe:\r\n <".utf8
+        buffer += links.unsubscribe.utf8
+        if let mailto = settings.mail.unsubscribeMailto {
+            buffer += ">,\r\n <mailto:\(mailto)?subject=unsubscribe%20\(links.unsubscribeToken)".utf8
+        }
+        buffer += ">\r\n".utf8
+        header("List-Unsubscribe-Post: ", "List-Unsubscribe=One-Click")
+        header("Content-Type: ", "multipart/alternative;\r\n boundary=\"\(edition.boundary)\"")
         buffer += MIMEEncoding.crlf
         var slots = readerSlots(recipient, key: key, links: links, date: date.date)
         for (type, body, html) in [("text/plain", edition.text, false), ("text/html", edition.html, true)] {
             buffer += "--\(edition.boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(body.encoding.rawValue)\r\n\r\n".utf8
-            body.write(into: &buffer) { slot in slots.value(slot, html: html) }
+            body.write(into: &buffer, slots: &slots, html: html)
         }
         buffer += "--\(edition.boundary)--\r\n".utf8
         return ComposedEmail(messageID: messageID, recipient: recipient.email)
@@ -203,7 +196,7 @@ public struct EmailComposer: Sendable {
         guard let edition = editions[key] else {
             return nil
         }
-        var slots = readerSlots(recipient, key: key, links: self.links(for: recipient), date: Date())
+        let slots = readerSlots(recipient, key: key, links: self.links(for: recipient), date: Date())
         return edition[keyPath: source].replacing(/\x{E000}([^\x{E001}]*)\x{E001}/) { match in
             Slot(name: String(match.output.1)).map { escape(slots.value($0, html: false)) } ?? ""
         }
@@ -221,10 +214,10 @@ public struct EmailComposer: Sendable {
                 ? "" : settings.baseURL + EditionLink(
                     day: day, categories: key.categories, language: key.language, weekly: key.weekly, reader: recipient.subscriberID
                 ).path(key: serverSecret),
-            feedbackBase: "\(settings.baseURL)/feedback?token=", subjects: feedbackSubjects,
-            feedback: LinkToken.SubjectSigner(
+            feedbackBase: "\(settings.baseURL)/feedback?token=",
+            feedback: signer.subjectSigner(
                 purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
-                serverSecret: serverSecret, subscriberSecret: recipient.linkSecret))
+                subscriberSecret: recipient.linkSecret))
     }
 
     /// Turns the Markdown's feedback placeholders into slot markers, once per edition. In HTML
@@ -244,8 +237,7 @@ public struct EmailComposer: Sendable {
 
     func links(for recipient: Recipient) -> (unsubscribe: String, unsubscribeToken: String, preferences: String) {
         func token(_ purpose: LinkToken.Purpose) -> String {
-            LinkToken(purpose: purpose, subscriberID: recipient.subscriberID)
-                .signed(serverSecret: serverSecret, subscriberSecret: recipient.linkSecret)
+            signer.signed(LinkToken(purpose: purpose, subscriberID: recipient.subscriberID), subscriberSecret: recipient.linkSecret)
         }
         let unsubscribe = token(.unsubscribe)
         return ("\(settings.baseURL)/unsubscribe?token=\(unsubscribe)", unsubscribe, "\(settings.baseURL)/preferences?token=\(token(.preferences))")
@@ -317,12 +309,13 @@ public struct EmailComposer: Sendable {
     }
 
     /// The same for every attempt at one delivery row (the day's digest to one reader), so a
-    /// receiver that got a retry of a message it already had can drop the copy; keyed with the
-    /// server secret so that nobody can guess another reader's.
+    /// receiver that got a retry of a message it already had can drop the copy; keyed with a
+    /// key derived from the server secret so that nobody can guess another reader's.
     func messageID(for subscriberID: Int64) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("message-id \(day) \(subscriberID)".utf8), using: serverSecret)
+        let tag = messageIDKey.tag(Array("\(day) \(subscriberID)".utf8))
         var hex: [UInt8] = []
-        for byte in mac.prefix(8) { hex += [Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]] }
+        hex.reserveCapacity(16)
+        for shift in stride(from: 60, through: 0, by: -4) { hex.append(Self.hexDigits[Int(tag >> UInt64(shift) & 15)]) }
         return "<\(day).\(subscriberID).\(String(decoding: hex, as: UTF8.self))@\(settings.mail.from.address.domain)>"
     }
 
@@ -365,50 +358,70 @@ extension String {
     }
 }
 
-/// One reader's text for the slots of a message, each made once and shared by both parts:
-/// a digest has eighteen feedback links, each a signature.
+/// One reader's text for the slots of a message, written straight into the message's bytes:
+/// a digest has eighteen feedback links, each signed, in both parts of a message.
 struct ReaderSlots {
     let greeting: String
     let unsubscribeURL: String
     let preferencesURL: String
     let editionURL: String
-    let feedbackBase: String
-    /// `feedbackBase` escaped for HTML once; the tokens after it are URL-safe characters only.
-    let feedbackBaseHTML: String
-    let subjects: [Slot: LinkToken.Subject]
+    /// The feedback address up to the token, and the same escaped for HTML (the token after it
+    /// is URL-safe characters only).
+    let feedbackBase: [UInt8]
+    let feedbackBaseHTML: [UInt8]
     let feedback: LinkToken.SubjectSigner
-    private var tokens: [Slot: String] = [:]
+    /// The raw bytes of a personal region before they are encoded, reused for each region.
+    private var scratch: [UInt8] = []
 
     init(
         greeting: String, unsubscribeURL: String, preferencesURL: String, editionURL: String, feedbackBase: String,
-        subjects: [Slot: LinkToken.Subject], feedback: LinkToken.SubjectSigner
+        feedback: LinkToken.SubjectSigner
     ) {
         self.editionURL = editionURL
         self.greeting = greeting
         self.unsubscribeURL = unsubscribeURL
         self.preferencesURL = preferencesURL
-        self.feedbackBase = feedbackBase
-        self.feedbackBaseHTML = feedbackBase.htmlEscaped
-        self.subjects = subjects
+        self.feedbackBase = Array(feedbackBase.utf8)
+        self.feedbackBaseHTML = Array(feedbackBase.htmlEscaped.utf8)
         self.feedback = feedback
     }
 
-    /// The slot's text, escaped for HTML when `html`.
-    mutating func value(_ slot: Slot, html: Bool) -> String {
+    /// Appends the slot's text, escaped for HTML when `html`.
+    func write(_ slot: Slot, html: Bool, into output: inout [UInt8]) {
+        let text: String
         switch slot {
-        case .greeting: return html ? greeting.htmlEscaped : greeting
-        case .unsubscribeURL: return html ? unsubscribeURL.htmlEscaped : unsubscribeURL
-        case .preferencesURL: return html ? preferencesURL.htmlEscaped : preferencesURL
-        case .editionURL: return html ? editionURL.htmlEscaped : editionURL
+        case .greeting: text = greeting
+        case .unsubscribeURL: text = unsubscribeURL
+        case .preferencesURL: text = preferencesURL
+        case .editionURL: text = editionURL
         case .feedback(let paper, let vote):
-            let token: String
-            if let made = tokens[slot] {
-                token = made
-            } else {
-                token = feedback.signed(subjects[slot] ?? LinkToken.Subject(Vote.subject(paper: paper, vote)))
-                tokens[slot] = token
-            }
-            return (html ? feedbackBaseHTML : feedbackBase) + token
+            writeFeedback(LinkToken.Subject(Vote.subject(paper: paper, vote)), html: html, into: &output)
+            return
         }
+        output += (html ? text.htmlEscaped : text).utf8
+    }
+
+    func writeFeedback(_ subject: LinkToken.Subject, html: Bool, into output: inout [UInt8]) {
+        output += html ? feedbackBaseHTML : feedbackBase
+        feedback.write(subject, into: &output)
+    }
+
+    /// The slot's text as a string, for previews.
+    func value(_ slot: Slot, html: Bool) -> String {
+        var bytes: [UInt8] = []
+        write(slot, html: html, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// An empty buffer for a region's raw bytes, keeping the capacity of the last one.
+    mutating func takeScratch() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &scratch)
+        taken.removeAll(keepingCapacity: true)
+        return taken
+    }
+
+    mutating func returnScratch(_ buffer: consuming [UInt8]) {
+        scratch = buffer
     }
 }

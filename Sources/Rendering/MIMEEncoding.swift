@@ -25,24 +25,46 @@ enum MIMEEncoding {
     static let base64LineInput = 57
 
     /// Base64 in lines of 76 characters, each ending in CRLF.
-    static func base64(_ bytes: some Collection<UInt8>, into output: inout [UInt8]) {
-        var iterator = bytes.makeIterator()
-        var column = 0
-        while let first = iterator.next() {
-            let second = iterator.next()
-            let third = iterator.next()
-            let value = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
-            output.append(base64Alphabet[Int(value >> 18 & 63)])
-            output.append(base64Alphabet[Int(value >> 12 & 63)])
-            output.append(second == nil ? UInt8(ascii: "=") : base64Alphabet[Int(value >> 6 & 63)])
-            output.append(third == nil ? UInt8(ascii: "=") : base64Alphabet[Int(value & 63)])
-            column += 4
-            if column == 76 {
-                output += crlf
-                column = 0
+    ///
+    /// Both encoders write through an `OutputSpan` into capacity reserved for the worst case:
+    /// they run on the personal lines of every message, and appending byte by byte to the array
+    /// checks its capacity and uniqueness each time.
+    static func base64(_ bytes: [UInt8], into output: inout [UInt8]) {
+        let alphabet = base64Alphabet.span
+        let input = bytes.span
+        let size = (input.count + 2) / 3 * 4
+        output.append(addingCapacity: size + (size / 76 + 1) * 2) { out in
+            var column = 0
+            var index = 0
+            let whole = input.count - input.count % 3
+            while index < whole {
+                let value = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                out.append(alphabet[Int(value >> 18 & 63)])
+                out.append(alphabet[Int(value >> 12 & 63)])
+                out.append(alphabet[Int(value >> 6 & 63)])
+                out.append(alphabet[Int(value & 63)])
+                index += 3
+                column += 4
+                if column == 76 {
+                    out.append(13)
+                    out.append(10)
+                    column = 0
+                }
+            }
+            if index < input.count {
+                let second = index + 1 < input.count
+                let value = UInt32(input[index]) << 16 | (second ? UInt32(input[index + 1]) << 8 : 0)
+                out.append(alphabet[Int(value >> 18 & 63)])
+                out.append(alphabet[Int(value >> 12 & 63)])
+                out.append(second ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+                out.append(UInt8(ascii: "="))
+                column += 4
+            }
+            if column > 0 {
+                out.append(13)
+                out.append(10)
             }
         }
-        if column > 0 { output += crlf }
     }
 
     /// Whether a byte stands for itself in quoted-printable (space and tab only mid-line).
@@ -54,31 +76,52 @@ enum MIMEEncoding {
     /// they stay hard line breaks, so that encoding whole lines separately and concatenating
     /// gives the same bytes as encoding them together.
     static func quotedPrintable(_ bytes: [UInt8], into output: inout [UInt8]) {
-        var column = 0
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 13, index + 1 < bytes.count, bytes[index + 1] == 10 {
-                output += crlf
-                column = 0
-                index += 2
-                continue
+        let hex = hexDigits.span
+        let input = bytes.span
+        let count = input.count
+        // Every byte as =XX, and a soft break for every 25 of them.
+        output.append(addingCapacity: count * 3 + (count / 25 + 1) * 3) { out in
+            var start = 0
+            while start < count {
+                // One line at a time: only its last byte may need a space or tab encoded, and
+                // only there may the line reach 76 characters without a soft break.
+                var end = start
+                while end < count && !(input[end] == 13 && end + 1 < count && input[end + 1] == 10) { end += 1 }
+                var column = 0
+                for index in start..<end {
+                    let byte = input[index]
+                    let last = index == end - 1
+                    let limit = last ? 76 : 75
+                    if (33...126).contains(byte) && byte != UInt8(ascii: "=") || (byte == 32 || byte == 9) && !last {
+                        if column + 1 > limit {
+                            out.append(UInt8(ascii: "="))
+                            out.append(13)
+                            out.append(10)
+                            column = 0
+                        }
+                        out.append(byte)
+                        column += 1
+                    } else {
+                        if column + 3 > limit {
+                            out.append(UInt8(ascii: "="))
+                            out.append(13)
+                            out.append(10)
+                            column = 0
+                        }
+                        out.append(UInt8(ascii: "="))
+                        out.append(hex[Int(byte >> 4)])
+                        out.append(hex[Int(byte & 15)])
+                        column += 3
+                    }
+                }
+                if end < count {
+                    out.append(13)
+                    out.append(10)
+                    start = end + 2
+                } else {
+                    start = end
+                }
             }
-            let atLineEnd = index + 1 == bytes.count || (bytes[index + 1] == 13 && index + 2 < bytes.count && bytes[index + 2] == 10)
-            let literal = isLiteral(byte) && !((byte == 32 || byte == 9) && atLineEnd)
-            let width = literal ? 1 : 3
-            // Keep room for the "=" of a soft break: at most 75 characters before it.
-            if column + width > (atLineEnd ? 76 : 75) {
-                output += [UInt8(ascii: "=")] + crlf
-                column = 0
-            }
-            if literal {
-                output.append(byte)
-            } else {
-                output += [UInt8(ascii: "="), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
-            }
-            column += width
-            index += 1
         }
     }
 

@@ -1,3 +1,5 @@
+import PaperPostCore
+
 /// A MIME body that is the same for every recipient except in a few lines, encoded once.
 ///
 /// The text is cut into regions of whole lines: fixed regions, encoded when the edition is
@@ -13,8 +15,10 @@ struct SplicedBody: Sendable {
     }
 
     enum Fragment: Sendable {
-        case text(String)
+        case text([UInt8])
         case slot(Slot)
+        /// A feedback link, its subject prepared once for every reader.
+        case feedback(LinkToken.Subject)
     }
 
     let encoding: TransferEncoding
@@ -33,7 +37,7 @@ struct SplicedBody: Sendable {
         func flushFixed(isLast: Bool) {
             guard !fixed.isEmpty else { return }
             var encoded: [UInt8] = []
-            Self.encode(fixed, encoding, padded: !isLast, into: &encoded)
+            Self.encode(&fixed, encoding, padded: !isLast, into: &encoded)
             regions.append(.fixed(encoded))
             fixed = []
         }
@@ -54,39 +58,39 @@ struct SplicedBody: Sendable {
         self.regions = regions
     }
 
-    /// Appends the encoded body for one recipient. `value` gives each slot's text, already
-    /// escaped for the part (HTML or plain text) and free of line breaks.
-    func write(into output: inout [UInt8], value: (Slot) -> String) {
+    /// Appends the encoded body for one recipient, with their text for each slot.
+    func write(into output: inout [UInt8], slots: inout ReaderSlots, html: Bool) {
         for (index, region) in regions.enumerated() {
             switch region {
             case .fixed(let encoded):
                 output += encoded
             case .personal(let fragments):
-                var raw: [UInt8] = []
+                var raw = slots.takeScratch()
                 for fragment in fragments {
                     switch fragment {
-                    case .text(let text): raw += text.utf8
-                    case .slot(let slot): raw += value(slot).utf8
+                    case .text(let text): raw += text
+                    case .slot(let slot): slots.write(slot, html: html, into: &raw)
+                    case .feedback(let subject): slots.writeFeedback(subject, html: html, into: &raw)
                     }
                 }
-                Self.encode(raw, encoding, padded: index < regions.count - 1, into: &output)
+                Self.encode(&raw, encoding, padded: index < regions.count - 1, into: &output)
+                slots.returnScratch(raw)
             }
         }
     }
 
-    private static func encode(_ raw: [UInt8], _ encoding: TransferEncoding, padded: Bool, into output: inout [UInt8]) {
+    private static func encode(_ raw: inout [UInt8], _ encoding: TransferEncoding, padded: Bool, into output: inout [UInt8]) {
         switch encoding {
         case .quotedPrintable:
             MIMEEncoding.quotedPrintable(raw, into: &output)
         case .base64:
-            var bytes = raw
-            let remainder = bytes.count % MIMEEncoding.base64LineInput
+            let remainder = raw.count % MIMEEncoding.base64LineInput
             if padded && remainder != 0 {
-                let spaces = [UInt8](repeating: 32, count: MIMEEncoding.base64LineInput - remainder)
-                let end = bytes.count >= 2 && bytes[bytes.count - 2] == 13 ? bytes.count - 2 : bytes.count
-                bytes.insert(contentsOf: spaces, at: end)
+                // The spaces go before the final line break, where they are trailing spaces.
+                let end = raw.count >= 2 && raw[raw.count - 2] == 13 ? raw.count - 2 : raw.count
+                raw.insert(contentsOf: repeatElement(32, count: MIMEEncoding.base64LineInput - remainder), at: end)
             }
-            MIMEEncoding.base64(bytes, into: &output)
+            MIMEEncoding.base64(raw, into: &output)
         }
     }
 
@@ -114,11 +118,15 @@ struct SplicedBody: Sendable {
         var slotName: String?
         for scalar in line.unicodeScalars {
             if scalar == SlotMarker.open {
-                if !text.isEmpty { fragments.append(.text(text)) }
+                if !text.isEmpty { fragments.append(.text(Array(text.utf8))) }
                 text = ""
                 slotName = ""
             } else if scalar == SlotMarker.close, let name = slotName {
-                if let slot = Slot(name: name) { fragments.append(.slot(slot)) }
+                switch Slot(name: name) {
+                case .feedback(let paper, let vote): fragments.append(.feedback(LinkToken.Subject(Vote.subject(paper: paper, vote))))
+                case let slot?: fragments.append(.slot(slot))
+                case nil: break
+                }
                 slotName = nil
             } else if slotName != nil {
                 slotName!.unicodeScalars.append(scalar)
@@ -126,7 +134,7 @@ struct SplicedBody: Sendable {
                 text.unicodeScalars.append(scalar)
             }
         }
-        if !text.isEmpty { fragments.append(.text(text)) }
+        if !text.isEmpty { fragments.append(.text(Array(text.utf8))) }
         return fragments
     }
 }

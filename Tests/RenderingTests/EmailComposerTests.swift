@@ -322,7 +322,10 @@ struct EmailComposerTests {
             let template = lines.joined(separator: "\n") + (Bool.random(using: &generator) ? "\n" : "")
             let name = pieces.randomElement(using: &generator)!
             var spliced: [UInt8] = []
-            SplicedBody(template, encoding: encoding).write(into: &spliced) { _ in name }
+            var slots = ReaderSlots(
+                greeting: name, unsubscribeURL: "", preferencesURL: "", editionURL: "", feedbackBase: "",
+                feedback: LinkToken.SubjectSigner(purpose: .feedback, subscriberID: 1, expires: nil, serverSecret: Self.secret, subscriberSecret: "x"))
+            SplicedBody(template, encoding: encoding).write(into: &spliced, slots: &slots, html: false)
             let filled = template.replacingOccurrences(of: SlotMarker.marker(.greeting), with: name)
             let decodedSpliced = Self.decode(spliced, encoding)
             #expect(decodedSpliced.trimmingTrailingSpacesPerLine == Self.crlf(filled).trimmingTrailingSpacesPerLine)
