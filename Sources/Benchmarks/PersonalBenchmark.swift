@@ -49,7 +49,8 @@ enum PersonalBenchmark {
         }
     }
 
-    static func run(templates: String) throws {
+    /// - Parameter rankingOnly: stop after ranking (`paperpost-bench ranking`), for profiling it.
+    static func run(templates: String, rankingOnly: Bool = false) throws {
         let count = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_READERS"].flatMap(Int.init) ?? 100_000
         let digest = digest()
         let recipients = readers(digest, count: count)
@@ -65,6 +66,7 @@ enum PersonalBenchmark {
         let ranked = ContinuousClock.now
         print("personal ranking: \(count) readers with their own interests and votes against 50 papers, one core: "
             + "\((ranked - rankStart).ms)  [target < 2000 ms]; \(distinct.count) distinct editions")
+        guard !rankingOnly else { return }
 
         let settings = RenderingBenchmark.settings(templates: templates)
         let start = ContinuousClock.now

@@ -1,7 +1,8 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] [curation] [rendering] [personal] [sending] [web] [inbound] (all when none is named)
+// Usage: paperpost-bench [arxiv] [curation] [rendering] [personal] [sending] [web] [inbound] (all when none is named),
+// or paperpost-bench ranking: the personal bench's ranking alone.
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 let wanted = Set(CommandLine.arguments.dropFirst())
@@ -21,6 +22,8 @@ if selected("rendering") {
 
 if selected("personal") {
     try PersonalBenchmark.run(templates: root.appendingPathComponent("templates").path)
+} else if wanted.contains("ranking") {
+    try PersonalBenchmark.run(templates: root.appendingPathComponent("templates").path, rankingOnly: true)
 }
 
 if selected("sending") {

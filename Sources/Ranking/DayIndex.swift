@@ -23,11 +23,30 @@ public struct DayIndex: Sendable {
     let more: Int
     let position: [String: Int]
     /// Each word's papers and weights (their unit tf-idf vectors, inverted): a reader's taste
-    /// is compared with every paper in one pass over the taste's words.
-    let postings: [String: [(document: Int, weight: Double)]]
+    /// is compared with every paper in one pass over the taste's words. Flat arrays, a word's
+    /// postings being one range of them, so that a lookup retains no array.
+    let postings: [String: Range<Int>]
+    let postingDocuments: [Int]
+    let postingWeights: [Double]
+
+    /// What ranking reads for every reader, by position: kept apart from the documents so
+    /// that reading one does not copy a whole paper.
+    let ids: [String]
+    let scores: [Double]
+    let authors: [[(name: String, key: AuthorName)]]
+    /// The languages each paper has a deep summary in (a must-read needs one).
+    let summarised: [Set<Language>]
+    /// Each paper's place in the order of ids, for breaking ties without comparing strings.
+    let idOrder: [Int]
 
     func entry(id: String) -> DigestEntry? {
         position[id].map { documents[$0].entry }
+    }
+
+    /// The positions of the papers filed in any of `categories`.
+    func papers(in categories: [String]) -> [Int] {
+        let wanted = Set(categories)
+        return documents.indices.filter { !documents[$0].categories.isDisjoint(with: wanted) }
     }
 
     public init(_ digest: Digest) {
@@ -54,15 +73,34 @@ public struct DayIndex: Sendable {
             let norm = vector.values.map { $0 * $0 }.reduce(0, +).squareRoot()
             documents[index].vector = norm > 0 ? vector.mapValues { $0 / norm } : [:]
         }
-        var postings: [String: [(document: Int, weight: Double)]] = [:]
+        var lists: [String: [(document: Int, weight: Double)]] = [:]
         for (index, document) in documents.enumerated() {
-            for (term, weight) in document.vector { postings[term, default: []].append((index, weight)) }
+            for (term, weight) in document.vector { lists[term, default: []].append((index, weight)) }
+        }
+        var postings: [String: Range<Int>] = [:]
+        var postingDocuments: [Int] = []
+        var postingWeights: [Double] = []
+        for (term, list) in lists {
+            postings[term] = postingDocuments.count..<(postingDocuments.count + list.count)
+            postingDocuments += list.map(\.document)
+            postingWeights += list.map(\.weight)
         }
         self.postings = postings
+        self.postingDocuments = postingDocuments
+        self.postingWeights = postingWeights
         self.documents = documents
         self.documentFrequency = frequency
         self.averageLength = documents.isEmpty ? 1 : max(1, Double(documents.map(\.length).reduce(0, +)) / Double(documents.count))
         self.position = Dictionary(documents.enumerated().map { ($1.entry.paper.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.ids = documents.map(\.entry.paper.id)
+        self.scores = documents.map(\.entry.score)
+        self.authors = documents.map(\.authors)
+        self.summarised = documents.map { Set($0.entry.summaries.keys) }
+        var idOrder = [Int](repeating: 0, count: documents.count)
+        for (place, document) in documents.indices.sorted(by: { documents[$0].entry.paper.id < documents[$1].entry.paper.id }).enumerated() {
+            idOrder[document] = place
+        }
+        self.idOrder = idOrder
         self.mustRead = digest.mustRead
         self.more = digest.more
     }
@@ -71,8 +109,8 @@ public struct DayIndex: Sendable {
     func similarities(_ taste: [String: Double]) -> [Double] {
         var sums = [Double](repeating: 0, count: documents.count)
         for (term, weight) in taste {
-            guard let list = postings[term] else { continue }
-            for posting in list { sums[posting.document] += weight * posting.weight }
+            guard let range = postings[term] else { continue }
+            for posting in range { sums[postingDocuments[posting]] += weight * postingWeights[posting] }
         }
         return sums
     }
@@ -107,12 +145,22 @@ public struct DayIndex: Sendable {
     }
 }
 
-/// Phrases already scored against the day's papers, and followed authors already read:
+/// Phrases already scored against the day's papers, followed authors already read, and the
+/// papers of each set of categories:
 /// readers share most of them, so each is worked out once per day however many readers are
 /// ranked.
 final class PhraseCache: Sendable {
     private let known = Mutex<[String: [Double?]]>([:])
     private let authors = Mutex<[String: AuthorName?]>([:])
+    private let papers = Mutex<[[String]: [Int]]>([:])
+
+    /// The papers in a set of categories: readers share a few sets between them.
+    func candidates(_ categories: [String], in index: DayIndex) -> [Int] {
+        if let known = papers.withLock({ $0[categories] }) { return known }
+        let found = index.papers(in: categories)
+        papers.withLock { $0[categories] = found }
+        return found
+    }
 
     func author(_ name: String) -> AuthorName? {
         if let known = authors.withLock({ $0[name] }) { return known }

@@ -33,13 +33,17 @@ public struct PersonalRanker: Sendable {
         categories: [String], language: Language, interests: ReaderInterests, taste: [String: Double] = [:]
     ) -> PersonalEdition? {
         guard !interests.isEmpty || !taste.isEmpty else { return nil }
-        let ranked = order(categories: categories, interests: interests, taste: taste)
-        let picks = ranked.prefix(index.mustRead + index.more)
-        let mustRead = picks.filter { index.entry(id: $0.id)?.summaries[language] != nil }.prefix(index.mustRead).map(\.id)
-        let more = picks.map(\.id).filter { !mustRead.contains($0) }
+        var mustRead: [String] = []
+        var more: [String] = []
         var reasons: [String: PersonalReason] = [:]
-        for pick in picks {
-            if let reason = pick.reason { reasons[pick.id] = reason }
+        for pick in ranking(categories: categories, interests: interests, taste: taste).prefix(index.mustRead + index.more) {
+            let id = index.ids[pick.document]
+            if mustRead.count < index.mustRead && index.summarised[pick.document].contains(language) {
+                mustRead.append(id)
+            } else {
+                more.append(id)
+            }
+            if let reason = pick.reason { reasons[id] = reason }
         }
         return PersonalEdition(mustRead: mustRead, more: more, reasons: reasons)
     }
@@ -49,27 +53,38 @@ public struct PersonalRanker: Sendable {
     public func order(
         categories: [String], interests: ReaderInterests, taste: [String: Double]
     ) -> [(id: String, reason: PersonalReason?)] {
-        let wanted = Set(categories)
+        ranking(categories: categories, interests: interests, taste: taste).map { (index.ids[$0.document], $0.reason) }
+    }
+
+    /// The reader's papers (by position in the index) best first. It runs for every reader of
+    /// a send, so it works on positions and arrays prepared with the index, not on the papers.
+    func ranking(
+        categories: [String], interests: ReaderInterests, taste: [String: Double]
+    ) -> [(document: Int, reason: PersonalReason?)] {
         let muted = interests.muted.map { index.phraseScores($0.lowercased(), cache: phrases) }
         let matches = interests.interests.map { ($0, index.phraseScores($0.lowercased(), cache: phrases)) }
         let followed = interests.authors.compactMap(phrases.author)
 
-        let candidates = index.documents.indices.filter { i in
-            !index.documents[i].categories.isDisjoint(with: wanted) && !muted.contains { $0[i] != nil }
-        }
+        let candidates = phrases.candidates(categories, in: index).filter { i in !muted.contains { $0[i] != nil } }
         // Each phrase's best match of the day, so that a phrase's weight does not depend on how
         // long or rare its words are.
         let best = matches.map { _, scores in candidates.compactMap { scores[$0] }.max() ?? 0 }
 
         // Likeness to the reader's votes, scaled by the day's strongest likeness either way.
         let likeness = taste.isEmpty ? [] : index.similarities(taste)
-        let mostLike = candidates.map { likeness.isEmpty ? 0 : likeness[$0] }.filter { $0 > 0 }.max() ?? 0
-        let mostUnlike = -(candidates.map { likeness.isEmpty ? 0 : likeness[$0] }.filter { $0 < 0 }.min() ?? 0)
+        var mostLike = 0.0
+        var mostUnlike = 0.0
+        if !likeness.isEmpty {
+            for i in candidates {
+                mostLike = max(mostLike, likeness[i])
+                mostUnlike = max(mostUnlike, -likeness[i])
+            }
+        }
 
-        var ranked: [(score: Double, id: String, reason: PersonalReason?)] = []
+        var ranked: [(score: Double, document: Int, reason: PersonalReason?)] = []
+        ranked.reserveCapacity(candidates.count)
         for i in candidates {
-            let document = index.documents[i]
-            var score = document.entry.score
+            var score = index.scores[i]
             var reason: PersonalReason?
             var strongest = 0.0
             if !likeness.isEmpty {
@@ -91,13 +106,15 @@ public struct PersonalRanker: Sendable {
                     reason = .interest(phrase)
                 }
             }
-            if let author = document.authors.first(where: { author in followed.contains { $0.matches(author.key) } }) {
+            if !followed.isEmpty, let author = index.authors[i].first(where: { author in followed.contains { $0.matches(author.key) } }) {
                 score += Self.authorWeight
                 reason = .author(author.name)
             }
-            ranked.append((score, document.entry.paper.id, reason))
+            ranked.append((score, i, reason))
         }
-        ranked.sort { ($0.score, $1.id) > ($1.score, $0.id) }
-        return ranked.map { ($0.id, $0.reason) }
+        // Ties go to the smaller arXiv id, as the day's edition orders them.
+        let idOrder = index.idOrder
+        ranked.sort { ($0.score, idOrder[$1.document]) > ($1.score, idOrder[$0.document]) }
+        return ranked.map { ($0.document, $0.reason) }
     }
 }
