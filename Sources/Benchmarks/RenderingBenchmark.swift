@@ -68,7 +68,7 @@ enum RenderingBenchmark {
             messages += 1
         }
         let end = ContinuousClock.now
-        print("rendering: \(messages) personal emails, \(composer.editionCount) editions, \(bytes / messages) bytes each on average, one core")
+        print("rendering: \(messages) personal emails, \(composer.pieceCount) pieces, \(bytes / messages) bytes each on average, one core")
         print("  prepare \((prepared - start).ms) + compose \((end - prepared).ms) = \((end - start).ms)  [target < 5000 ms]; "
             + "peak memory \(peakMemoryMB()) MB  [target < 200 MB]")
     }

@@ -30,15 +30,23 @@ public struct EditionLink: Sendable, Hashable {
 
     /// `/edition/2026-02-20?c=cs.AI,cs.LG&l=zh&s=…`, with `&w=1` and `&r=ID` when they apply.
     public func path(key: SymmetricKey) -> String {
+        path(signer: LinkToken.Signer(serverSecret: key))
+    }
+
+    /// The same with the key set up once, for a send that links every personal reader's own.
+    public func path(signer: LinkToken.Signer) -> String {
         "/edition/\(day)?c=\(categories.joined(separator: ","))&l=\(language.rawValue)" + (weekly ? "&w=1" : "")
-            + (reader.map { "&r=\($0)" } ?? "") + "&s=\(mac(key: key))"
+            + (reader.map { "&r=\($0)" } ?? "") + "&s=\(mac(signer: signer))"
     }
 
     func mac(key: SymmetricKey) -> String {
+        mac(signer: LinkToken.Signer(serverSecret: key))
+    }
+
+    private func mac(signer: LinkToken.Signer) -> String {
         let message = "edition \(day) \(categories.joined(separator: ",")) \(language.rawValue)" + (weekly ? " weekly" : "")
             + (reader.map { " reader \($0)" } ?? "")
-        let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
-        return String(Data(code).prefix(12).base64URLEncoded)
+        return Array(signer.authenticationCode(message)).prefix(12).map { $0 }.base64URLEncoded
     }
 
     /// The edition a link's query names, when its MAC matches one of `keys`.

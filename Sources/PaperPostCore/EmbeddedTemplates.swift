@@ -20,6 +20,8 @@ enum EmbeddedTemplates {
 {{/has_must_read}}
 {{#must_read}}
 
+{{{cut}}}
+
 ---
 
 ### {{rank}}. {{title}}
@@ -48,6 +50,8 @@ enum EmbeddedTemplates {
 {{/plain}}
 {{/feedback}}
 {{/must_read}}
+
+{{{must_read_end}}}
 {{#has_more}}
 
 ---
@@ -63,15 +67,23 @@ enum EmbeddedTemplates {
 {{/plain}}
 {{#plain}}
 {{#more}}
+
+{{{cut}}}
+
 **{{rank}}. {{title}}** `{{{tag}}}`\
 <{{{url}}}>\
-{{#why}}🎯 {{why}} · {{/why}}{{reason}}{{#feedback}}\
+{{#why}}
+🎯 {{why}}\
+{{/why}}
+{{reason}}{{#feedback}}\
 👍 {{up_label}}:\
 {{{up_url}}}\
 👎 {{down_label}}:\
 {{{down_url}}}{{/feedback}}
 
 {{/more}}
+
+{{{more_end}}}
 {{/plain}}
 {{/has_more}}
 {{#has_notes}}

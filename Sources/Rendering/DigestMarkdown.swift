@@ -34,6 +34,28 @@ public struct DigestMarkdown: Sendable {
         template.render(Self.context(digest, language: language, categories: categories, personal: personal, plain: plain, feedback: feedback))
     }
 
+    /// One paper as an edition shows it.
+    struct Item {
+        var entry: DigestEntry
+        var rank: Int
+        /// The reader's categories, for the "via" tag of a paper filed elsewhere; `nil` in the
+        /// whole digest.
+        var readerCategories: [String]?
+        /// The line saying why it moved, ready for the template (link-inert, or a slot's
+        /// placeholder).
+        var why: String?
+    }
+
+    /// Papers laid out by the caller (ranks, tags and reasons given), with cut markers when
+    /// `cut`: how ``EditionPieces`` renders a frame or one paper's block.
+    func render(
+        _ digest: Digest, language: Language, categories: [String]?, picked: Int, mustRead: [Item], more: [Item], plain: Bool, cut: Bool
+    ) -> String {
+        template.render(Self.context(
+            digest, language: language, categories: categories, picked: picked, mustRead: mustRead, more: more, plain: plain, feedback: true,
+            cut: cut))
+    }
+
     static func context(
         _ digest: Digest, language: Language, categories: [String]?, personal: PersonalEdition? = nil, plain: Bool, feedback: Bool = false
     ) -> [String: Any] {
@@ -41,9 +63,22 @@ public struct DigestMarkdown: Sendable {
         let (mustRead, more) =
             personal.map { Self.entries(of: $0, in: digest) } ?? categories.map(digest.edition(for:))
             ?? (Array(digest.picks.prefix(digest.mustRead)), Array(digest.picks.dropFirst(digest.mustRead)))
-        func why(_ entry: DigestEntry) -> String? {
-            personal?.reasons[entry.paper.id].map { labels.why($0).linkInert }
+        func item(_ entry: DigestEntry, rank: Int) -> Item {
+            Item(entry: entry, rank: rank, readerCategories: categories, why: personal?.reasons[entry.paper.id].map { labels.why($0).linkInert })
         }
+        return context(
+            digest, language: language, categories: categories, picked: mustRead.count + more.count,
+            mustRead: mustRead.enumerated().map { item($1, rank: $0 + 1) },
+            more: more.enumerated().map { item($1, rank: mustRead.count + $0 + 1) }, plain: plain, feedback: feedback)
+    }
+
+    /// - Parameter cut: put a cut marker (``SlotMarker/cut``) on a line of its own before each
+    ///   paper and after each list, for ``EditionPieces`` to cut the rendered edition into blocks.
+    static func context(
+        _ digest: Digest, language: Language, categories: [String]?, picked: Int, mustRead: [Item], more: [Item], plain: Bool,
+        feedback: Bool, cut: Bool = false
+    ) -> [String: Any] {
+        let labels = DigestLabels.for(language)
         func feedbackLinks(_ entry: DigestEntry) -> [String: String]? {
             guard feedback else { return nil }
             return [
@@ -57,7 +92,7 @@ public struct DigestMarkdown: Sendable {
             "date": Self.dates(digest, labels),
             "scanned_picked": categories == nil ? labels.scannedPicked : digest.weekStart == nil ? labels.scannedPickedForYou : labels.scannedPickedThisWeek,
             "scanned": digest.scanned,
-            "picked": mustRead.count + more.count,
+            "picked": picked,
             "tokens": digest.usage.totalTokens.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))),
             // `nil` means prices are not configured; a priced digest that spent nothing shows ¥0.0000.
             "cost": digest.usage.cost.map { Self.money($0, currency: digest.usage.currency) } ?? labels.notPriced,
@@ -79,15 +114,21 @@ public struct DigestMarkdown: Sendable {
         } else if digest.mode == .mixed {
             context["banner"] = labels.mixedBanner
         }
-        context["must_read"] = mustRead.enumerated().map { index, entry in
+        if cut {
+            context["cut"] = SlotMarker.marker(.cut)
+            context["must_read_end"] = SlotMarker.marker(.cutEnd)
+            context["more_end"] = SlotMarker.marker(.cutEnd)
+        }
+        context["must_read"] = mustRead.map { shown in
+            let entry = shown.entry
             var item: [String: Any] = [
-                "rank": index + 1,
+                "rank": shown.rank,
                 "title": entry.paper.title.decodingTeXMath.linkInert,
-                "tag": tag(entry.paper, language, reader: categories, labels),
+                "tag": tag(entry.paper, language, reader: shown.readerCategories, labels),
                 "url": entry.paper.absURL,
                 "authors": authors(entry.paper.authors, labels).linkInert,
             ]
-            if let why = why(entry) { item["why"] = why }
+            if let why = shown.why { item["why"] = why }
             if let links = feedbackLinks(entry) { item["feedback"] = links }
             if let summary = entry.summaries[language] {
                 var fields: [[String: String]] = []
@@ -109,16 +150,17 @@ public struct DigestMarkdown: Sendable {
             }
             return item
         }
-        context["more"] = more.enumerated().map { index, entry in
+        context["more"] = more.map { shown in
+            let entry = shown.entry
             var item: [String: Any] = [
-                "rank": mustRead.count + index + 1,
+                "rank": shown.rank,
                 "title": entry.paper.title.decodingTeXMath.linkInert,
                 "short_title": shortened(entry.paper.title.decodingTeXMath).linkInert,
-                "tag": tag(entry.paper, language, reader: categories, labels),
+                "tag": tag(entry.paper, language, reader: shown.readerCategories, labels),
                 "url": entry.paper.absURL,
                 "reason": (entry.reasons[language] ?? "").decodingTeXMath.linkInert,
             ]
-            if let why = why(entry) { item["why"] = why }
+            if let why = shown.why { item["why"] = why }
             if let links = feedbackLinks(entry) { item["feedback"] = links }
             return item
         }

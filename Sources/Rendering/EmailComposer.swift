@@ -28,34 +28,51 @@ public struct MessageDate: Sendable {
 
 /// Turns a digest into one personal MIME message per reader.
 ///
-/// Rendering is done once per distinct (categories, language) edition when the composer is
-/// made; per message only the recipient's parts are added: the To header, the Message-ID, the
-/// greeting and the signed links.
+/// A message is put together from pieces rendered once and shared (see ``EditionPieces``): the
+/// frame for the reader's categories and number of picks, and the block or table row of each of
+/// their papers at its rank. Per message only the reader's own parts are added: the To header,
+/// the Message-ID, the greeting, the reasons papers moved for them and the signed links. A
+/// reader whose interests or votes rank the papers for them is ranked when their message is
+/// composed, so nothing is kept per reader.
 public struct EmailComposer: Sendable {
     struct EditionKey: Hashable, Sendable {
         var categories: [String]
         var language: Language
-        /// A reader's own order when their interests changed it; readers with the same order
-        /// share the edition.
+        /// A reader's own order when their interests changed it.
         var personal: PersonalEdition? = nil
         /// From the week's digest rather than the day's (readers on a weekly schedule).
         var weekly = false
     }
 
-    struct Edition: Sendable {
+    /// A reader's message laid out: its pieces, and the text that is theirs.
+    struct Layout: Sendable {
+        var key: EditionKey
+        var frame: EditionPieces.Frame
+        /// The must-reads' blocks, then the table's rows.
+        var papers: [EditionPieces.Piece]
+        var mustReadCount: Int
+        /// The line saying why each moved paper moved, by paper id, in the reader's language.
+        var reasons: [String: String]
         var subject: String
-        var text: SplicedBody
-        var html: SplicedBody
-        /// The parts with slot markers, for previews.
-        var htmlSource: String
-        var textSource: String
-        var boundary: String
+        var preheader: String
+        /// Each part's pieces in order: the frame's top, the must-reads, the frame's middle, the
+        /// table's rows, the frame's bottom.
+        var text: [SplicedBody]
+        var html: [SplicedBody]
     }
 
-    let editions: [EditionKey: Edition]
-    /// The edition of each reader whose interests rank it for them; the others have their
-    /// categories' edition.
-    let personalKeys: [Int64: EditionKey]
+    let pieces: EditionPieces
+    /// The day's and the week's papers indexed for ranking (`false` is the day).
+    let rankers: [Bool: PersonalRanker]
+    /// Each paper's position in the day's and the week's entries.
+    let positions: [Bool: [String: Int]]
+    /// The layouts already made: the editions of whole categories (few, and asked for by most
+    /// messages) and the orders readers ranked for themselves share.
+    let shared = SharedLayouts()
+
+    final class SharedLayouts: Sendable {
+        let known = Mutex<[EditionKey: Layout?]>([:])
+    }
     /// Whether weekly readers get the week's digest (a week was given).
     let hasWeek: Bool
     let settings: Settings
@@ -68,8 +85,11 @@ public struct EmailComposer: Sendable {
     let fromHeader: String
     /// The List-Id header value, the same for every message.
     let listIDHeader: String
+    /// The MIME boundary: it starts with `=_`, which neither quoted-printable nor base64 can
+    /// produce, so it never occurs in a part.
+    let boundary: String
 
-    /// Prepares the editions these recipients need.
+    /// Prepares what these recipients' messages share.
     ///
     /// - Parameter week: the week's digest (see ``Digest/week(_:endingOn:)``) for readers on a
     ///   weekly schedule; without one everybody gets the day's.
@@ -77,41 +97,15 @@ public struct EmailComposer: Sendable {
     public init(
         digest: Digest, week: Digest? = nil, recipients: some Sequence<Recipient>, settings: Settings, serverSecret: SymmetricKey
     ) throws(RenderingError) {
-        let markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
-        let htmlTemplate = try RenderingError.loading(settings.templatesDirectory, "email.html.mustache")
-        let textTemplate = try RenderingError.loading(settings.templatesDirectory, "email.txt.mustache")
-        var keys = Set<EditionKey>()
-        var personalKeys: [Int64: EditionKey] = [:]
-        // Built once for the day (and once for the week), and only if some reader has interests.
-        var rankers: [Bool: PersonalRanker] = [:]
-        for recipient in recipients {
-            var key = Self.key(for: recipient, hasWeek: week != nil)
-            if !recipient.interests.isEmpty || !recipient.taste.isEmpty {
-                let source = key.weekly ? week! : digest
-                let ranker = rankers[key.weekly] ?? PersonalRanker(source)
-                rankers[key.weekly] = ranker
-                key.personal = ranker.edition(
-                    categories: key.categories, language: key.language, interests: recipient.interests, taste: recipient.taste)
-                personalKeys[recipient.subscriberID] = key
-            }
-            keys.insert(key)
+        pieces = try EditionPieces(digest: digest, week: week, settings: settings, serverSecret: serverSecret)
+        var rankers = [false: PersonalRanker(digest)]
+        var positions = [false: Self.positions(digest)]
+        if let week {
+            rankers[true] = PersonalRanker(week)
+            positions[true] = Self.positions(week)
         }
-        // Editions are independent and each takes milliseconds; a big list has hundreds, and
-        // they are all needed before the first message goes out.
-        let wanted = Array(keys)
-        let prepared = Mutex<[EditionKey: Edition]>([:])
-        DispatchQueue.concurrentPerform(iterations: wanted.count) { index in
-            let key = wanted[index]
-            let source = key.weekly ? week! : digest
-            let edition = key.personal.map { DigestMarkdown.entries(of: $0, in: source) } ?? source.edition(for: key.categories)
-            guard !edition.mustRead.isEmpty || !edition.more.isEmpty else { return }
-            let ready = Self.prepare(
-                digest: source, key: key, edition: edition, markdown: markdown, html: htmlTemplate, text: textTemplate,
-                settings: settings, serverSecret: serverSecret)
-            prepared.withLock { $0[key] = ready }
-        }
-        self.editions = prepared.withLock { $0 }
-        self.personalKeys = personalKeys
+        self.rankers = rankers
+        self.positions = positions
         self.hasWeek = week != nil
         self.settings = settings
         self.serverSecret = serverSecret
@@ -121,30 +115,101 @@ public struct EmailComposer: Sendable {
         self.fromHeader = MIMEEncoding.mailbox(name: settings.mail.from.displayName, address: settings.mail.from.address.value)
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
+        let ids = (digest.entries + (week?.entries ?? [])).map(\.paper.id).joined(separator: " ")
+        self.boundary = "=_pp_" + SHA256.hash(data: Data("\(digest.day) \(ids)".utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        // The editions everyone in some categories shares, prepared on every core before the
+        // first message; readers ranked for themselves bring their papers' pieces as they come.
+        let keys = Array(Set(recipients.map { Self.key(for: $0, hasWeek: week != nil) }))
+        let composer = self
+        DispatchQueue.concurrentPerform(iterations: keys.count) { index in
+            _ = composer.sharedLayout(keys[index])
+        }
     }
 
-    func key(for recipient: Recipient) -> EditionKey {
-        personalKeys[recipient.subscriberID] ?? Self.key(for: recipient, hasWeek: hasWeek)
+    static func positions(_ digest: Digest) -> [String: Int] {
+        Dictionary(digest.entries.enumerated().map { ($1.paper.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func key(for recipient: Recipient, hasWeek: Bool) -> EditionKey {
         EditionKey(categories: recipient.categories.sorted(), language: recipient.language, weekly: hasWeek && recipient.schedule != .daily)
     }
 
-    /// The number of distinct editions prepared.
-    public var editionCount: Int { editions.count }
+    /// The number of pieces rendered so far (frames count three).
+    public var pieceCount: Int { pieces.count }
 
     /// Whether this reader has papers today (otherwise they get no email).
     public func hasEdition(for recipient: Recipient) -> Bool {
-        editions[key(for: recipient)] != nil
+        layout(for: recipient) != nil
+    }
+
+    func layout(for recipient: Recipient) -> Layout? {
+        var key = Self.key(for: recipient, hasWeek: hasWeek)
+        guard !recipient.interests.isEmpty || !recipient.taste.isEmpty, let ranker = rankers[key.weekly] else {
+            return sharedLayout(key)
+        }
+        key.personal = ranker.edition(categories: key.categories, language: key.language, interests: recipient.interests, taste: recipient.taste)
+        return sharedLayout(key)
+    }
+
+    private func sharedLayout(_ key: EditionKey) -> Layout? {
+        if let known = shared.known.withLock({ $0[key] }) { return known }
+        let made = layout(key)
+        shared.known.withLock { known in
+            if known.count < Self.sharedLayoutLimit { known[key] = made }
+        }
+        return made
+    }
+
+    /// How many layouts are kept. Readers ranked alike share one (in the personal bench 100,000
+    /// readers have 2,320 orders between them), but a list of readers who each differ must not
+    /// grow the cache without end: past the limit, new layouts are made for each message.
+    static let sharedLayoutLimit = 20_000
+
+    /// The pieces of an edition, or `nil` when it has no papers.
+    private func layout(_ key: EditionKey) -> Layout? {
+        let source = key.weekly ? pieces.week ?? pieces.digest : pieces.digest
+        let positions = positions[key.weekly] ?? [:]
+        let (mustRead, more) =
+            key.personal.map { ($0.mustRead.compactMap { positions[$0] }, $0.more.compactMap { positions[$0] }) }
+            ?? {
+                let edition = source.edition(for: key.categories)
+                return (edition.mustRead.compactMap { positions[$0.paper.id] }, edition.more.compactMap { positions[$0.paper.id] })
+            }()
+        guard !mustRead.isEmpty || !more.isEmpty else { return nil }
+        let labels = DigestLabels.for(key.language)
+        var reasons: [String: String] = [:]
+        for (id, reason) in key.personal?.reasons ?? [:] {
+            reasons[id] = labels.why(reason).linkInert
+        }
+        func block(_ paper: Int, mustRead: Bool, rank: Int) -> EditionPieces.BlockKey {
+            let entry = source.entries[paper]
+            let via = key.categories.contains(entry.paper.primaryCategory) ? nil : entry.paper.categories.first(where: key.categories.contains)
+            return EditionPieces.BlockKey(
+                weekly: key.weekly, language: key.language, paper: paper, mustRead: mustRead, rank: rank, via: via,
+                why: reasons[entry.paper.id] != nil)
+        }
+        let frame = pieces.frame(EditionPieces.FrameKey(
+            weekly: key.weekly, language: key.language, categories: key.categories, picked: mustRead.count + more.count,
+            hasMustRead: !mustRead.isEmpty, hasMore: !more.isEmpty, personal: key.personal != nil))
+        let papers = pieces.blocks(
+            mustRead.enumerated().map { block($1, mustRead: true, rank: $0 + 1) }
+                + more.enumerated().map { block($1, mustRead: false, rank: mustRead.count + $0 + 1) })
+        let heading = pieces.heading(EditionPieces.HeadingKey(
+            weekly: key.weekly, language: key.language, picked: mustRead.count + more.count, papers: Array((mustRead + more).prefix(2))))
+        return Layout(
+            key: key, frame: frame, papers: papers, mustReadCount: mustRead.count, reasons: reasons,
+            subject: heading.subject, preheader: heading.preheader,
+            text: [frame.top.text] + papers.prefix(mustRead.count).map(\.text) + [frame.middle.text] + papers.dropFirst(mustRead.count).map(\.text)
+                + [frame.bottom.text],
+            html: [frame.top.html] + papers.prefix(mustRead.count).map(\.html) + [frame.middle.html] + papers.dropFirst(mustRead.count).map(\.html)
+                + [frame.bottom.html])
     }
 
     /// Writes the reader's message into `buffer` (replacing what it held), or returns `nil`
     /// when nothing in their categories was announced. Reusing one buffer spares an allocation
     /// per message.
     public func compose(for recipient: Recipient, date: MessageDate, into buffer: inout [UInt8]) -> ComposedEmail? {
-        let key = key(for: recipient)
-        guard let edition = editions[key] else {
+        guard let layout = layout(for: recipient) else {
             return nil
         }
         buffer.removeAll(keepingCapacity: true)
@@ -157,7 +222,7 @@ public struct EmailComposer: Sendable {
         }
         header("From: ", fromHeader)
         header("To: ", MIMEEncoding.mailbox(name: recipient.name, address: recipient.email))
-        header("Subject: ", edition.subject)
+        header("Subject: ", layout.subject)
         header("Date: ", date.header)
         header("Message-ID: ", messageID)
         if let replyTo = settings.mail.replyTo { header("Reply-To: ", replyTo.value) }
@@ -170,15 +235,25 @@ public struct EmailComposer: Sendable {
         }
         buffer += ">\r\n".utf8
         header("List-Unsubscribe-Post: ", "List-Unsubscribe=One-Click")
-        header("Content-Type: ", "multipart/alternative;\r\n boundary=\"\(edition.boundary)\"")
+        header("Content-Type: ", "multipart/alternative;\r\n boundary=\"\(boundary)\"")
         buffer += MIMEEncoding.crlf
-        var slots = readerSlots(recipient, key: key, links: links, date: date.date)
-        for (type, body, html) in [("text/plain", edition.text, false), ("text/html", edition.html, true)] {
-            buffer += "--\(edition.boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(body.encoding.rawValue)\r\n\r\n".utf8
-            body.write(into: &buffer, slots: &slots, html: html)
+        var slots = readerSlots(recipient, layout: layout, links: links, date: date.date)
+        let encodings = pieces.encodings[layout.key.language] ?? (.quotedPrintable, .quotedPrintable)
+        for (type, encoding, html) in [("text/plain", encodings.text, false), ("text/html", encodings.html, true)] {
+            buffer += "--\(boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(encoding.rawValue)\r\n\r\n".utf8
+            for body in html ? layout.html : layout.text {
+                body.write(into: &buffer, slots: &slots, html: html)
+            }
         }
-        buffer += "--\(edition.boundary)--\r\n".utf8
+        buffer += "--\(boundary)--\r\n".utf8
         return ComposedEmail(messageID: messageID, recipient: recipient.email)
+    }
+
+    /// A message's pieces in order: the frame's top, the must-reads, the frame's middle, the
+    /// table's rows, the frame's bottom.
+    static func pieces(of layout: Layout) -> [EditionPieces.Piece] {
+        [layout.frame.top] + layout.papers.prefix(layout.mustReadCount) + [layout.frame.middle]
+            + layout.papers.dropFirst(layout.mustReadCount) + [layout.frame.bottom]
     }
 
     /// The HTML part as the reader will see it, for previews.
@@ -191,13 +266,12 @@ public struct EmailComposer: Sendable {
         preview(recipient, \.textSource, escape: { $0 })
     }
 
-    private func preview(_ recipient: Recipient, _ source: KeyPath<Edition, String>, escape: (String) -> String) -> String? {
-        let key = key(for: recipient)
-        guard let edition = editions[key] else {
+    private func preview(_ recipient: Recipient, _ source: KeyPath<EditionPieces.Piece, String>, escape: (String) -> String) -> String? {
+        guard let layout = layout(for: recipient) else {
             return nil
         }
-        let slots = readerSlots(recipient, key: key, links: self.links(for: recipient), date: Date())
-        return edition[keyPath: source].replacing(/\x{E000}([^\x{E001}]*)\x{E001}/) { match in
+        let slots = readerSlots(recipient, layout: layout, links: self.links(for: recipient), date: Date())
+        return Self.pieces(of: layout).map { $0[keyPath: source] }.joined().replacing(/\x{E000}([^\x{E001}]*)\x{E001}/) { match in
             Slot(name: String(match.output.1)).map { escape(slots.value($0, html: false)) } ?? ""
         }
     }
@@ -206,33 +280,20 @@ public struct EmailComposer: Sendable {
     public static let feedbackLifetime: TimeInterval = 180 * 86_400
 
     func readerSlots(
-        _ recipient: Recipient, key: EditionKey, links: (unsubscribe: String, unsubscribeToken: String, preferences: String), date: Date
+        _ recipient: Recipient, layout: Layout, links: (unsubscribe: String, unsubscribeToken: String, preferences: String), date: Date
     ) -> ReaderSlots {
         ReaderSlots(
             greeting: Self.greeting(recipient), unsubscribeURL: links.unsubscribe, preferencesURL: links.preferences,
-            editionURL: key.personal == nil
+            editionURL: layout.key.personal == nil
                 ? "" : settings.baseURL + EditionLink(
-                    day: day, categories: key.categories, language: key.language, weekly: key.weekly, reader: recipient.subscriberID
-                ).path(key: serverSecret),
+                    day: day, categories: layout.key.categories, language: layout.key.language, weekly: layout.key.weekly,
+                    reader: recipient.subscriberID
+                ).path(signer: signer),
+            preheader: layout.preheader, reasons: layout.reasons,
             feedbackBase: "\(settings.baseURL)/feedback?token=",
             feedback: signer.subjectSigner(
                 purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
                 subscriberSecret: recipient.linkSecret))
-    }
-
-    /// Turns the Markdown's feedback placeholders into slot markers, once per edition. In HTML
-    /// the `href` goes on a line of its own (a line break between attributes is just
-    /// whitespace): the lines holding a slot are encoded again for every message, and a table
-    /// row's whole line would be hundreds of bytes.
-    static func fillingSlots(_ rendered: String, html: Bool = false) -> String {
-        if html {
-            return rendered.replacing(/\ href="https:\/\/paperpost-slot\.invalid\/(feedback_(?:up|down)_[A-Za-z0-9.\/_-]+)"/) { match in
-                "\nhref=\"" + SlotMarker.marker(Slot(name: String(match.output.1)) ?? .greeting) + "\"\n"
-            }
-        }
-        return rendered.replacing(/https:\/\/paperpost-slot\.invalid\/(feedback_(?:up|down)_[A-Za-z0-9.\/_-]+)/) { match in
-            SlotMarker.marker(Slot(name: String(match.output.1)) ?? .greeting)
-        }
     }
 
     func links(for recipient: Recipient) -> (unsubscribe: String, unsubscribeToken: String, preferences: String) {
@@ -247,65 +308,6 @@ public struct EmailComposer: Sendable {
         let greeting = DigestLabels.for(recipient.language).greeting
         guard let name = recipient.name.map(MIMEEncoding.sanitized), !name.isEmpty else { return greeting.anonymous }
         return greeting.before + name + greeting.after
-    }
-
-    static func prepare(
-        digest: Digest, key: EditionKey, edition: (mustRead: [DigestEntry], more: [DigestEntry]), markdown: DigestMarkdown,
-        html: MustacheTemplate, text: MustacheTemplate, settings: Settings, serverSecret: SymmetricKey
-    ) -> Edition {
-        let labels = DigestLabels.for(key.language)
-        let categoryNames = key.categories.map { DigestMarkdown.tag($0, key.language) }.joined(separator: ", ")
-        // A reader's own edition may have no must-read (none of their picks has a summary).
-        let top = edition.mustRead + edition.more
-        let first = top[0].paper.title.decodingTeXMath
-        // The preview line mail programs show under the subject: what is inside, not the
-        // subject again.
-        let preheader = top.prefix(2).map { DigestMarkdown.shortened($0.paper.title.decodingTeXMath, limit: 60) }
-            .joined(separator: " · ")
-        let picked = edition.mustRead.count + edition.more.count
-        let date = DigestMarkdown.dates(digest, labels)
-        let name = digest.weekStart == nil ? (key.language == .zh ? "ArXiv AI 日报" : "ArXiv AI Daily") : labels.weeklyName
-        let subject =
-            switch key.language {
-            case .zh: "\(name) \(date)｜\(picked) 篇精选：\(DigestMarkdown.shortened(first, limit: 40))"
-            case .en: "\(name) \(date) | \(picked) \(picked == 1 ? "pick" : "picks"): \(DigestMarkdown.shortened(first, limit: 40))"
-            }
-        var context: [String: Any] = [
-            "lang": key.language == .zh ? "zh-CN" : "en",
-            "title": digest.weekStart == nil ? labels.title : labels.weeklyTitle,
-            "preheader": "\(labels.mustRead): \(preheader.linkInert)",
-            "greeting": SlotMarker.marker(.greeting),
-            "unsubscribe_url": SlotMarker.marker(.unsubscribeURL),
-            "preferences_url": SlotMarker.marker(.preferencesURL),
-            // The reader's own edition on the web: these papers, these numbers, this language.
-            "archive_url": key.personal == nil
-                ? settings.baseURL + EditionLink(day: digest.day, categories: key.categories, language: key.language, weekly: key.weekly).path(key: serverSecret)
-                : SlotMarker.marker(.editionURL),
-            "subscribed_to": labels.subscribedTo,
-            "categories": categoryNames,
-            // The text part's footer wraps at 78 columns like its body.
-            "subscribed_line": "\(labels.subscribedTo) \(categoryNames)".wrapped(toColumns: 78),
-            "sender": settings.mail.postalAddress.map { "\(settings.mail.from.displayName ?? labels.brand) · \($0)" } ?? "",
-            "archive_label": labels.archive,
-            "preferences_label": labels.preferences,
-            "unsubscribe_label": labels.unsubscribe,
-        ]
-        // The digest's only links are arXiv's; the template adds this site's own around it.
-        context["body"] = EmailHTML.styled(
-            Self.fillingSlots(
-                Markdown.html(
-                    markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, feedback: true),
-                    links: LinkPolicy(prefixes: LinkPolicy.arxivAbstracts.prefixes + [Slot.placeholderPrefix])),
-                html: true))
-        let htmlSource = html.render(context)
-        context["body"] = Self.fillingSlots(Markdown.plainText(
-            markdown.render(digest, language: key.language, categories: key.categories, personal: key.personal, plain: true, feedback: true)))
-            .wrapped(toColumns: 78)
-        let textSource = text.render(context)
-        let boundary = "=_pp_" + SHA256.hash(data: Data((htmlSource + textSource).utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        return Edition(
-            subject: MIMEEncoding.headerText(subject), text: SplicedBody(textSource), html: SplicedBody(htmlSource),
-            htmlSource: htmlSource, textSource: textSource, boundary: boundary)
     }
 
     /// The same for every attempt at one delivery row (the day's digest to one reader), so a
@@ -365,6 +367,9 @@ struct ReaderSlots {
     let unsubscribeURL: String
     let preferencesURL: String
     let editionURL: String
+    let preheader: String
+    /// The line saying why each moved paper moved, by paper id.
+    let reasons: [String: String]
     /// The feedback address up to the token, and the same escaped for HTML (the token after it
     /// is URL-safe characters only).
     let feedbackBase: [UInt8]
@@ -374,10 +379,12 @@ struct ReaderSlots {
     private var scratch: [UInt8] = []
 
     init(
-        greeting: String, unsubscribeURL: String, preferencesURL: String, editionURL: String, feedbackBase: String,
-        feedback: LinkToken.SubjectSigner
+        greeting: String, unsubscribeURL: String, preferencesURL: String, editionURL: String, preheader: String = "",
+        reasons: [String: String] = [:], feedbackBase: String, feedback: LinkToken.SubjectSigner
     ) {
         self.editionURL = editionURL
+        self.preheader = preheader
+        self.reasons = reasons
         self.greeting = greeting
         self.unsubscribeURL = unsubscribeURL
         self.preferencesURL = preferencesURL
@@ -394,6 +401,9 @@ struct ReaderSlots {
         case .unsubscribeURL: text = unsubscribeURL
         case .preferencesURL: text = preferencesURL
         case .editionURL: text = editionURL
+        case .preheader: text = preheader
+        case .why(let paper): text = reasons[paper] ?? ""
+        case .cut, .cutEnd: return
         case .feedback(let paper, let vote):
             writeFeedback(LinkToken.Subject(Vote.subject(paper: paper, vote)), html: html, into: &output)
             return

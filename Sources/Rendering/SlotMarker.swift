@@ -25,6 +25,14 @@ public enum Slot: Sendable, Hashable {
     case editionURL
     /// The signed "more / less like this" link under a paper.
     case feedback(paper: String, vote: Vote)
+    /// The line saying why a paper moved in the reader's order ("matches your interest: …").
+    case why(paper: String)
+    /// The hidden line mail programs show under the subject: the reader's first two papers.
+    case preheader
+    /// Not a reader's text: where ``EditionPieces`` cuts a rendered edition into blocks, before
+    /// each paper and after each list of them.
+    case cut
+    case cutEnd
 
     var name: String {
         switch self {
@@ -33,6 +41,10 @@ public enum Slot: Sendable, Hashable {
         case .preferencesURL: "preferences_url"
         case .editionURL: "edition_url"
         case .feedback(let paper, let vote): "feedback_\(vote.name)_\(paper)"
+        case .why(let paper): "why_\(paper)"
+        case .preheader: "preheader"
+        case .cut: "cut"
+        case .cutEnd: "cut_end"
         }
     }
 
@@ -42,6 +54,10 @@ public enum Slot: Sendable, Hashable {
         case "unsubscribe_url": self = .unsubscribeURL
         case "preferences_url": self = .preferencesURL
         case "edition_url": self = .editionURL
+        case "preheader": self = .preheader
+        case "cut": self = .cut
+        case "cut_end": self = .cutEnd
+        case _ where name.hasPrefix("why_"): self = .why(paper: String(name.dropFirst(4)))
         default:
             for vote in Vote.allCases where name.hasPrefix("feedback_\(vote.name)_") {
                 self = .feedback(paper: String(name.dropFirst("feedback_\(vote.name)_".count)), vote: vote)
@@ -56,7 +72,11 @@ public enum Slot: Sendable, Hashable {
     /// the slot's marker once the part is rendered. Untrusted text cannot spell it: it is made
     /// link-inert before rendering.
     static func placeholderURL(paper: String, vote: Vote) -> String {
-        placeholderPrefix + Slot.feedback(paper: paper, vote: vote).name
+        placeholder(.feedback(paper: paper, vote: vote))
+    }
+
+    static func placeholder(_ slot: Slot) -> String {
+        placeholderPrefix + slot.name
     }
 
     static let placeholderPrefix = "https://paperpost-slot.invalid/"

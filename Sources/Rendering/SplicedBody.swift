@@ -11,7 +11,9 @@ import PaperPostCore
 struct SplicedBody: Sendable {
     enum Region: Sendable {
         case fixed([UInt8])
-        case personal([Fragment])
+        /// Lines holding slots; `rewrap` when they hold a line of running text that is wrapped
+        /// only once the reader's words are in it (the plain-text part's "why" lines).
+        case personal([Fragment], rewrap: Bool)
     }
 
     enum Fragment: Sendable {
@@ -23,37 +25,47 @@ struct SplicedBody: Sendable {
 
     let encoding: TransferEncoding
     let regions: [Region]
+    /// Whether this body ends the part: otherwise its last region is padded too (base64), so
+    /// that another piece can follow it.
+    let isFinal: Bool
 
     /// - Parameters:
     ///   - text: the body, with ``SlotMarker`` markers where recipients differ.
     ///   - encoding: `nil` picks the shorter one for the text.
-    init(_ text: String, encoding: TransferEncoding? = nil) {
+    ///   - isFinal: whether the part ends with this text (see ``isFinal``).
+    ///   - wrapsSlotLines: wrap the lines holding a "why" slot at 78 columns once filled (the
+    ///     plain-text part, whose other lines were wrapped when rendered).
+    init(_ text: String, encoding: TransferEncoding? = nil, isFinal: Bool = true, wrapsSlotLines: Bool = false) {
         let lines = Self.crlfLines(text)
         let encoding = encoding ?? TransferEncoding.shorter(for: Array(text.utf8))
         self.encoding = encoding
+        self.isFinal = isFinal
         var regions: [Region] = []
         var fixed: [UInt8] = []
         var personal: [Fragment] = []
         func flushFixed(isLast: Bool) {
             guard !fixed.isEmpty else { return }
             var encoded: [UInt8] = []
-            Self.encode(&fixed, encoding, padded: !isLast, into: &encoded)
+            Self.encode(&fixed, encoding, padded: !(isLast && isFinal), into: &encoded)
             regions.append(.fixed(encoded))
             fixed = []
+        }
+        func flushPersonal() {
+            guard !personal.isEmpty else { return }
+            let rewrap = wrapsSlotLines && personal.contains { if case .slot(.why) = $0 { true } else { false } }
+            regions.append(.personal(personal, rewrap: rewrap))
+            personal = []
         }
         for line in lines {
             if line.unicodeScalars.contains(SlotMarker.open) {
                 flushFixed(isLast: false)
                 personal += Self.fragments(line)
             } else {
-                if !personal.isEmpty {
-                    regions.append(.personal(personal))
-                    personal = []
-                }
+                flushPersonal()
                 fixed += Array(line.utf8)
             }
         }
-        if !personal.isEmpty { regions.append(.personal(personal)) }
+        flushPersonal()
         flushFixed(isLast: true)
         self.regions = regions
     }
@@ -64,7 +76,7 @@ struct SplicedBody: Sendable {
             switch region {
             case .fixed(let encoded):
                 output += encoded
-            case .personal(let fragments):
+            case .personal(let fragments, let rewrap):
                 var raw = slots.takeScratch()
                 for fragment in fragments {
                     switch fragment {
@@ -73,7 +85,12 @@ struct SplicedBody: Sendable {
                     case .feedback(let subject): slots.writeFeedback(subject, html: html, into: &raw)
                     }
                 }
-                Self.encode(&raw, encoding, padded: index < regions.count - 1, into: &output)
+                // No character is wider than its UTF-8 bytes, so a short line needs no wrapping.
+                if rewrap && raw.count > 80 {
+                    let wrapped = String(decoding: raw, as: UTF8.self).wrapped(toColumns: 78)
+                    raw = wrapped.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.utf8) }.joined(separator: [13, 10]).map { $0 }
+                }
+                Self.encode(&raw, encoding, padded: index < regions.count - 1 || !isFinal, into: &output)
                 slots.returnScratch(raw)
             }
         }

@@ -104,7 +104,9 @@ struct EmailComposerTests {
         let plain = Recipient(subscriberID: 71, email: "b@example.com", name: nil, language: .zh, categories: ["cs.LG", "cs.AI"], linkSecret: "b")
         let composer = try EmailComposer(
             digest: Self.digest(), recipients: [Self.li, plain, focused], settings: Self.settings, serverSecret: Self.secret)
-        #expect(composer.editionCount == 2)
+        #expect(composer.layout(for: Self.li)?.key == composer.layout(for: plain)?.key)
+        #expect(composer.layout(for: Self.li)?.key.personal == nil)
+        #expect(composer.layout(for: focused)?.key.personal != nil)
         var buffer: [UInt8] = []
         let date = MessageDate(Date(timeIntervalSince1970: 1_771_660_800))
         _ = composer.compose(for: Self.li, date: date, into: &buffer)
@@ -368,5 +370,80 @@ extension String {
             while line.hasSuffix(" ") { line.removeLast() }
             return line
         }.joined(separator: contains("\r\n") ? "\r\n" : "\n")
+    }
+}
+
+@Suite("Emails put together from shared pieces")
+struct EditionPiecesTests {
+    /// The MARS paper's abstract names a long interest, so the reason line is longer than a line.
+    static func digest() -> Digest {
+        var digest = EmailComposerTests.digest()
+        let index = digest.entries.firstIndex { $0.paper.title.hasPrefix("MARS") }!
+        digest.entries[index].paper.abstract += " " + longInterest + "."
+        return digest
+    }
+
+    static let longInterest = "margin aware reward modeling with self refinement for robust preference learning in language models"
+
+    static func readers() throws -> [Recipient] {
+        var focused = EmailComposerTests.ada
+        focused.subscriberID = 80
+        focused.categories = ["cs.AI", "cs.LG", "cs.CL"]
+        focused.interests = try ReaderInterests(interests: [longInterest, "time series"], muted: ["diffusion"])
+        var weeklyless = EmailComposerTests.li
+        weeklyless.subscriberID = 81
+        weeklyless.interests = try ReaderInterests(interests: ["reward modeling"])
+        return [EmailComposerTests.li, EmailComposerTests.ada, EmailComposerTests.vision, focused, weeklyless]
+    }
+
+    @Test("each reader's pieces put together are the edition the templates render whole for them, in both parts")
+    func piecesMakeTheWholeEdition() throws {
+        let digest = Self.digest()
+        let readers = try Self.readers()
+        let composer = try EmailComposer(digest: digest, recipients: readers, settings: EmailComposerTests.settings, serverSecret: EmailComposerTests.secret)
+        let markdown = try DigestMarkdown(templatesDirectory: EmailComposerTests.settings.templatesDirectory)
+        var personal = 0
+        for reader in readers {
+            guard let layout = composer.layout(for: reader) else {
+                #expect(reader.categories == ["cs.CV"], "only the vision reader has no papers today")
+                continue
+            }
+            let key = layout.key
+            let edition = key.personal.map { DigestMarkdown.entries(of: $0, in: digest) } ?? digest.edition(for: key.categories)
+            func item(_ entry: DigestEntry, _ rank: Int) -> DigestMarkdown.Item {
+                DigestMarkdown.Item(
+                    entry: entry, rank: rank, readerCategories: key.categories,
+                    why: key.personal?.reasons[entry.paper.id] == nil ? nil : Slot.placeholder(.why(paper: entry.paper.id)))
+            }
+            let whole = EditionPieces.parts(
+                markdown, digest, language: key.language, categories: key.categories, picked: edition.mustRead.count + edition.more.count,
+                mustRead: edition.mustRead.enumerated().map { item($1, $0 + 1) },
+                more: edition.more.enumerated().map { item($1, edition.mustRead.count + $0 + 1) }, cut: false)
+            let pieces = EmailComposer.pieces(of: layout)
+            #expect(pieces.map(\.htmlSource).joined().contains(whole.html), "\(reader.email)")
+            // The whole rendering has a blank line where each cut marker would be.
+            func paragraphs(_ text: String) -> [String] {
+                text.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .newlines) }.filter { !$0.isEmpty }
+            }
+            let assembled = paragraphs(pieces.map(\.textSource).joined())
+            let expected = paragraphs(whole.text)
+            let start = try #require(assembled.firstIndex(of: expected[0]), "\(reader.email)")
+            #expect(Array(assembled[start..<min(assembled.count, start + expected.count)]) == expected, "\(reader.email)")
+            if key.personal != nil { personal += 1 }
+        }
+        #expect(personal == 2)
+    }
+
+    @Test("a reason line longer than a line is wrapped at 78 columns in the plain-text part once the reader's words are in")
+    func longReasonIsWrapped() throws {
+        let reader = try Self.readers()[3]
+        let composer = try EmailComposer(digest: Self.digest(), recipients: [reader], settings: EmailComposerTests.settings, serverSecret: EmailComposerTests.secret)
+        var buffer: [UInt8] = []
+        _ = try #require(composer.compose(for: reader, date: MessageDate(Date(timeIntervalSince1970: 1_771_660_800)), into: &buffer))
+        let text = try InspectedMessage.inspect(buffer).parts[0].text
+        #expect(text.contains("🎯 matches your interest: margin aware reward modeling"))
+        #expect(text.contains("robust preference learning in language models"))
+        let long = text.split(separator: "\n").filter { String($0).displayWidth > 78 && !$0.contains("https://") }
+        #expect(long.isEmpty, "\(long)")
     }
 }
