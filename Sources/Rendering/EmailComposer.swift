@@ -196,13 +196,16 @@ public struct EmailComposer: Sendable {
                 + more.enumerated().map { block($1, mustRead: false, rank: mustRead.count + $0 + 1) })
         let heading = pieces.heading(EditionPieces.HeadingKey(
             weekly: key.weekly, language: key.language, picked: mustRead.count + more.count, papers: Array((mustRead + more).prefix(2))))
-        return Layout(
+        var layout = Layout(
             key: key, frame: frame, papers: papers, mustReadCount: mustRead.count, reasons: reasons,
-            subject: heading.subject, preheader: heading.preheader,
-            text: [frame.top.text] + papers.prefix(mustRead.count).map(\.text) + [frame.middle.text] + papers.dropFirst(mustRead.count).map(\.text)
-                + [frame.bottom.text],
-            html: [frame.top.html] + papers.prefix(mustRead.count).map(\.html) + [frame.middle.html] + papers.dropFirst(mustRead.count).map(\.html)
-                + [frame.bottom.html])
+            subject: heading.subject, preheader: heading.preheader, text: [], html: [])
+        let ordered = Self.pieces(of: layout)
+        // A whole category's edition goes to many readers: its pieces are joined into one body
+        // per part. A reader's own order keeps references to the shared pieces, which is what
+        // keeps memory flat.
+        layout.text = key.personal == nil ? [SplicedBody(joining: ordered.map(\.text))] : ordered.map(\.text)
+        layout.html = key.personal == nil ? [SplicedBody(joining: ordered.map(\.html))] : ordered.map(\.html)
+        return layout
     }
 
     /// Writes the reader's message into `buffer` (replacing what it held), or returns `nil`

@@ -70,6 +70,23 @@ struct SplicedBody: Sendable {
         self.regions = regions
     }
 
+    /// Bodies one after the other as one, with adjacent fixed regions joined: a message made
+    /// of pieces then copies a few large regions rather than many small ones. The bodies must
+    /// share an encoding, and all but the last must not be final.
+    init(joining bodies: [SplicedBody]) {
+        var regions: [Region] = []
+        for region in bodies.flatMap(\.regions) {
+            if case .fixed(let bytes) = region, case .fixed(let before)? = regions.last {
+                regions[regions.count - 1] = .fixed(before + bytes)
+            } else {
+                regions.append(region)
+            }
+        }
+        self.regions = regions
+        self.encoding = bodies.first?.encoding ?? .quotedPrintable
+        self.isFinal = bodies.last?.isFinal ?? true
+    }
+
     /// Appends the encoded body for one recipient, with their text for each slot.
     func write(into output: inout [UInt8], slots: inout ReaderSlots, html: Bool) {
         for (index, region) in regions.enumerated() {
