@@ -104,6 +104,22 @@ final class EditionPieces: Sendable {
             encodings[language] = (TransferEncoding.shorter(for: Array(whole.text.utf8)), TransferEncoding.shorter(for: Array(whole.html.utf8)))
         }
         self.encodings = encodings
+        try checkCutMarkers(settings.templatesDirectory)
+    }
+
+    /// A digest template from `PAPERPOST_TEMPLATES` written before emails were made of pieces
+    /// has no cut markers; refused here, naming the file, rather than mailing emails without
+    /// their papers.
+    private func checkCutMarkers(_ directory: String?) throws(RenderingError) {
+        guard let entry = digest.entries.first else { return }
+        let item = DigestMarkdown.Item(entry: entry, rank: 1, readerCategories: nil, why: nil)
+        let probe = Self.parts(markdown, digest, language: .en, categories: nil, picked: 2, mustRead: [item], more: [item], cut: true)
+        guard Self.cut(probe.text, tableRows: false).pieces.count == 2, Self.cut(probe.html, tableRows: true).pieces.count == 2 else {
+            throw .template(
+                "\(TemplateFiles(directory: directory).origin("digest.md.mustache")) does not mark its papers for cutting: "
+                    + "put {{{cut}}} on a line of its own before each paper, and {{{must_read_end}}} and {{{more_end}}} after the "
+                    + "must-read list and the plain-text list of further picks, each between blank lines, as the built-in template does")
+        }
     }
 
     /// How many pieces have been rendered so far.
@@ -175,10 +191,12 @@ final class EditionPieces: Sendable {
         // Both cuts give the must-reads first, then the rows.
         let text = Self.cut(rendered.text, tableRows: false).pieces.map(Self.trimmingBlankLines)
         let html = Self.cut(rendered.html, tableRows: true).pieces
+        // The template's markers were checked when the pieces were set up, so there is one
+        // piece per paper.
         let byKey = Dictionary(
             zip(mustRead + more, zip(text, html)).map { ($0, piece(text: $1.0, html: $1.1, language: language, isFinal: false)) },
             uniquingKeysWith: { first, _ in first })
-        return keys.map { byKey[$0]! }
+        return keys.map { byKey[$0] ?? piece(text: "", html: "", language: language, isFinal: false) }
     }
 
     private func renderFrame(_ key: FrameKey) -> Frame {

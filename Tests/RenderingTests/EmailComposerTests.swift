@@ -447,3 +447,22 @@ struct EditionPiecesTests {
         #expect(long.isEmpty, "\(long)")
     }
 }
+
+extension EditionPiecesTests {
+    @Test("a digest template from PAPERPOST_TEMPLATES without cut markers is refused, naming the file, before any message")
+    func templateWithoutCutMarkers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperpost-templates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let original = try String(contentsOfFile: DigestMarkdownTests.templates + "/digest.md.mustache", encoding: .utf8)
+        let old = original.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("{{{cut}}}") && !$0.contains("_end}}}") }
+        try old.joined(separator: "\n").write(to: directory.appendingPathComponent("digest.md.mustache"), atomically: true, encoding: .utf8)
+        var settings = EmailComposerTests.settings
+        settings.templatesDirectory = directory.path
+        #expect {
+            _ = try EmailComposer(digest: Self.digest(), recipients: [EmailComposerTests.li], settings: settings, serverSecret: EmailComposerTests.secret)
+        } throws: { error in
+            "\(error)".contains(directory.appendingPathComponent("digest.md.mustache").path) && "\(error)".contains("{{{cut}}}")
+        }
+    }
+}
