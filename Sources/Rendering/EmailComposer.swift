@@ -138,8 +138,13 @@ public struct EmailComposer: Sendable {
     public var pieceCount: Int { pieces.count }
 
     /// Whether this reader has papers today (otherwise they get no email).
+    ///
+    /// A reader's own order has the papers of their categories less the muted ones, so without
+    /// muted phrases the answer is their categories' and they need not be ranked: a send asks
+    /// this for every reader before composing (and ranking) their message.
     public func hasEdition(for recipient: Recipient) -> Bool {
-        layout(for: recipient) != nil
+        guard recipient.interests.muted.isEmpty else { return layout(for: recipient) != nil }
+        return sharedLayout(Self.key(for: recipient, hasWeek: hasWeek)) != nil
     }
 
     func layout(for recipient: Recipient) -> Layout? {

@@ -466,3 +466,27 @@ extension EditionPiecesTests {
         }
     }
 }
+
+extension EditionPiecesTests {
+    @Test("whether a reader gets an email: their categories decide, unless muted phrases take away every paper")
+    func hasEdition() throws {
+        var interested = EmailComposerTests.li
+        interested.interests = try ReaderInterests(interests: ["reward modeling"])
+        let digest = Self.digest()
+        // A word of each cs.CL paper's title, muted, leaves that reader nothing.
+        var mutedAll = EmailComposerTests.ada
+        let titleWords = digest.entries.filter { $0.paper.categories.contains("cs.CL") }
+            .map { String($0.paper.title.prefix { $0.isLetter }) }
+        try #require(!titleWords.isEmpty)
+        mutedAll.interests = try ReaderInterests(muted: Array(Set(titleWords)))
+        let composer = try EmailComposer(
+            digest: digest, recipients: [interested, mutedAll, EmailComposerTests.vision], settings: EmailComposerTests.settings,
+            serverSecret: EmailComposerTests.secret)
+        #expect(composer.hasEdition(for: interested))
+        #expect(!composer.hasEdition(for: EmailComposerTests.vision))
+        #expect(!composer.hasEdition(for: mutedAll))
+        var unmuted = mutedAll
+        unmuted.interests = try ReaderInterests()
+        #expect(composer.hasEdition(for: unmuted))
+    }
+}
