@@ -84,12 +84,16 @@ package final class CurlEasy: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     /// curl writes its detailed message for the last failure here (CURLOPT_ERRORBUFFER).
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    /// Lists handed to curl by pointer must outlive the transfer, so they are freed on reset.
-    private var lists: [UnsafeMutablePointer<curl_slist>] = []
+    /// Lists handed to curl by pointer must outlive the transfer, so they are freed on reset,
+    /// or when the same option gets a new list.
+    private var lists: [CURLoption: UnsafeMutablePointer<curl_slist>] = [:]
     /// Bytes fed to the read callback when uploading (SMTP, PUT).
-    private var uploadBody: Data?
+    private var uploadBody: [UInt8]?
     /// Asked before the upload's last bytes go out (see `setUploadBody(_:beforeLastChunk:)`).
     private var uploadGate: (@Sendable () -> Bool)?
+    /// Whether response lines are parsed as `name: value` fields (HTTP). SMTP's replies are
+    /// not fields; their owner reads ``CurlResponse/responseLines`` and spares the parsing.
+    package var parsesHeaderFields = true
 
     /// The libcurl version string, e.g. "libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13".
     package static var version: String {
@@ -141,7 +145,8 @@ package final class CurlEasy: @unchecked Sendable {
         try check(ccurl_easy_setopt_off_t(handle, option, curl_off_t(value)))
     }
 
-    /// For `curl_slist` options such as CURLOPT_HTTPHEADER and CURLOPT_MAIL_RCPT.
+    /// For `curl_slist` options such as CURLOPT_HTTPHEADER and CURLOPT_MAIL_RCPT. The list
+    /// this option had before is freed once curl holds the new one.
     package func set(_ option: CURLoption, list values: [String]) throws(CurlError) {
         var list: UnsafeMutablePointer<curl_slist>?
         for value in values {
@@ -155,10 +160,10 @@ package final class CurlEasy: @unchecked Sendable {
             }
             list = appended
         }
-        if let list {
-            lists.append(list)
-        }
+        let previous = lists[option]
+        lists[option] = list
         try check(ccurl_easy_setopt_pointer(handle, option, list))
+        curl_slist_free_all(previous)
     }
 
     /// Sends `body` as a POST body. CURLOPT_COPYPOSTFIELDS makes curl keep its own copy, so
@@ -183,7 +188,7 @@ package final class CurlEasy: @unchecked Sendable {
     ///   are handed to libcurl, and may block. For SMTP that is the last moment the message can
     ///   still be withdrawn: the end-of-data dot follows those bytes. Returning false aborts the
     ///   transfer (CURLE_ABORTED_BY_CALLBACK) so the server never gets the dot and keeps nothing.
-    package func setUploadBody(_ body: Data, beforeLastChunk: (@Sendable () -> Bool)? = nil) throws(CurlError) {
+    package func setUploadBody(_ body: [UInt8], beforeLastChunk: (@Sendable () -> Bool)? = nil) throws(CurlError) {
         try set(CURLOPT_UPLOAD, long: 1)
         try set(CURLOPT_INFILESIZE_LARGE, offset: Int64(body.count))
         uploadBody = body
@@ -201,11 +206,22 @@ package final class CurlEasy: @unchecked Sendable {
     ///   - shouldAbort: polled by libcurl's progress callback (about once a second while
     ///     idle, more often while data flows); returning true ends the transfer with
     ///     CURLE_ABORTED_BY_CALLBACK, which is how a cancelled Swift task stops a blocked transfer.
+    ///   - keepingOptions: leave the options set for the next transfer instead of resetting the
+    ///     handle, for an owner that repeats the same kind of transfer thousands of times (an
+    ///     SMTP lane) and sets only what changes; the upload body is forgotten either way.
     package func perform(
-        maxBodyBytes: Int? = nil, shouldAbort: (@Sendable () -> Bool)? = nil
+        maxBodyBytes: Int? = nil, shouldAbort: (@Sendable () -> Bool)? = nil, keepingOptions: Bool = false
     ) throws(CurlError) -> CurlResponse {
-        defer { reset() }
-        let context = TransferContext(upload: uploadBody, maxBodyBytes: maxBodyBytes, shouldAbort: shouldAbort)
+        defer {
+            if keepingOptions {
+                uploadBody = nil
+                uploadGate = nil
+            } else {
+                reset()
+            }
+        }
+        let context = TransferContext(
+            upload: uploadBody, maxBodyBytes: maxBodyBytes, shouldAbort: shouldAbort, parsesHeaderFields: parsesHeaderFields)
         context.uploadGate = uploadGate
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
@@ -269,7 +285,7 @@ package final class CurlEasy: @unchecked Sendable {
     }
 
     private func freeLists() {
-        for list in lists {
+        for list in lists.values {
             curl_slist_free_all(list)
         }
         lists.removeAll()
@@ -283,8 +299,9 @@ private final class TransferContext {
     var headers: [(name: String, value: String)] = []
     /// The last few response lines as received (SMTP replies go through the header callback).
     var rawLines: [String] = []
-    let upload: Data?
+    let upload: [UInt8]?
     var uploadOffset = 0
+    let parsesHeaderFields: Bool
     /// Asked once, before the upload's last bytes; `nil` after it answered.
     var uploadGate: (@Sendable () -> Bool)?
     let maxBodyBytes: Int?
@@ -292,8 +309,9 @@ private final class TransferContext {
     var overflow: Int?
     let shouldAbort: (@Sendable () -> Bool)?
 
-    init(upload: Data?, maxBodyBytes: Int?, shouldAbort: (@Sendable () -> Bool)?) {
+    init(upload: [UInt8]?, maxBodyBytes: Int?, shouldAbort: (@Sendable () -> Bool)?, parsesHeaderFields: Bool) {
         self.upload = upload
+        self.parsesHeaderFields = parsesHeaderFields
         self.maxBodyBytes = maxBodyBytes
         self.shouldAbort = shouldAbort
     }
@@ -319,6 +337,7 @@ private final class TransferContext {
         let line = String(decoding: bytes, as: UTF8.self)
         rawLines.append(line)
         if rawLines.count > 8 { rawLines.removeFirst() }
+        guard parsesHeaderFields else { return }
         if line.hasPrefix("HTTP/") {
             // A new status line starts another response (a redirect hop, a 100 Continue);
             // only the last response's fields describe the body we return.
@@ -385,10 +404,10 @@ private let curlReadCallback: ccurl_data_callback = { buffer, size, count, userd
             return Int(CURL_READFUNC_ABORT)
         }
     }
-    let start = upload.startIndex + context.uploadOffset
-    upload[start..<(start + length)].withUnsafeBytes { chunk in
-        if let source = chunk.baseAddress {
-            UnsafeMutableRawPointer(buffer).copyMemory(from: source, byteCount: length)
+    let start = context.uploadOffset
+    upload.withUnsafeBytes { bytes in
+        if let source = bytes.baseAddress {
+            UnsafeMutableRawPointer(buffer).copyMemory(from: source + start, byteCount: length)
         }
     }
     context.uploadOffset += length

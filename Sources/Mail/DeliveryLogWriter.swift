@@ -37,6 +37,8 @@ final class DeliveryLogWriter: Sendable {
     private let state = Mutex(State())
     /// Signalled for every entry handed in, and once more by ``finish()``.
     private let wake = DispatchSemaphore(value: 0)
+    /// The longest an accepted message's outcome waits for a claim to share its commit.
+    static let outcomeDelay: DispatchTimeInterval = .milliseconds(2)
 
     init(store: DeliveryStore, lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy) {
         self.store = store
@@ -63,15 +65,15 @@ final class DeliveryLogWriter: Sendable {
     }
 
     func record(_ outcome: DeliveryOutcome) {
-        let stopped = state.withLock { state -> Bool in
+        // No wake-up of its own: the lane's next claim follows at once and carries this
+        // outcome into the same commit, or the writer's short timeout commits it alone.
+        state.withLock { state in
             guard state.failure == nil else {
                 if case .sent = outcome.result { state.unrecorded += 1 }
-                return true
+                return
             }
             state.entries.append(.outcome(outcome))
-            return false
         }
-        if !stopped { wake.signal() }
     }
 
     /// Why the writer stopped, if it did.
@@ -108,8 +110,12 @@ final class DeliveryLogWriter: Sendable {
     }
 
     /// Waits for entries and commits them. Returns false once finished and drained.
+    ///
+    /// Claims wake the writer; outcomes wait for the next claim (a lane claims its next message
+    /// as soon as the previous one settled, so an outcome and the next claim usually share one
+    /// commit) or for ``outcomeDelay``, whichever comes first.
     private func flush() -> Bool {
-        wake.wait()
+        _ = wake.wait(timeout: .now() + Self.outcomeDelay)
         let (entries, handOvers, failure, finished) = state.withLock { state in
             defer {
                 state.entries.removeAll(keepingCapacity: true)

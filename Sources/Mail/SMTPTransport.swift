@@ -73,11 +73,15 @@ public struct SMTPTransport: MailTransport {
         /// Open a new connection for the next message: the server said the session is out of
         /// step (503), or a message was withdrawn in the middle of DATA.
         private var reconnect = false
+        /// Whether the handle holds the connection options: they are set once per lane, and
+        /// each message sets only its envelope and body.
+        private var configured = false
 
         init(settings: DeliverySettings, url: String, easy: CurlEasy) {
             self.settings = settings
             self.url = url
             self.easy = easy
+            easy.parsesHeaderFields = false
         }
 
         func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async {
@@ -107,7 +111,7 @@ public struct SMTPTransport: MailTransport {
             }
             do throws(CurlError) {
                 try configure(for: message, gate: gate)
-                let response = try easy.perform()
+                let response = try easy.perform(keepingOptions: true)
                 return .accepted(code: response.status, reply: Self.reply(response.responseLines, code: response.status))
             } catch {
                 if case .withhold(let reason) = handOver?.decision {
@@ -120,14 +124,15 @@ public struct SMTPTransport: MailTransport {
         }
 
         private func configure(for message: OutgoingMessage, gate: (@Sendable () -> Bool)?) throws(CurlError) {
-            if reconnect {
-                try easy.set(CURLOPT_FRESH_CONNECT, long: 1)
-                reconnect = false
+            if !configured {
+                try Self.applyConnectionOptions(easy, settings: settings, url: url)
+                configured = true
             }
-            try Self.applyConnectionOptions(easy, settings: settings, url: url)
+            try easy.set(CURLOPT_FRESH_CONNECT, long: reconnect ? 1 : 0)
+            reconnect = false
             try easy.set(CURLOPT_MAIL_FROM, string: "<\(message.envelopeSender)>")
             try easy.set(CURLOPT_MAIL_RCPT, list: ["<\(message.recipient)>"])
-            try easy.setUploadBody(Data(message.bytes), beforeLastChunk: gate)
+            try easy.setUploadBody(message.bytes, beforeLastChunk: gate)
         }
 
         /// Server, timeouts, TLS policy and login: the same for a message and for a check.

@@ -187,13 +187,26 @@ public struct BounceStore: Sendable {
                 return nil
             }
             var day: Day?
-            if let messageID {
-                let dayText = try String.fetchOne(
-                    db, sql: "SELECT day FROM delivery WHERE message_id = ? AND subscriber_id = ?", arguments: [messageID, id])
-                day = dayText.flatMap { try? Day(parsing: $0) }
+            if let messageID, let named = Self.day(namedIn: messageID, subscriberID: id) {
+                // The ID is only a claim: the day counts if that delivery really carried it.
+                let carried = try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM delivery WHERE day = ? AND subscriber_id = ? AND message_id = ?",
+                    arguments: [named.description, id, messageID]) ?? false
+                day = carried ? named : nil
             }
             return (id, day)
         }
+    }
+
+    /// The day in a digest's Message-ID, `<2026-02-21.42.0123456789abcdef@example.org>`, when it
+    /// is this subscriber's. Other Message-IDs (notices, mail PaperPost did not send) name none.
+    static func day(namedIn messageID: String, subscriberID: Int64) -> Day? {
+        var text = Substring(messageID)
+        if text.hasPrefix("<") { text = text.dropFirst() }
+        guard let at = text.lastIndex(of: "@") else { return nil }
+        let parts = text[..<at].split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, Int64(parts[1]) == subscriberID else { return nil }
+        return try? Day(parsing: String(parts[0]))
     }
 
     /// Per digest: messages sent, bounces (hard and soft) and complaints read back.

@@ -20,7 +20,7 @@ struct CurlEasyTests {
                 let easy = try CurlEasy()
                 try easy.set(CURLOPT_URL, string: url)
                 try easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/octet-stream", "Expect:"])
-                try easy.setUploadBody(body)
+                try easy.setUploadBody(Array(body))
                 return try easy.perform()
             }
         }.get()

@@ -86,4 +86,53 @@ struct BounceStoreTests {
             #expect(last == "2026-02-20")
         }
     }
+
+    @Test("a bounce quoting a digest's Message-ID is filed under that digest's day; a forged or foreign ID names no day")
+    func dayFromMessageID() async throws {
+        try await withTemporaryStore { store, _ in
+            let reader = try await subscriber(store, "reader@example.com")
+            let other = try await subscriber(store, "other@example.com")
+            let deliveries = DeliveryStore(database: store.database)
+            try await deliveries.enqueue(day: Self.day, queued: [(reader.id, "reader@example.com"), (other.id, "other@example.com")], skipped: [])
+            let sent = "<\(Self.day).\(reader.id).00112233aabbccdd@digest.example.org>"
+            try await deliveries.record(
+                [DeliveryOutcome(day: Self.day, subscriberID: reader.id, result: .sent(code: 250, reply: "250 ok", messageID: sent, bytes: 100))],
+                bouncePolicy: BouncePolicy())
+            let bounces = BounceStore(database: store.database)
+            func filedDay(_ address: String, _ messageID: String?, key: String) async throws -> Day? {
+                let event = BounceEvent(target: .address(address, originalMessageID: messageID), kind: .delayed, diagnostic: "4.2.2")
+                let recording = try await bounces.record(
+                    messageDigest: key, kind: "bounce", summary: nil, events: [event], policy: BouncePolicy(), now: Self.start)
+                #expect(recording.applied.count == 1)
+                return recording.applied.first?.day
+            }
+            #expect(try await filedDay("reader@example.com", sent, key: "a") == Self.day)
+            // Another day, another reader's ID, a tag that was never sent, a foreign ID: no day.
+            #expect(try await filedDay("reader@example.com", "<2026-02-19.\(reader.id).00112233aabbccdd@digest.example.org>", key: "b") == nil)
+            #expect(try await filedDay("other@example.com", sent, key: "c") == nil)
+            #expect(try await filedDay("reader@example.com", "<\(Self.day).\(reader.id).ffffffffffffffff@digest.example.org>", key: "d") == nil)
+            #expect(try await filedDay("reader@example.com", "<CAByYQsEX_JRXGPsXSPPDkp_7Rc@mail.gmail.com>", key: "e") == nil)
+            #expect(try await filedDay("reader@example.com", nil, key: "f") == nil)
+        }
+    }
+
+    @Test("the delivery log has no secondary index to rewrite on every send, and the sender's reads use its primary key")
+    func deliveryLogIndexes() async throws {
+        try await withTemporaryStore { store, _ in
+            let (indexes, plans) = try await store.database.writer.read { db in
+                (
+                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'delivery' AND sql IS NOT NULL"),
+                    try [
+                        "SELECT subscriber_id FROM delivery WHERE day = '2026-02-20' AND subscriber_id > 5 AND state = 'queued' ORDER BY subscriber_id LIMIT 8",
+                        "SELECT 1 FROM delivery WHERE day = '2026-02-20' AND state = 'sending'",
+                        "UPDATE delivery SET state = 'sent' WHERE day = '2026-02-20' AND subscriber_id = 5",
+                    ].map { try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + $0).map { $0["detail"] as String }.joined(separator: "; ") }
+                )
+            }
+            #expect(indexes.isEmpty)
+            for plan in plans {
+                #expect(plan.contains("sqlite_autoindex_delivery_1") && !plan.contains("TEMP B-TREE"), "\(plan)")
+            }
+        }
+    }
 }
