@@ -45,7 +45,7 @@ enum PersonalBenchmark {
             return Recipient(
                 subscriberID: Int64(index + 1), email: "reader\(index)@example.com", name: index % 2 == 0 ? "李伟\(index)" : "Ada \(index)",
                 language: index % 2 == 0 ? .zh : .en, categories: RenderingBenchmark.categorySets[(index / 2) % RenderingBenchmark.categorySets.count],
-                linkSecret: "secret-\(index)", interests: interests, taste: TasteProfile.vector(voted))
+                linkSecret: "secret-\(index)", interests: interests, taste: TasteVector(TasteProfile.vector(voted)))
         }
     }
 

@@ -11,12 +11,12 @@ public struct Recipient: Sendable, Hashable {
     /// What ranks their edition; ``ReaderInterests/none`` for the day's edition as it is.
     public var interests: ReaderInterests
     /// Term weights learnt from their votes (see `TasteProfile`); empty when they never voted.
-    public var taste: [String: Double]
+    public var taste: TasteVector
     public var schedule: Schedule
 
     public init(
         subscriberID: Int64, email: String, name: String?, language: Language, categories: [String], linkSecret: String,
-        status: SubscriberStatus = .active, interests: ReaderInterests = .none, taste: [String: Double] = [:], schedule: Schedule = .daily
+        status: SubscriberStatus = .active, interests: ReaderInterests = .none, taste: TasteVector = TasteVector(), schedule: Schedule = .daily
     ) {
         self.schedule = schedule
         self.taste = taste

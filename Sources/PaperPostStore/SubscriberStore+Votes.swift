@@ -85,12 +85,12 @@ extension SubscriberStore {
     }
 
     /// Every voter's taste, by subscriber.
-    static func allTastes(_ db: Database) throws -> [Int64: [String: Double]] {
-        var tastes: [Int64: [String: Double]] = [:]
+    static func allTastes(_ db: Database) throws -> [Int64: TasteVector] {
+        var tastes: [Int64: TasteVector] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT subscriber_id, terms FROM subscriber_taste")
         while let row = try rows.next() {
             let json: String = row[1]
-            tastes[row[0]] = try? JSONDecoder().decode([String: Double].self, from: Data(json.utf8))
+            tastes[row[0]] = (try? JSONDecoder().decode([String: Double].self, from: Data(json.utf8))).map(TasteVector.init)
         }
         return tastes
     }

@@ -239,7 +239,7 @@ public struct SubscriberStore: Sendable {
                 recipients.append(Recipient(
                     subscriberID: id, email: row[1], name: row[2], language: Language(rawValue: row[3]) ?? .en,
                     categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused,
-                    interests: interests[id] ?? .none, taste: tastes[id] ?? [:], schedule: (try? Schedule(parsing: row[6])) ?? .daily))
+                    interests: interests[id] ?? .none, taste: tastes[id] ?? TasteVector(), schedule: (try? Schedule(parsing: row[6])) ?? .daily))
             }
             return recipients
         }

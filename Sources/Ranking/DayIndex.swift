@@ -24,8 +24,8 @@ public struct DayIndex: Sendable {
     let position: [String: Int]
     /// Each word's papers and weights (their unit tf-idf vectors, inverted): a reader's taste
     /// is compared with every paper in one pass over the taste's words. Flat arrays, a word's
-    /// postings being one range of them, so that a lookup retains no array.
-    let postings: [String: Range<Int>]
+    /// postings being one range of them, found by the word's ``TermHash``.
+    let postings: TermTable
     let postingDocuments: [Int]
     let postingWeights: [Double]
 
@@ -77,15 +77,15 @@ public struct DayIndex: Sendable {
         for (index, document) in documents.enumerated() {
             for (term, weight) in document.vector { lists[term, default: []].append((index, weight)) }
         }
-        var postings: [String: Range<Int>] = [:]
+        var postings: [(hash: UInt64, range: Range<Int>)] = []
         var postingDocuments: [Int] = []
         var postingWeights: [Double] = []
         for (term, list) in lists {
-            postings[term] = postingDocuments.count..<(postingDocuments.count + list.count)
+            postings.append((TermHash.of(term), postingDocuments.count..<(postingDocuments.count + list.count)))
             postingDocuments += list.map(\.document)
             postingWeights += list.map(\.weight)
         }
-        self.postings = postings
+        self.postings = TermTable(postings)
         self.postingDocuments = postingDocuments
         self.postingWeights = postingWeights
         self.documents = documents
@@ -106,10 +106,10 @@ public struct DayIndex: Sendable {
     }
 
     /// Cosine similarity of a reader's taste (a unit vector) with every paper, by position.
-    func similarities(_ taste: [String: Double]) -> [Double] {
+    func similarities(_ taste: TasteVector) -> [Double] {
         var sums = [Double](repeating: 0, count: documents.count)
-        for (term, weight) in taste {
-            guard let range = postings[term] else { continue }
+        for (hash, weight) in zip(taste.hashes, taste.weights) {
+            guard let range = postings[hash] else { continue }
             for posting in range { sums[postingDocuments[posting]] += weight * postingWeights[posting] }
         }
         return sums

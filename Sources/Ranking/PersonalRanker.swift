@@ -30,12 +30,13 @@ public struct PersonalRanker: Sendable {
     /// A must-read needs a deep summary in the reader's language; a paper ranked high without
     /// one stays among the picks, in the table, with its reason.
     public func edition(
-        categories: [String], language: Language, interests: ReaderInterests, taste: [String: Double] = [:]
+        categories: [String], language: Language, interests: ReaderInterests, taste: TasteVector = TasteVector()
     ) -> PersonalEdition? {
         guard !interests.isEmpty || !taste.isEmpty else { return nil }
         var mustRead: [String] = []
         var more: [String] = []
         var reasons: [String: PersonalReason] = [:]
+        reasons.reserveCapacity(index.mustRead + index.more)
         for pick in ranking(categories: categories, interests: interests, taste: taste).prefix(index.mustRead + index.more) {
             let id = index.ids[pick.document]
             if mustRead.count < index.mustRead && index.summarised[pick.document].contains(language) {
@@ -51,7 +52,7 @@ public struct PersonalRanker: Sendable {
     /// The reader's papers best first, whether or not they have summaries: what curation
     /// asks which papers to summarise (the ones that would be must-reads for most readers).
     public func order(
-        categories: [String], interests: ReaderInterests, taste: [String: Double]
+        categories: [String], interests: ReaderInterests, taste: TasteVector
     ) -> [(id: String, reason: PersonalReason?)] {
         ranking(categories: categories, interests: interests, taste: taste).map { (index.ids[$0.document], $0.reason) }
     }
@@ -59,16 +60,21 @@ public struct PersonalRanker: Sendable {
     /// The reader's papers (by position in the index) best first. It runs for every reader of
     /// a send, so it works on positions and arrays prepared with the index, not on the papers.
     func ranking(
-        categories: [String], interests: ReaderInterests, taste: [String: Double]
+        categories: [String], interests: ReaderInterests, taste: TasteVector
     ) -> [(document: Int, reason: PersonalReason?)] {
         let muted = interests.muted.map { index.phraseScores($0.lowercased(), cache: phrases) }
         let matches = interests.interests.map { ($0, index.phraseScores($0.lowercased(), cache: phrases)) }
         let followed = interests.authors.compactMap(phrases.author)
 
-        let candidates = phrases.candidates(categories, in: index).filter { i in !muted.contains { $0[i] != nil } }
+        let inCategories = phrases.candidates(categories, in: index)
+        let candidates = muted.isEmpty ? inCategories : inCategories.filter { i in !muted.contains { $0[i] != nil } }
         // Each phrase's best match of the day, so that a phrase's weight does not depend on how
         // long or rare its words are.
-        let best = matches.map { _, scores in candidates.compactMap { scores[$0] }.max() ?? 0 }
+        let best = matches.map { _, scores in
+            var best = 0.0
+            for i in candidates { if let score = scores[i] { best = max(best, score) } }
+            return best
+        }
 
         // Likeness to the reader's votes, scaled by the day's strongest likeness either way.
         let likeness = taste.isEmpty ? [] : index.similarities(taste)

@@ -32,7 +32,7 @@ struct PersonalRankerTests {
     }
 
     static func edition(
-        _ interests: ReaderInterests, categories: [String] = ["cs.AI"], digest: Digest = digest(), taste: [String: Double] = [:]
+        _ interests: ReaderInterests, categories: [String] = ["cs.AI"], digest: Digest = digest(), taste: TasteVector = TasteVector()
     ) -> PersonalEdition? {
         PersonalRanker(digest).edition(categories: categories, language: .en, interests: interests, taste: taste)
     }
@@ -119,7 +119,7 @@ struct PersonalRankerTests {
         ])
         #expect(!taste.isEmpty)
         #expect(taste.count <= TasteProfile.maximumTerms)
-        let edition = try #require(Self.edition(.none, digest: Self.digest(mustRead: 2, more: 3), taste: taste))
+        let edition = try #require(Self.edition(.none, digest: Self.digest(mustRead: 2, more: 3), taste: TasteVector(taste)))
         #expect(edition.mustRead.first == "2602.0000d", "like the paper voted up")
         #expect(edition.reasons["2602.0000d"] == .likeVotedUp)
         #expect((edition.mustRead + edition.more).last == "2602.0000c", "like the paper voted down: last")
