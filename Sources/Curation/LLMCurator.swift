@@ -487,7 +487,7 @@ public struct LLMCurator: Curator {
 
     private func cacheKey(_ purpose: LLMCall.Purpose, _ id: String, _ language: Language, _ version: String) -> String {
         let text = [purpose.rawValue, id, version, model, language.rawValue].joined(separator: "|")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexEncoded
     }
 }
 

@@ -32,7 +32,7 @@ struct Prompts: Sendable {
                 }
             }
             let digest = SHA256.hash(data: Data(texts.joined(separator: "\u{0}").utf8))
-            let version = task + "-" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
+            let version = task + "-" + digest.prefix(6).hexEncoded
             return Task(system: templates[0], user: templates[1], version: version)
         }
         score = try load("score")

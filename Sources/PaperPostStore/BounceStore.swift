@@ -78,7 +78,7 @@ public struct BounceStore: Sendable {
 
     /// The key an inbound message is remembered by: the SHA-256 of its bytes.
     public static func digest(of bytes: some Collection<UInt8>) -> String {
-        SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(bytes)).hexEncoded
     }
 
     /// Records one inbound message's events in one transaction, once: a message whose digest

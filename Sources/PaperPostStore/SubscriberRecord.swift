@@ -7,8 +7,22 @@ import PaperPostCore
 /// ``SubscriberStore``; this type never leaves the module.
 struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "subscriber"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    /// Column names spelled out and dates written without a `DateFormatter`: converting every
+    /// key to snake case and formatting every date through Foundation, on every insert, was a
+    /// third of a subscriber import's time.
+    static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.custom { $0.fastDatabaseValue }
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, language, status, secret, schedule
+        case emailKey = "email_key"
+        case bounceCount = "bounce_count"
+        case bounceScore = "bounce_score"
+        case lastBounceAt = "last_bounce_at"
+        case createdAt = "created_at"
+        case confirmedAt = "confirmed_at"
+        case unsubscribedAt = "unsubscribed_at"
+        case updatedAt = "updated_at"
+    }
 
     var id: Int64?
     var email: String?
@@ -34,13 +48,17 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// imported again, without storing it.
     static func forgottenKey(for key: String) -> String {
         let digest = SHA256.hash(data: Data(key.utf8))
-        return "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + digest.hexEncoded
     }
 
     /// 32 random bytes, hex-encoded: the subscriber's own link-signing secret.
     static func newSecret() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        // Eight bytes per draw: each draw is a system call.
+        return (0..<4).flatMap { _ in
+            let draw: UInt64 = generator.next()
+            return (0..<8).map { UInt8(truncatingIfNeeded: draw >> ($0 * 8)) }
+        }.hexEncoded
     }
 
     func subscriber(categories: [String], interests: ReaderInterests = .none) -> Subscriber {
@@ -64,8 +82,13 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
 struct SubscriberEventRecord: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "subscriber_event"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.custom { $0.fastDatabaseValue }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, source, detail
+        case subscriberId = "subscriber_id"
+        case createdAt = "created_at"
+    }
 
     var id: Int64?
     var subscriberId: Int64

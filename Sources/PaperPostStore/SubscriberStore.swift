@@ -377,9 +377,10 @@ public struct SubscriberStore: Sendable {
 
 extension SubscriberStore {
     static func record(_ db: Database, for address: EmailAddress) throws -> SubscriberRecord? {
-        try SubscriberRecord
-            .filter([address.key, SubscriberRecord.forgottenKey(for: address.key)].contains(Column("email_key")))
-            .fetchOne(db)
+        // A cached statement: an import looks up every row's address.
+        try SubscriberRecord.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM subscriber WHERE email_key IN (?, ?)"),
+            arguments: [address.key, SubscriberRecord.forgottenKey(for: address.key)])
     }
 
     static func insert(_ db: Database, _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind) throws -> Subscriber {
@@ -519,20 +520,18 @@ extension SubscriberStore {
     }
 
     static func setInterests(_ db: Database, of id: Int64, _ kind: ReaderInterests.Kind, to entries: [String]) throws {
-        try db.execute(sql: "DELETE FROM subscriber_interest WHERE subscriber_id = ? AND kind = ?", arguments: [id, kind.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM subscriber_interest WHERE subscriber_id = ? AND kind = ?").execute(arguments: [id, kind.rawValue])
+        let insert = try db.cachedStatement(sql: "INSERT INTO subscriber_interest (subscriber_id, kind, phrase, position) VALUES (?, ?, ?, ?)")
         for (position, entry) in entries.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO subscriber_interest (subscriber_id, kind, phrase, position) VALUES (?, ?, ?, ?)",
-                arguments: [id, kind.rawValue, entry, position])
+            try insert.execute(arguments: [id, kind.rawValue, entry, position])
         }
     }
 
     static func setCategories(_ db: Database, of id: Int64, to codes: [String]) throws {
-        try db.execute(sql: "DELETE FROM subscriber_category WHERE subscriber_id = ?", arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM subscriber_category WHERE subscriber_id = ?").execute(arguments: [id])
+        let insert = try db.cachedStatement(sql: "INSERT INTO subscriber_category (subscriber_id, category, position) VALUES (?, ?, ?)")
         for (position, code) in codes.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO subscriber_category (subscriber_id, category, position) VALUES (?, ?, ?)",
-                arguments: [id, code, position])
+            try insert.execute(arguments: [id, code, position])
         }
     }
 

@@ -116,7 +116,7 @@ public struct EmailComposer: Sendable {
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
         let ids = (digest.entries + (week?.entries ?? [])).map(\.paper.id).joined(separator: " ")
-        self.boundary = "=_pp_" + SHA256.hash(data: Data("\(digest.day) \(ids)".utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        self.boundary = "=_pp_" + SHA256.hash(data: Data("\(digest.day) \(ids)".utf8)).prefix(12).hexEncoded
         // The editions everyone in some categories shares, prepared on every core before the
         // first message; readers ranked for themselves bring their papers' pieces as they come.
         let keys = Array(Set(recipients.map { Self.key(for: $0, hasWeek: week != nil) }))
