@@ -88,6 +88,10 @@ public struct EmailComposer: Sendable {
     /// The MIME boundary: it starts with `=_`, which neither quoted-printable nor base64 can
     /// produce, so it never occurs in a part.
     let boundary: String
+    /// What every message's parts start with, per language (their transfer encodings differ),
+    /// and the feedback address up to the token: the same bytes for every reader.
+    let partHeads: [Language: (text: [UInt8], html: [UInt8])]
+    let feedbackBase: (text: [UInt8], html: [UInt8])
 
     /// Prepares what these recipients' messages share.
     ///
@@ -97,7 +101,8 @@ public struct EmailComposer: Sendable {
     public init(
         digest: Digest, week: Digest? = nil, recipients: some Sequence<Recipient>, settings: Settings, serverSecret: SymmetricKey
     ) throws(RenderingError) {
-        pieces = try EditionPieces(digest: digest, week: week, settings: settings, serverSecret: serverSecret)
+        let pieces = try EditionPieces(digest: digest, week: week, settings: settings, serverSecret: serverSecret)
+        self.pieces = pieces
         var rankers = [false: PersonalRanker(digest)]
         var positions = [false: Self.positions(digest)]
         if let week {
@@ -116,7 +121,16 @@ public struct EmailComposer: Sendable {
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
         let ids = (digest.entries + (week?.entries ?? [])).map(\.paper.id).joined(separator: " ")
-        self.boundary = "=_pp_" + SHA256.hash(data: Data("\(digest.day) \(ids)".utf8)).prefix(12).hexEncoded
+        let boundary = "=_pp_" + SHA256.hash(data: Data("\(digest.day) \(ids)".utf8)).prefix(12).hexEncoded
+        self.boundary = boundary
+        self.partHeads = Dictionary(uniqueKeysWithValues: Language.allCases.map { language in
+            let encodings = pieces.encodings[language] ?? (.quotedPrintable, .quotedPrintable)
+            func head(_ type: String, _ encoding: TransferEncoding) -> [UInt8] {
+                Array("--\(boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(encoding.rawValue)\r\n\r\n".utf8)
+            }
+            return (language, (head("text/plain", encodings.text), head("text/html", encodings.html)))
+        })
+        self.feedbackBase = ReaderSlots.feedbackBase("\(settings.baseURL)/feedback?token=")
         // The editions everyone in some categories shares, prepared on every core before the
         // first message; readers ranked for themselves bring their papers' pieces as they come.
         let keys = Array(Set(recipients.map { Self.key(for: $0, hasWeek: week != nil) }))
@@ -246,13 +260,11 @@ public struct EmailComposer: Sendable {
         header("Content-Type: ", "multipart/alternative;\r\n boundary=\"\(boundary)\"")
         buffer += MIMEEncoding.crlf
         var slots = readerSlots(recipient, layout: layout, links: links, date: date.date)
-        let encodings = pieces.encodings[layout.key.language] ?? (.quotedPrintable, .quotedPrintable)
-        for (type, encoding, html) in [("text/plain", encodings.text, false), ("text/html", encodings.html, true)] {
-            buffer += "--\(boundary)\r\nContent-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: \(encoding.rawValue)\r\n\r\n".utf8
-            for body in html ? layout.html : layout.text {
-                body.write(into: &buffer, slots: &slots, html: html)
-            }
-        }
+        let heads = partHeads[layout.key.language]!
+        buffer += heads.text
+        for body in layout.text { body.write(into: &buffer, slots: &slots, html: false) }
+        buffer += heads.html
+        for body in layout.html { body.write(into: &buffer, slots: &slots, html: true) }
         buffer += "--\(boundary)--\r\n".utf8
         return ComposedEmail(messageID: messageID, recipient: recipient.email)
     }
@@ -298,7 +310,7 @@ public struct EmailComposer: Sendable {
                     reader: recipient.subscriberID
                 ).path(signer: signer),
             preheader: layout.preheader, reasons: layout.reasons,
-            feedbackBase: "\(settings.baseURL)/feedback?token=",
+            feedbackBase: feedbackBase,
             feedback: signer.subjectSigner(
                 purpose: .feedback, subscriberID: recipient.subscriberID, expires: date.addingTimeInterval(Self.feedbackLifetime),
                 subscriberSecret: recipient.linkSecret))
@@ -388,7 +400,7 @@ struct ReaderSlots {
 
     init(
         greeting: String, unsubscribeURL: String, preferencesURL: String, editionURL: String, preheader: String = "",
-        reasons: [String: String] = [:], feedbackBase: String, feedback: LinkToken.SubjectSigner
+        reasons: [String: String] = [:], feedbackBase: (text: [UInt8], html: [UInt8]), feedback: LinkToken.SubjectSigner
     ) {
         self.editionURL = editionURL
         self.preheader = preheader
@@ -396,9 +408,15 @@ struct ReaderSlots {
         self.greeting = greeting
         self.unsubscribeURL = unsubscribeURL
         self.preferencesURL = preferencesURL
-        self.feedbackBase = Array(feedbackBase.utf8)
-        self.feedbackBaseHTML = Array(feedbackBase.htmlEscaped.utf8)
+        self.feedbackBase = feedbackBase.text
+        self.feedbackBaseHTML = feedbackBase.html
         self.feedback = feedback
+    }
+
+    /// The feedback address up to the token, as text and escaped for HTML (the token after it is
+    /// URL-safe characters only); made once per composer.
+    static func feedbackBase(_ url: String) -> (text: [UInt8], html: [UInt8]) {
+        (Array(url.utf8), Array(url.htmlEscaped.utf8))
     }
 
     /// Appends the slot's text, escaped for HTML when `html`.

@@ -325,7 +325,7 @@ struct EmailComposerTests {
             let name = pieces.randomElement(using: &generator)!
             var spliced: [UInt8] = []
             var slots = ReaderSlots(
-                greeting: name, unsubscribeURL: "", preferencesURL: "", editionURL: "", feedbackBase: "",
+                greeting: name, unsubscribeURL: "", preferencesURL: "", editionURL: "", feedbackBase: ReaderSlots.feedbackBase(""),
                 feedback: LinkToken.SubjectSigner(purpose: .feedback, subscriberID: 1, expires: nil, serverSecret: Self.secret, subscriberSecret: "x"))
             SplicedBody(template, encoding: encoding).write(into: &spliced, slots: &slots, html: false)
             let filled = template.replacingOccurrences(of: SlotMarker.marker(.greeting), with: name)
