@@ -13,3 +13,15 @@ extension Sequence where Element == UInt8 {
         return String(decoding: text, as: UTF8.self)
     }
 }
+
+extension String {
+    /// `bytes` random bytes from the system's generator, in hex: secrets, notice Message-IDs
+    /// and boundaries. One draw (one system call) serves eight bytes.
+    public static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<(bytes + 7) / 8).flatMap { _ in
+            let draw: UInt64 = generator.next()
+            return (0..<8).map { UInt8(truncatingIfNeeded: draw >> (UInt64($0) * 8)) }
+        }.prefix(bytes).hexEncoded
+    }
+}

@@ -53,12 +53,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
     /// 32 random bytes, hex-encoded: the subscriber's own link-signing secret.
     static func newSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        // Eight bytes per draw: each draw is a system call.
-        return (0..<4).flatMap { _ in
-            let draw: UInt64 = generator.next()
-            return (0..<8).map { UInt8(truncatingIfNeeded: draw >> ($0 * 8)) }
-        }.hexEncoded
+        String.randomHex(bytes: 32)
     }
 
     func subscriber(categories: [String], interests: ReaderInterests = .none) -> Subscriber {

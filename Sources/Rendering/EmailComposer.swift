@@ -335,26 +335,8 @@ public struct EmailComposer: Sendable {
     /// key derived from the server secret so that nobody can guess another reader's.
     func messageID(for subscriberID: Int64) -> String {
         let tag = messageIDKey.tag(Array("\(day) \(subscriberID)".utf8))
-        var hex: [UInt8] = []
-        hex.reserveCapacity(16)
-        for shift in stride(from: 60, through: 0, by: -4) { hex.append(Self.hexDigits[Int(tag >> UInt64(shift) & 15)]) }
-        return "<\(day).\(subscriberID).\(String(decoding: hex, as: UTF8.self))@\(settings.mail.from.address.domain)>"
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    static func randomHex(_ bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes * 2)
-        var random: UInt64 = 0
-        for index in 0..<bytes {
-            // One draw (one system call) serves eight bytes.
-            if index % 8 == 0 { random = generator.next() }
-            let byte = UInt8(truncatingIfNeeded: random >> (UInt64(index % 8) * 8))
-            output += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
-        }
-        return String(decoding: output, as: UTF8.self)
+        let hex = (0..<8).map { UInt8(truncatingIfNeeded: tag >> (56 - UInt64($0) * 8)) }.hexEncoded
+        return "<\(day).\(subscriberID).\(hex)@\(settings.mail.from.address.domain)>"
     }
 }
 

@@ -60,8 +60,8 @@ public struct NoticeComposer: Sendable {
         textContext["paragraphs"] = notice.paragraphs.map { $0.wrapped(toColumns: 78) }
         textContext["footer"] = notice.footer.wrapped(toColumns: 78)
         let textBody = text.render(textContext)
-        let messageID = "<notice.\(EmailComposer.randomHex(12))@\(domain)>"
-        let boundary = "=_notice_" + EmailComposer.randomHex(12)
+        let messageID = "<notice.\(String.randomHex(bytes: 12))@\(domain)>"
+        let boundary = "=_notice_" + String.randomHex(bytes: 12)
         var bytes: [UInt8] = []
         for header in [
             "From: \(fromHeader)",
