@@ -113,12 +113,20 @@ public struct LinkToken: Sendable, Hashable {
 
         /// Appends the token to `output`: the bytes go straight into the message being written.
         public func write(_ subject: Subject, into output: inout [UInt8]) {
+            write(subject: subject.bytes.span, encoded: subject.encoded.span, into: &output)
+        }
+
+        /// Appends the token of a subject whose bytes and encoded form (see ``Subject``) are
+        /// kept in some larger buffer: a message's bodies keep their links' subjects that way.
+        public func write(subject: Span<UInt8>, encoded: Span<UInt8>, into output: inout [UInt8]) {
             output += head
-            output += subject.encoded
+            output.append(addingCapacity: encoded.count) { out in
+                for index in encoded.indices { out.append(encoded[index]) }
+            }
             output.append(UInt8(ascii: "."))
             // The tag's eight bytes (little-endian) in base64url: ten whole characters for the
             // first 60 bits, then the last 4 bits shifted up, as `base64URLEncoded` writes them.
-            let tag = mac.tag(subject.bytes)
+            let tag = mac.tag(subject)
             let value = tag.byteSwapped
             let alphabet = [UInt8].base64URLAlphabet
             for index in 0..<10 {
@@ -135,8 +143,9 @@ public struct LinkToken: Sendable, Hashable {
 
     /// A subject's bytes and its encoded form, which are the same in every reader's token.
     public struct Subject: Sendable, Hashable {
-        let bytes: [UInt8]
-        let encoded: [UInt8]
+        public let bytes: [UInt8]
+        /// The bytes in base64url, as the token carries them.
+        public let encoded: [UInt8]
 
         public init(_ text: String) {
             bytes = Array(text.utf8)

@@ -16,11 +16,16 @@ public struct SipHash24: Sendable {
     public init(key: some Collection<UInt8>) {
         precondition(key.count >= 16, "SipHash needs a 128-bit key")
         let bytes = Array(key.prefix(16))
-        k0 = Self.littleEndian(bytes, 0)
-        k1 = Self.littleEndian(bytes, 8)
+        k0 = Self.littleEndian(bytes.span, 0)
+        k1 = Self.littleEndian(bytes.span, 8)
     }
 
     public func tag(_ message: [UInt8]) -> UInt64 {
+        tag(message.span)
+    }
+
+    /// The tag of bytes inside a larger buffer (a feedback link's subject inside a body).
+    public func tag(_ message: Span<UInt8>) -> UInt64 {
         var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
         var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
         var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
@@ -69,7 +74,7 @@ public struct SipHash24: Sendable {
         return v0 ^ v1 ^ v2 ^ v3
     }
 
-    private static func littleEndian(_ bytes: [UInt8], _ offset: Int) -> UInt64 {
+    private static func littleEndian(_ bytes: Span<UInt8>, _ offset: Int) -> UInt64 {
         var word: UInt64 = 0
         for index in 0..<8 {
             word |= UInt64(bytes[offset + index]) << (UInt64(index) * 8)

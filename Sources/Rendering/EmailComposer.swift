@@ -262,9 +262,9 @@ public struct EmailComposer: Sendable {
         var slots = readerSlots(recipient, layout: layout, links: links, date: date.date)
         let heads = partHeads[layout.key.language]!
         buffer += heads.text
-        for body in layout.text { body.write(into: &buffer, slots: &slots, html: false) }
+        for index in layout.text.indices { layout.text[index].write(into: &buffer, slots: &slots, html: false) }
         buffer += heads.html
-        for body in layout.html { body.write(into: &buffer, slots: &slots, html: true) }
+        for index in layout.html.indices { layout.html[index].write(into: &buffer, slots: &slots, html: true) }
         buffer += "--\(boundary)--\r\n".utf8
         return ComposedEmail(messageID: messageID, recipient: recipient.email)
     }
@@ -420,8 +420,13 @@ struct ReaderSlots {
     }
 
     func writeFeedback(_ subject: LinkToken.Subject, html: Bool, into output: inout [UInt8]) {
+        writeFeedback(subject: subject.bytes.span, encoded: subject.encoded.span, html: html, into: &output)
+    }
+
+    /// The link for a subject kept in a body's bytes (see ``SplicedBody/Fragment/feedback(subject:encoded:)``).
+    func writeFeedback(subject: Span<UInt8>, encoded: Span<UInt8>, html: Bool, into output: inout [UInt8]) {
         output += html ? feedbackBaseHTML : feedbackBase
-        feedback.write(subject, into: &output)
+        feedback.write(subject: subject, encoded: encoded, into: &output)
     }
 
     /// The slot's text as a string, for previews.

@@ -8,23 +8,38 @@ import PaperPostCore
 /// regions end at hard line breaks and base64 regions (all but the last) are padded with
 /// trailing spaces to whole 57-byte lines. Per message, only a few hundred bytes are encoded;
 /// the rest is copied.
-struct SplicedBody: Sendable {
+///
+/// A class: a message is written from some twenty bodies, and copying one out of a layout
+/// is then one reference rather than each of its arrays.
+final class SplicedBody: Sendable {
+    /// A run of lines: encoded bytes, or lines holding slots (fragments) encoded per recipient;
+    /// `rewrap` when they hold a line of running text that is wrapped only once the reader's
+    /// words are in it (the plain-text part's "why" lines).
+    ///
+    /// Regions and fragments are ranges into the body's arrays rather than arrays of their
+    /// own: a message is written from some twenty bodies of scattered pieces, and copying
+    /// references out of each region (a retain and a cache miss each) was most of the time.
     enum Region: Sendable {
-        case fixed([UInt8])
-        /// Lines holding slots; `rewrap` when they hold a line of running text that is wrapped
-        /// only once the reader's words are in it (the plain-text part's "why" lines).
-        case personal([Fragment], rewrap: Bool)
+        case fixed(Range<Int>)
+        case personal(fragments: Range<Int>, rewrap: Bool)
     }
 
     enum Fragment: Sendable {
-        case text([UInt8])
-        case slot(Slot)
-        /// A feedback link, its subject prepared once for every reader.
-        case feedback(LinkToken.Subject)
+        /// Raw text in ``SplicedBody/bytes``.
+        case text(Range<Int>)
+        /// The recipient's text for ``SplicedBody/slots``[index].
+        case slot(Int)
+        /// A feedback link: its subject's bytes and their base64url form in
+        /// ``SplicedBody/bytes``, prepared once for every reader.
+        case feedback(subject: Range<Int>, encoded: Range<Int>)
     }
 
     let encoding: TransferEncoding
+    /// The fixed regions' encoded bytes and the personal regions' raw text, back to back.
+    let bytes: [UInt8]
     let regions: [Region]
+    let fragments: [Fragment]
+    let slots: [Slot]
     /// Whether this body ends the part: otherwise its last region is padded too (base64), so
     /// that another piece can follow it.
     let isFinal: Bool
@@ -35,25 +50,23 @@ struct SplicedBody: Sendable {
     ///   - isFinal: whether the part ends with this text (see ``isFinal``).
     ///   - wrapsSlotLines: wrap the lines holding a "why" slot at 78 columns once filled (the
     ///     plain-text part, whose other lines were wrapped when rendered).
-    init(_ text: String, encoding: TransferEncoding? = nil, isFinal: Bool = true, wrapsSlotLines: Bool = false) {
+    convenience init(_ text: String, encoding: TransferEncoding? = nil, isFinal: Bool = true, wrapsSlotLines: Bool = false) {
         let lines = Self.crlfLines(text)
         let encoding = encoding ?? TransferEncoding.shorter(for: Array(text.utf8))
-        self.encoding = encoding
-        self.isFinal = isFinal
-        var regions: [Region] = []
+        var builder = Builder()
         var fixed: [UInt8] = []
-        var personal: [Fragment] = []
+        var personal: [ParsedFragment] = []
         func flushFixed(isLast: Bool) {
             guard !fixed.isEmpty else { return }
             var encoded: [UInt8] = []
             Self.encode(&fixed, encoding, padded: !(isLast && isFinal), into: &encoded)
-            regions.append(.fixed(encoded))
+            builder.appendFixed(encoded)
             fixed = []
         }
         func flushPersonal() {
             guard !personal.isEmpty else { return }
             let rewrap = wrapsSlotLines && personal.contains { if case .slot(.why) = $0 { true } else { false } }
-            regions.append(.personal(personal, rewrap: rewrap))
+            builder.appendPersonal(personal, rewrap: rewrap)
             personal = []
         }
         for line in lines {
@@ -67,39 +80,104 @@ struct SplicedBody: Sendable {
         }
         flushPersonal()
         flushFixed(isLast: true)
-        self.regions = regions
+        self.init(builder, encoding: encoding, isFinal: isFinal)
     }
 
     /// Bodies one after the other as one, with adjacent fixed regions joined: a message made
     /// of pieces then copies a few large regions rather than many small ones. The bodies must
     /// share an encoding, and all but the last must not be final.
-    init(joining bodies: [SplicedBody]) {
-        var regions: [Region] = []
-        for region in bodies.flatMap(\.regions) {
-            if case .fixed(let bytes) = region, case .fixed(let before)? = regions.last {
-                regions[regions.count - 1] = .fixed(before + bytes)
-            } else {
-                regions.append(region)
+    convenience init(joining bodies: [SplicedBody]) {
+        var builder = Builder()
+        for body in bodies {
+            for region in body.regions {
+                switch region {
+                case .fixed(let range):
+                    builder.appendFixed(body.bytes[range])
+                case .personal(let range, let rewrap):
+                    builder.appendPersonal(body.fragments[range].map { fragment in
+                        switch fragment {
+                        case .text(let text): .text(body.bytes[text])
+                        case .slot(let index): .slot(body.slots[index])
+                        case .feedback(let subject, let encoded): .feedback(subject: body.bytes[subject], encoded: body.bytes[encoded])
+                        }
+                    }, rewrap: rewrap)
+                }
             }
         }
-        self.regions = regions
-        self.encoding = bodies.first?.encoding ?? .quotedPrintable
-        self.isFinal = bodies.last?.isFinal ?? true
+        self.init(builder, encoding: bodies.first?.encoding ?? .quotedPrintable, isFinal: bodies.last?.isFinal ?? true)
+    }
+
+    private init(_ builder: Builder, encoding: TransferEncoding, isFinal: Bool) {
+        self.encoding = encoding
+        self.isFinal = isFinal
+        bytes = builder.bytes
+        regions = builder.regions
+        fragments = builder.fragments
+        slots = builder.slots
+    }
+
+    /// A personal line's parts as they are parsed, before they are laid into the body's arrays.
+    enum ParsedFragment {
+        case text(ArraySlice<UInt8>)
+        case slot(Slot)
+        case feedback(subject: ArraySlice<UInt8>, encoded: ArraySlice<UInt8>)
+    }
+
+    /// Lays regions into one body's arrays, joining adjacent fixed regions.
+    private struct Builder {
+        var bytes: [UInt8] = []
+        var regions: [Region] = []
+        var fragments: [Fragment] = []
+        var slots: [Slot] = []
+
+        mutating func appendFixed(_ encoded: some Collection<UInt8>) {
+            let start = bytes.count
+            bytes += encoded
+            if case .fixed(let before)? = regions.last, before.upperBound == start {
+                regions[regions.count - 1] = .fixed(before.lowerBound..<bytes.count)
+            } else {
+                regions.append(.fixed(start..<bytes.count))
+            }
+        }
+
+        mutating func appendPersonal(_ parsed: [ParsedFragment], rewrap: Bool) {
+            let first = fragments.count
+            for fragment in parsed {
+                switch fragment {
+                case .text(let text):
+                    let start = bytes.count
+                    bytes += text
+                    fragments.append(.text(start..<bytes.count))
+                case .slot(let slot):
+                    slots.append(slot)
+                    fragments.append(.slot(slots.count - 1))
+                case .feedback(let subject, let encoded):
+                    let start = bytes.count
+                    bytes += subject
+                    bytes += encoded
+                    fragments.append(.feedback(subject: start..<start + subject.count, encoded: start + subject.count..<bytes.count))
+                }
+            }
+            regions.append(.personal(fragments: first..<fragments.count, rewrap: rewrap))
+        }
     }
 
     /// Appends the encoded body for one recipient, with their text for each slot.
-    func write(into output: inout [UInt8], slots: inout ReaderSlots, html: Bool) {
-        for (index, region) in regions.enumerated() {
-            switch region {
-            case .fixed(let encoded):
-                output += encoded
-            case .personal(let fragments, let rewrap):
-                var raw = slots.takeScratch()
-                for fragment in fragments {
+    func write(into output: inout [UInt8], slots readerSlots: inout ReaderSlots, html: Bool) {
+        let bytes = bytes
+        for index in regions.indices {
+            switch regions[index] {
+            case .fixed(let range):
+                output += bytes[range]
+            case .personal(let range, let rewrap):
+                var raw = readerSlots.takeScratch()
+                for fragment in fragments[range] {
                     switch fragment {
-                    case .text(let text): raw += text
-                    case .slot(let slot): slots.write(slot, html: html, into: &raw)
-                    case .feedback(let subject): slots.writeFeedback(subject, html: html, into: &raw)
+                    case .text(let text): raw += bytes[text]
+                    case .slot(let slot): readerSlots.write(slots[slot], html: html, into: &raw)
+                    case .feedback(let subject, let encoded):
+                        readerSlots.writeFeedback(
+                            subject: bytes.span.extracting(subject), encoded: bytes.span.extracting(encoded), html: html, into: &raw)
                     }
                 }
                 // No character is wider than its UTF-8 bytes, so a short line needs no wrapping.
@@ -108,7 +186,7 @@ struct SplicedBody: Sendable {
                     raw = wrapped.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.utf8) }.joined(separator: [13, 10]).map { $0 }
                 }
                 Self.encode(&raw, encoding, padded: index < regions.count - 1 || !isFinal, into: &output)
-                slots.returnScratch(raw)
+                readerSlots.returnScratch(raw)
             }
         }
     }
@@ -146,18 +224,20 @@ struct SplicedBody: Sendable {
         return lines
     }
 
-    private static func fragments(_ line: String) -> [Fragment] {
-        var fragments: [Fragment] = []
+    private static func fragments(_ line: String) -> [ParsedFragment] {
+        var fragments: [ParsedFragment] = []
         var text = ""
         var slotName: String?
         for scalar in line.unicodeScalars {
             if scalar == SlotMarker.open {
-                if !text.isEmpty { fragments.append(.text(Array(text.utf8))) }
+                if !text.isEmpty { fragments.append(.text(Array(text.utf8)[...])) }
                 text = ""
                 slotName = ""
             } else if scalar == SlotMarker.close, let name = slotName {
                 switch Slot(name: name) {
-                case .feedback(let paper, let vote): fragments.append(.feedback(LinkToken.Subject(Vote.subject(paper: paper, vote))))
+                case .feedback(let paper, let vote):
+                    let subject = LinkToken.Subject(Vote.subject(paper: paper, vote))
+                    fragments.append(.feedback(subject: subject.bytes[...], encoded: subject.encoded[...]))
                 case let slot?: fragments.append(.slot(slot))
                 case nil: break
                 }
@@ -168,7 +248,7 @@ struct SplicedBody: Sendable {
                 text.unicodeScalars.append(scalar)
             }
         }
-        if !text.isEmpty { fragments.append(.text(Array(text.utf8))) }
+        if !text.isEmpty { fragments.append(.text(Array(text.utf8)[...])) }
         return fragments
     }
 }

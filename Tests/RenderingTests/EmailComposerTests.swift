@@ -335,6 +335,42 @@ struct EmailComposerTests {
         }
     }
 
+    @Test("bodies joined into one write the bytes they write one after another", arguments: [TransferEncoding.base64, .quotedPrintable])
+    func joiningIsExact(encoding: TransferEncoding) {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["李伟，你好！", "plain ascii words", "=equals= and trailing space ", "🔥 emoji", String(repeating: "x", count: 90)]
+        let slots = [
+            SlotMarker.marker(.greeting), SlotMarker.marker(.feedback(paper: "2602.00001", vote: .up)),
+            SlotMarker.marker(.feedback(paper: "2602.00002", vote: .down)), SlotMarker.marker(.unsubscribeURL),
+        ]
+        let signer = LinkToken.SubjectSigner(purpose: .feedback, subscriberID: 7, expires: nil, serverSecret: Self.secret, subscriberSecret: "x")
+        for _ in 0..<30 {
+            let count = Int.random(in: 1...6, using: &generator)
+            let bodies = (0..<count).map { index in
+                let lines = (0..<Int.random(in: 1...8, using: &generator)).map { _ in
+                    var line = pieces.randomElement(using: &generator)!
+                    if Bool.random(using: &generator) { line += slots.randomElement(using: &generator)! + pieces.randomElement(using: &generator)! }
+                    return line
+                }
+                return SplicedBody(lines.joined(separator: "\n") + "\n", encoding: encoding, isFinal: index == count - 1)
+            }
+            func readerSlots() -> ReaderSlots {
+                ReaderSlots(
+                    greeting: "Ada", unsubscribeURL: "https://example.com/u?token=a&b", preferencesURL: "", editionURL: "",
+                    feedbackBase: ReaderSlots.feedbackBase("https://example.com/feedback?token="), feedback: signer)
+            }
+            var separate: [UInt8] = []
+            var separateSlots = readerSlots()
+            for body in bodies { body.write(into: &separate, slots: &separateSlots, html: true) }
+            var joined: [UInt8] = []
+            var joinedSlots = readerSlots()
+            let whole = SplicedBody(joining: bodies)
+            whole.write(into: &joined, slots: &joinedSlots, html: true)
+            #expect(joined == separate)
+            #expect(whole.regions.count <= bodies.map(\.regions.count).reduce(0, +))
+        }
+    }
+
     static func crlf(_ text: String) -> String {
         text.replacingOccurrences(of: "\n", with: "\r\n")
     }
