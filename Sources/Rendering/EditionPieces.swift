@@ -264,7 +264,7 @@ final class EditionPieces: Sendable {
             markdown.render(digest, language: language, categories: categories, picked: picked, mustRead: mustRead, more: more, plain: true, cut: cut)))
         let whyMarker = "\(SlotMarker.open)why_"
         let text = plain.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.firstRange(of: whyMarker) != nil ? String($0) : String($0).wrapped(toColumns: 78) }.joined(separator: "\n")
+            .map { $0.containsUTF8(whyMarker) ? String($0) : String($0).wrapped(toColumns: 78) }.joined(separator: "\n")
         return (text, html)
     }
 
@@ -274,10 +274,10 @@ final class EditionPieces: Sendable {
     /// row's whole line would be hundreds of bytes.
     static func fillingSlots(_ rendered: String, html: Bool = false) -> String {
         let prefix = Slot.placeholderPrefix
-        guard rendered.contains(prefix) else { return rendered }
+        guard rendered.containsUTF8(prefix) else { return rendered }
         var output = ""
         var rest = rendered[...]
-        while let found = rest.firstRange(of: prefix) {
+        while let found = rest.firstUTF8Range(of: prefix) {
             let nameEnd = rest[found.upperBound...].firstIndex { !Self.isPlaceholderName($0) } ?? rest.endIndex
             guard let slot = Slot(name: String(rest[found.upperBound..<nameEnd])) else {
                 output += rest[..<nameEnd]
@@ -317,7 +317,7 @@ final class EditionPieces: Sendable {
         for line in rendered.split(separator: "\n", omittingEmptySubsequences: false).dropLast(rendered.hasSuffix("\n") ? 1 : 0) {
             let line = String(line) + "\n"
             let marked = line.unicodeScalars.contains(SlotMarker.open)
-            let isEnd = marked && line.firstRange(of: end) != nil
+            let isEnd = marked && line.containsUTF8(end)
             defer { afterEnd = isEnd }
             if afterEnd && line == "\n" {
                 continue
@@ -325,7 +325,7 @@ final class EditionPieces: Sendable {
                 if let piece = current { pieces.append(piece) }
                 current = nil
                 frame.append("")
-            } else if marked && line.firstRange(of: cut) != nil {
+            } else if marked && line.containsUTF8(cut) {
                 if let piece = current { pieces.append(piece) }
                 current = ""
             } else if current != nil {

@@ -130,7 +130,7 @@ enum MIMEEncoding {
     /// folded onto continuation lines so no line passes 78 characters.
     static func headerText(_ text: String) -> String {
         let text = sanitized(text)
-        if text.allSatisfy({ $0.isASCII && !$0.isNewline }) && !text.contains("=?") && text.utf8.count <= 62 {
+        if text.allSatisfy({ $0.isASCII && !$0.isNewline }) && !text.containsUTF8("=?") && text.utf8.count <= 62 {
             return text
         }
         var words: [String] = []
@@ -171,7 +171,7 @@ enum MIMEEncoding {
     static func mailbox(name: String?, address: String) -> String {
         guard let name = name.map(sanitized), !name.isEmpty else { return address }
         let bytes = name.utf8
-        if bytes.allSatisfy({ $0 < 128 && atext[Int($0)] }) && bytes.first != 32 && bytes.last != 32 && !name.contains("  ") {
+        if bytes.allSatisfy({ $0 < 128 && atext[Int($0)] }) && bytes.first != 32 && bytes.last != 32 && !name.containsUTF8("  ") {
             return "\(name) <\(address)>"
         }
         if bytes.allSatisfy({ $0 >= 32 && $0 < 127 }) {
