@@ -70,12 +70,12 @@ final class SplicedBody: Sendable {
             personal = []
         }
         for line in lines {
-            if line.unicodeScalars.contains(SlotMarker.open) {
+            if Self.holdsSlot(line) {
                 flushFixed(isLast: false)
-                personal += Self.fragments(line)
+                personal += Self.fragments(String(decoding: line, as: UTF8.self))
             } else {
                 flushPersonal()
-                fixed += Array(line.utf8)
+                fixed += line
             }
         }
         flushPersonal()
@@ -207,21 +207,36 @@ final class SplicedBody: Sendable {
     }
 
     /// Lines with CRLF endings (the canonical form of text in MIME), the last without one if
-    /// the text did not end in a line break.
-    static func crlfLines(_ text: String) -> [String] {
-        var lines: [String] = []
-        var current = ""
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" {
-                current += "\r\n"
+    /// the text did not end in a line break; in UTF-8, since every piece of every edition is cut
+    /// into lines.
+    static func crlfLines(_ text: String) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        var current: [UInt8] = []
+        for byte in text.utf8 {
+            if byte == 10 {
+                current += [13, 10]
                 lines.append(current)
-                current = ""
-            } else if scalar != "\r" {
-                current.unicodeScalars.append(scalar)
+                current.removeAll(keepingCapacity: true)
+            } else if byte != 13 {
+                current.append(byte)
             }
         }
         if !current.isEmpty { lines.append(current) }
         return lines
+    }
+
+    private static let openMarker = Array(String(SlotMarker.open).utf8)
+
+    /// Whether a line holds a slot marker (U+E000, `EE 80 80` in UTF-8; no other character's
+    /// encoding contains that sequence).
+    private static func holdsSlot(_ line: [UInt8]) -> Bool {
+        let open = openMarker
+        var index = 0
+        while let found = line[index...].firstIndex(of: open[0]) {
+            if found + 2 < line.count && line[found + 1] == open[1] && line[found + 2] == open[2] { return true }
+            index = found + 1
+        }
+        return false
     }
 
     private static func fragments(_ line: String) -> [ParsedFragment] {

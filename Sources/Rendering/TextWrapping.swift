@@ -111,7 +111,7 @@ private enum LineWrapper {
         var spacesStart = body.startIndex
         var textStart = body.startIndex
         var width = 0
-        var previous: Character?
+        var previous: (character: Character, width: Int)?
         var index = body.startIndex
 
         func finishPiece(at end: Substring.Index) {
@@ -130,11 +130,12 @@ private enum LineWrapper {
                 textStart = body.index(after: index)
                 previous = nil
             } else {
-                if let previous, canBreak(between: previous, and: character) {
+                let characterWidth = TerminalColumns.width(of: character)
+                if let previous, canBreak(between: previous, and: (character, characterWidth)) {
                     finishPiece(at: index)
                 }
-                width += TerminalColumns.width(of: character)
-                previous = character
+                width += characterWidth
+                previous = (character, characterWidth)
             }
             index = body.index(after: index)
         }
@@ -142,12 +143,15 @@ private enum LineWrapper {
         return result
     }
 
-    /// Whether a line may break between two adjacent non-space characters.
-    private static func canBreak(between before: Character, and after: Character) -> Bool {
+    /// Whether a line may break between two adjacent non-space characters, given with their widths.
+    private static func canBreak(between before: (character: Character, width: Int), and after: (character: Character, width: Int)) -> Bool {
+        // Never between two ASCII characters (most of an English line): answered before the
+        // punctuation sets are searched, which hashes both characters.
+        if before.character.isASCII && after.character.isASCII { return false }
+        let (before, beforeIsWide) = (before.character, before.width == 2)
+        let (after, afterIsWide) = (after.character, after.width == 2)
         if before == "\u{200B}" { return true }
         if closingPunctuation.contains(after) || openingPunctuation.contains(before) { return false }
-        let beforeIsWide = TerminalColumns.width(of: before) == 2
-        let afterIsWide = TerminalColumns.width(of: after) == 2
         switch (beforeIsWide, afterIsWide) {
         case (true, true):
             return true
