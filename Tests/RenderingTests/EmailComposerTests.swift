@@ -342,6 +342,7 @@ struct EmailComposerTests {
         let slots = [
             SlotMarker.marker(.greeting), SlotMarker.marker(.feedback(paper: "2602.00001", vote: .up)),
             SlotMarker.marker(.feedback(paper: "2602.00002", vote: .down)), SlotMarker.marker(.unsubscribeURL),
+            SlotMarker.marker(.why(paper: "2602.00001")), SlotMarker.marker(.why(paper: "2602.00002")),
         ]
         let signer = LinkToken.SubjectSigner(purpose: .feedback, subscriberID: 7, expires: nil, serverSecret: Self.secret, subscriberSecret: "x")
         for _ in 0..<30 {
@@ -357,7 +358,7 @@ struct EmailComposerTests {
             func readerSlots() -> ReaderSlots {
                 ReaderSlots(
                     greeting: "Ada", unsubscribeURL: "https://example.com/u?token=a&b", preferencesURL: "", editionURL: "",
-                    feedbackBase: ReaderSlots.feedbackBase("https://example.com/feedback?token="), feedback: signer)
+                    reasons: ["2602.00001": "matches your interest: <RLHF>"], feedbackBase: ReaderSlots.feedbackBase("https://example.com/feedback?token="), feedback: signer)
             }
             var separate: [UInt8] = []
             var separateSlots = readerSlots()
@@ -367,6 +368,7 @@ struct EmailComposerTests {
             let whole = SplicedBody(joining: bodies)
             whole.write(into: &joined, slots: &joinedSlots, html: true)
             #expect(joined == separate)
+            #expect(!separate.isEmpty)
             #expect(whole.regions.count <= bodies.map(\.regions.count).reduce(0, +))
         }
     }
