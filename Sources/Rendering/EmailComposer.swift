@@ -81,6 +81,9 @@ public struct EmailComposer: Sendable {
     let signer: LinkToken.Signer
     /// Tags the Message-IDs (see ``messageID(for:)``).
     let messageIDKey: SipHash24
+    /// What every Message-ID of this digest shares: the tagged text's `"DAY "` and the ID's
+    /// `<DAY.` and `@domain>`, made once rather than per message.
+    let messageIDParts: (tagged: [UInt8], head: String, tail: String)
     let day: Day
     let fromHeader: String
     /// The List-Id header value, the same for every message.
@@ -117,6 +120,7 @@ public struct EmailComposer: Sendable {
         self.signer = LinkToken.Signer(serverSecret: serverSecret)
         self.messageIDKey = SipHash24(key: Array(signer.authenticationCode("paperpost-message-id-key-v1")))
         self.day = digest.day
+        self.messageIDParts = (Array("\(digest.day) ".utf8), "<\(digest.day).", "@\(settings.mail.from.address.domain)>")
         self.fromHeader = MIMEEncoding.mailbox(name: settings.mail.from.displayName, address: settings.mail.from.address.value)
         let host = URL(string: settings.baseURL)?.host ?? "localhost"
         self.listIDHeader = MIMEEncoding.headerText("PaperPost arXiv digest") + " <\(settings.mail.listID ?? "arxiv-digest.\(host)")>"
@@ -334,9 +338,9 @@ public struct EmailComposer: Sendable {
     /// receiver that got a retry of a message it already had can drop the copy; keyed with a
     /// key derived from the server secret so that nobody can guess another reader's.
     func messageID(for subscriberID: Int64) -> String {
-        let tag = messageIDKey.tag(Array("\(day) \(subscriberID)".utf8))
+        let tag = messageIDKey.tag(messageIDParts.tagged + String(subscriberID).utf8)
         let hex = (0..<8).map { UInt8(truncatingIfNeeded: tag >> (56 - UInt64($0) * 8)) }.hexEncoded
-        return "<\(day).\(subscriberID).\(hex)@\(settings.mail.from.address.domain)>"
+        return messageIDParts.head + String(subscriberID) + "." + hex + messageIDParts.tail
     }
 }
 
