@@ -230,13 +230,7 @@ final class SplicedBody: Sendable {
     /// Whether a line holds a slot marker (U+E000, `EE 80 80` in UTF-8; no other character's
     /// encoding contains that sequence).
     private static func holdsSlot(_ line: [UInt8]) -> Bool {
-        let open = openMarker
-        var index = 0
-        while let found = line[index...].firstIndex(of: open[0]) {
-            if found + 2 < line.count && line[found + 1] == open[1] && line[found + 2] == open[2] { return true }
-            index = found + 1
-        }
-        return false
+        line.firstRange(ofBytes: openMarker) != nil
     }
 
     private static func fragments(_ line: String) -> [ParsedFragment] {

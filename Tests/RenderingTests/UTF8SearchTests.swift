@@ -23,4 +23,13 @@ struct UTF8SearchTests {
         #expect(substring.firstUTF8Range(of: needle).map { String(substring[$0]) } == (expected == nil ? nil : needle))
         #expect(haystack.containsUTF8(needle) == (expected != nil))
     }
+
+    @Test("on byte arrays: the slot marker's three bytes, not a lead byte alone or a marker cut short")
+    func bytes() {
+        let marker = Array("\u{E000}".utf8)
+        #expect(Array("a\u{E000}b".utf8).firstRange(ofBytes: marker) == 1..<4)
+        #expect(Array("\u{E0FF}\u{E000}".utf8).firstRange(ofBytes: marker) == 3..<6)
+        #expect(Array("ab".utf8 + [0xEE, 0x80]).firstRange(ofBytes: marker) == nil)
+        #expect([UInt8]().firstRange(ofBytes: marker) == nil)
+    }
 }
