@@ -77,7 +77,15 @@ bench: release bench-deps
 	@bin="$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"; \
 	for bench in arxiv curation rendering personal sending web inbound; do "$$bin" $$bench; done
 
+## At most 16 tests at a time. Swift Testing otherwise starts all of them at once; most wait on
+## servers and `paperpost` children, so on two cores 16 finish as fast, and the test process
+## stays near 200 open descriptors instead of 1,500. Past about 1,360, Foundation's Process.run
+## on Linux scans /proc/self/fd by copying 256 bytes per entry out of readdir's buffer, reads
+## past its end and can crash the whole test run (SIGSEGV in Process.run).
+TEST_WIDTH ?= 16
+
 test: test-deps
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test
 
 clean:

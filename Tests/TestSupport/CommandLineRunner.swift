@@ -65,6 +65,11 @@ public struct CommandLineRunner: Sendable {
         async let err = onOwnThread { stderr.fileHandleForReading.readDataToEndOfFile() }
         let (_, outData, errData) = await (written, out, err)
         for await _ in ended {}
+        // Returns at once (the child has ended), and breaks corelibs-foundation's cycle between
+        // a Process and its run-loop source, which otherwise keeps the Process and its pipes'
+        // read ends open until the test process ends (the Makefile's `test` says why open
+        // descriptors matter).
+        process.waitUntilExit()
         return CommandResult(
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),
