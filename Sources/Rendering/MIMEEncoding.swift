@@ -75,55 +75,73 @@ enum MIMEEncoding {
     /// Quoted-printable with lines of at most 76 characters. Input line breaks must be CRLF;
     /// they stay hard line breaks, so that encoding whole lines separately and concatenating
     /// gives the same bytes as encoding them together.
+    ///
+    /// Most bytes of a digest's lines (markup, URLs, English) stand for themselves, so they are
+    /// copied in runs up to where a soft break could be needed; only the bytes after a run (one
+    /// to encode, a space, a line end, the end of the room on the line) are decided one by one.
     static func quotedPrintable(_ bytes: [UInt8], into output: inout [UInt8]) {
         let hex = hexDigits.span
+        let literal = quotedPrintableLiteral.span
         let input = bytes.span
         let count = input.count
         // Every byte as =XX, and a soft break for every 25 of them.
         output.append(addingCapacity: count * 3 + (count / 25 + 1) * 3) { out in
-            var start = 0
-            while start < count {
-                // One line at a time: only its last byte may need a space or tab encoded, and
-                // only there may the line reach 76 characters without a soft break.
-                var end = start
-                while end < count && !(input[end] == 13 && end + 1 < count && input[end + 1] == 10) { end += 1 }
-                var column = 0
-                for index in start..<end {
-                    let byte = input[index]
-                    let last = index == end - 1
-                    let limit = last ? 76 : 75
-                    if (33...126).contains(byte) && byte != UInt8(ascii: "=") || (byte == 32 || byte == 9) && !last {
-                        if column + 1 > limit {
-                            out.append(UInt8(ascii: "="))
-                            out.append(13)
-                            out.append(10)
-                            column = 0
-                        }
-                        out.append(byte)
-                        column += 1
-                    } else {
-                        if column + 3 > limit {
-                            out.append(UInt8(ascii: "="))
-                            out.append(13)
-                            out.append(10)
-                            column = 0
-                        }
-                        out.append(UInt8(ascii: "="))
-                        out.append(hex[Int(byte >> 4)])
-                        out.append(hex[Int(byte & 15)])
-                        column += 3
-                    }
+            var column = 0
+            var index = 0
+            while index < count {
+                // Bytes that stand for themselves anywhere on a line, while they fit before
+                // column 75 (after which a soft break's `=` could be needed).
+                let runEnd = min(count, index + 75 - column)
+                let runStart = index
+                while index < runEnd && literal[Int(input[index])] {
+                    out.append(input[index])
+                    index += 1
                 }
-                if end < count {
+                column += index - runStart
+                guard index < count else { break }
+                let byte = input[index]
+                let next = index + 1
+                let endsLine = next < count && byte == 13 && input[next] == 10
+                if endsLine {
                     out.append(13)
                     out.append(10)
-                    start = end + 2
-                } else {
-                    start = end
+                    column = 0
+                    index += 2
+                    continue
                 }
+                // The line's last byte may reach column 76, and only there must a space or tab
+                // be encoded (RFC 2045 §6.7 rule 3).
+                let last = next == count || (input[next] == 13 && next + 1 < count && input[next + 1] == 10)
+                let limit = last ? 76 : 75
+                if literal[Int(byte)] || (byte == 32 || byte == 9) && !last {
+                    if column + 1 > limit {
+                        out.append(UInt8(ascii: "="))
+                        out.append(13)
+                        out.append(10)
+                        column = 0
+                    }
+                    out.append(byte)
+                    column += 1
+                } else {
+                    if column + 3 > limit {
+                        out.append(UInt8(ascii: "="))
+                        out.append(13)
+                        out.append(10)
+                        column = 0
+                    }
+                    out.append(UInt8(ascii: "="))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 15)])
+                    column += 3
+                }
+                index = next
             }
         }
     }
+
+    /// Bytes that stand for themselves wherever they are on a line: printable ASCII but `=`
+    /// (space and tab do too, except at a line's end, so they are not in this table).
+    private static let quotedPrintableLiteral: [Bool] = (0..<256).map { (33...126).contains($0) && $0 != 61 }
 
     /// An unstructured header value (RFC 5322 §2.2.1): left as it is when it is plain ASCII,
     /// otherwise RFC 2047 encoded-words of at most 39 bytes of UTF-8 each (whole characters),
