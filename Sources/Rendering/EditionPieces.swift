@@ -263,7 +263,7 @@ final class EditionPieces: Sendable {
         let plain = fillingSlots(Markdown.plainText(
             markdown.render(digest, language: language, categories: categories, picked: picked, mustRead: mustRead, more: more, plain: true, cut: cut)))
         let whyMarker = "\(SlotMarker.open)why_"
-        let text = plain.split(separator: "\n", omittingEmptySubsequences: false)
+        let text = plain.utf8Lines()
             .map { $0.containsUTF8(whyMarker) ? String($0) : String($0).wrapped(toColumns: 78) }.joined(separator: "\n")
         return (text, html)
     }
@@ -306,6 +306,7 @@ final class EditionPieces: Sendable {
     static func cut(_ rendered: String, tableRows: Bool) -> (pieces: [String], frame: [String]) {
         let cut = SlotMarker.marker(.cut)
         let end = SlotMarker.marker(.cutEnd)
+        let open = String(SlotMarker.open)
         var frame = [""]
         var pieces: [String] = []
         var current: String?
@@ -314,9 +315,9 @@ final class EditionPieces: Sendable {
         var inTableBody = false
         // The pieces before an end marker end in a blank line already (see `trimmingBlankLines`).
         var afterEnd = false
-        for line in rendered.split(separator: "\n", omittingEmptySubsequences: false).dropLast(rendered.hasSuffix("\n") ? 1 : 0) {
+        for line in rendered.utf8Lines().dropLast(rendered.utf8.last == 10 ? 1 : 0) {
             let line = String(line) + "\n"
-            let marked = line.unicodeScalars.contains(SlotMarker.open)
+            let marked = line.containsUTF8(open)
             let isEnd = marked && line.containsUTF8(end)
             defer { afterEnd = isEnd }
             if afterEnd && line == "\n" {
@@ -356,7 +357,7 @@ final class EditionPieces: Sendable {
     /// A plain-text block without the blank lines around it, then one blank line: blocks follow
     /// one another as paragraphs do.
     private static func trimmingBlankLines(_ piece: String) -> String {
-        var lines = piece.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = piece.utf8Lines().map(String.init)
         if lines.last == "" { lines.removeLast() }
         while lines.first == "" { lines.removeFirst() }
         while lines.last == "" { lines.removeLast() }

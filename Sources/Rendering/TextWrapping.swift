@@ -39,7 +39,10 @@ private enum LineWrapper {
             output.append("")
             return
         }
-        guard columns > 0 else {
+        // No character is wider than its UTF-8 bytes, so a line of at most `columns` bytes fits
+        // as it is; most of a digest's short lines (headings, links, labels) end here. A tab is
+        // left to the full path, which drops one at the start of the line's text.
+        guard columns > 0, line.utf8.count > columns || line.utf8.contains(9) else {
             output.append(String(line))
             return
         }

@@ -149,6 +149,25 @@ struct WrappingTests {
         #expect("aaaa  bbbb".wrapped(toColumns: 5) == "aaaa\nbbbb")
     }
 
+    @Test("a line that fits is the same whether it is short in bytes (the quick path) or only in columns")
+    func fittingLines() {
+        let lines = [
+            "- a list item", "  12. numbered", "[3] cited", "李伟，你好！", "👍 more like this: https://example.org/f?t=1",
+            "Ünïcödé ✓ text", "\u{00A0}no-break\u{00A0}spaces", "two  inner   spaces",
+        ]
+        for line in lines {
+            let width = line.displayWidth
+            // Enough columns for the width but fewer than the bytes: the full path, which must agree.
+            if line.utf8.count > width {
+                #expect(line.wrapped(toColumns: width) == line, "\(line)")
+            }
+            #expect(line.wrapped(toColumns: line.utf8.count) == line, "\(line)")
+            #expect((line + "   ").wrapped(toColumns: line.utf8.count + 3) == line, "\(line)")
+        }
+        // A tab at the start of the text goes the full path, which drops it.
+        #expect("\tindented".wrapped() == "indented")
+    }
+
     @Test("no wrapping below one column")
     func zeroColumns() {
         #expect("a b c  ".wrapped(toColumns: 0) == "a b c")

@@ -32,4 +32,13 @@ struct UTF8SearchTests {
         #expect(Array("ab".utf8 + [0xEE, 0x80]).firstRange(ofBytes: marker) == nil)
         #expect([UInt8]().firstRange(ofBytes: marker) == nil)
     }
+
+    @Test("lines cut by UTF-8 are the lines split(separator:) gives, empty ones and the last included", arguments: [
+        "", "\n", "one", "one\n", "one\ntwo", "\n\nthree\n\n", "李伟\n你好\u{E000}why_1\u{E001}\n", "é\u{301}\nx",
+    ])
+    func lines(text: String) {
+        #expect(text.utf8Lines() == text.split(separator: "\n", omittingEmptySubsequences: false))
+        let substring = text[...]
+        #expect(substring.utf8Lines() == substring.split(separator: "\n", omittingEmptySubsequences: false))
+    }
 }
