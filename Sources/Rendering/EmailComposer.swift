@@ -45,20 +45,42 @@ public struct EmailComposer: Sendable {
     }
 
     /// A reader's message laid out: its pieces, and the text that is theirs.
-    struct Layout: Sendable {
-        var key: EditionKey
-        var frame: EditionPieces.Frame
+    ///
+    /// A class: every message takes its layout out of the shared cache, and copying a struct
+    /// of nine fields out was a retain of each of them, per message.
+    final class Layout: Sendable {
+        let key: EditionKey
+        let frame: EditionPieces.Frame
         /// The must-reads' blocks, then the table's rows.
-        var papers: [EditionPieces.Piece]
-        var mustReadCount: Int
+        let papers: [EditionPieces.Piece]
+        let mustReadCount: Int
         /// The line saying why each moved paper moved, by paper id, in the reader's language.
-        var reasons: [String: String]
-        var subject: String
-        var preheader: String
+        let reasons: [String: String]
+        let subject: String
+        let preheader: String
         /// Each part's pieces in order: the frame's top, the must-reads, the frame's middle, the
         /// table's rows, the frame's bottom.
-        var text: [SplicedBody]
-        var html: [SplicedBody]
+        let text: [SplicedBody]
+        let html: [SplicedBody]
+
+        init(
+            key: EditionKey, frame: EditionPieces.Frame, papers: [EditionPieces.Piece], mustReadCount: Int, reasons: [String: String],
+            subject: String, preheader: String
+        ) {
+            self.key = key
+            self.frame = frame
+            self.papers = papers
+            self.mustReadCount = mustReadCount
+            self.reasons = reasons
+            self.subject = subject
+            self.preheader = preheader
+            let ordered = EmailComposer.pieces(frame: frame, papers: papers, mustReadCount: mustReadCount)
+            // A whole category's edition goes to many readers: its pieces are joined into one
+            // body per part. A reader's own order keeps references to the shared pieces, which
+            // is what keeps memory flat.
+            text = key.personal == nil ? [SplicedBody(joining: ordered.map(\.text))] : ordered.map(\.text)
+            html = key.personal == nil ? [SplicedBody(joining: ordered.map(\.html))] : ordered.map(\.html)
+        }
     }
 
     let pieces: EditionPieces
@@ -219,16 +241,9 @@ public struct EmailComposer: Sendable {
                 + more.enumerated().map { block($1, mustRead: false, rank: mustRead.count + $0 + 1) })
         let heading = pieces.heading(EditionPieces.HeadingKey(
             weekly: key.weekly, language: key.language, picked: mustRead.count + more.count, papers: Array((mustRead + more).prefix(2))))
-        var layout = Layout(
+        return Layout(
             key: key, frame: frame, papers: papers, mustReadCount: mustRead.count, reasons: reasons,
-            subject: heading.subject, preheader: heading.preheader, text: [], html: [])
-        let ordered = Self.pieces(of: layout)
-        // A whole category's edition goes to many readers: its pieces are joined into one body
-        // per part. A reader's own order keeps references to the shared pieces, which is what
-        // keeps memory flat.
-        layout.text = key.personal == nil ? [SplicedBody(joining: ordered.map(\.text))] : ordered.map(\.text)
-        layout.html = key.personal == nil ? [SplicedBody(joining: ordered.map(\.html))] : ordered.map(\.html)
-        return layout
+            subject: heading.subject, preheader: heading.preheader)
     }
 
     /// Writes the reader's message into `buffer` (replacing what it held), or returns `nil`
@@ -276,8 +291,11 @@ public struct EmailComposer: Sendable {
     /// A message's pieces in order: the frame's top, the must-reads, the frame's middle, the
     /// table's rows, the frame's bottom.
     static func pieces(of layout: Layout) -> [EditionPieces.Piece] {
-        [layout.frame.top] + layout.papers.prefix(layout.mustReadCount) + [layout.frame.middle]
-            + layout.papers.dropFirst(layout.mustReadCount) + [layout.frame.bottom]
+        pieces(frame: layout.frame, papers: layout.papers, mustReadCount: layout.mustReadCount)
+    }
+
+    static func pieces(frame: EditionPieces.Frame, papers: [EditionPieces.Piece], mustReadCount: Int) -> [EditionPieces.Piece] {
+        [frame.top] + papers.prefix(mustReadCount) + [frame.middle] + papers.dropFirst(mustReadCount) + [frame.bottom]
     }
 
     /// The HTML part as the reader will see it, for previews.

@@ -4,7 +4,7 @@ extension String {
     /// Author names as arXiv's feed writes them keep TeX accents (`Andr\'e`, `M\"{u}ller`,
     /// `{\c{C}}elik`); readers should see `André`, `Müller`, `Çelik`. Anything else is left as written.
     var decodingTeXAccents: String {
-        guard contains("\\") else { return self }
+        guard utf8.contains(UInt8(ascii: "\\")) else { return self }
         let accents: [Character: Unicode.Scalar] = [
             "'": "\u{301}", "`": "\u{300}", "^": "\u{302}", "\"": "\u{308}", "~": "\u{303}",
             "=": "\u{304}", ".": "\u{307}", "c": "\u{327}", "v": "\u{30C}", "u": "\u{306}", "H": "\u{30B}", "k": "\u{328}",

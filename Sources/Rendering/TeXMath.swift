@@ -4,7 +4,9 @@ extension String {
     /// `α-divergence`, `\frac{1}{2}` → `1/2`. Dollar signs and grouping braces go; a command it
     /// does not know keeps its name without the backslash. Text without `$` or `\` is returned as it is.
     var decodingTeXMath: String {
-        guard contains("$") || contains("\\") else { return self }
+        // By byte: `contains("$")` resolves to Foundation's substring search, and this runs on
+        // every title and summary field each time an edition's pieces are rendered.
+        guard utf8.contains(where: { $0 == UInt8(ascii: "$") || $0 == UInt8(ascii: "\\") }) else { return self }
         var parser = TeXMathParser(Array(self))
         return parser.text(until: nil)
     }
