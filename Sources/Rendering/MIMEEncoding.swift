@@ -69,7 +69,7 @@ enum MIMEEncoding {
 
     /// Whether a byte stands for itself in quoted-printable (space and tab only mid-line).
     static func isLiteral(_ byte: UInt8) -> Bool {
-        (33...126).contains(byte) && byte != UInt8(ascii: "=") || byte == 32 || byte == 9
+        quotedPrintableLiteral[Int(byte)] || byte == 32 || byte == 9
     }
 
     /// Quoted-printable with lines of at most 76 characters. Input line breaks must be CRLF;

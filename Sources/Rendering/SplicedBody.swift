@@ -183,7 +183,7 @@ final class SplicedBody: Sendable {
                 // No character is wider than its UTF-8 bytes, so a short line needs no wrapping.
                 if rewrap && raw.count > 80 {
                     let wrapped = String(decoding: raw, as: UTF8.self).wrapped(toColumns: 78)
-                    raw = wrapped.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.utf8) }.joined(separator: [13, 10]).map { $0 }
+                    raw = wrapped.utf8Lines().map { Array($0.utf8) }.joined(separator: [13, 10]).map { $0 }
                 }
                 Self.encode(&raw, encoding, padded: index < regions.count - 1 || !isFinal, into: &output)
                 readerSlots.returnScratch(raw)
