@@ -58,10 +58,10 @@ public struct Curation: Sendable {
         let ledgerBefore = try await store.calls(on: day).count
         let usageBefore = try await store.usage(on: day, currency: settings.llm.currency)
         let previous = try await store.digest(on: day)
-        let active = try await subscribers.recipients()
+        // Questions about the whole list are answered in SQL; readers are never all loaded.
         let categories = settings.defaultCategories
-            + Set(active.flatMap(\.categories)).subtracting(settings.defaultCategories).sorted()
-        let languages = Language.allCases.filter { language in active.contains { $0.language == language } }
+            + Set(try await subscribers.activeCategories()).subtracting(settings.defaultCategories).sorted()
+        let languages = try await subscribers.activeLanguages()
         let inUse = languages.isEmpty ? [settings.defaultLanguage] : languages
 
         let heuristic = HeuristicCurator()
@@ -94,18 +94,18 @@ public struct Curation: Sendable {
 
         // Deep summaries only where a reader will see them: the must-read papers of every
         // edition that will be sent, one (categories, language) pair per kind of active reader.
-        let personal = active.filter { !$0.interests.isEmpty || !$0.taste.isEmpty }
+        let personalCount = try await subscribers.count(RecipientFilter(personal: true))
         var editions: [Edition: Int] = [:]
-        for reader in active where reader.interests.isEmpty && reader.taste.isEmpty {
-            editions[Edition(categories: reader.categories.isEmpty ? settings.defaultCategories : reader.categories.sorted(), language: reader.language), default: 0] += 1
+        for demand in try await subscribers.editionDemand() {
+            editions[Edition(categories: demand.categories.isEmpty ? settings.defaultCategories : demand.categories, language: demand.language), default: 0] += demand.readers
         }
-        if active.isEmpty {
+        if editions.isEmpty && personalCount == 0 {
             editions[Edition(categories: categories, language: settings.defaultLanguage)] = 1
         }
         // The must-read summaries are what readers see most: their worst case is held back
         // from the cap before scoring may spend it.
         await planned?.planSummaries(
-            count: min(candidates.count * inUse.count, options.mustRead * (editions.count + personal.count)), sample: candidates.first, languages: inUse)
+            count: min(candidates.count * inUse.count, options.mustRead * (editions.count + personalCount)), sample: candidates.first, languages: inUse)
         let scores = try await curator.score(candidates, languages: inUse)
         if settings.llm.fallback == .none, let stop = await curator.failure() {
             throw CurationFailed(day: day, stop: stop)
@@ -126,13 +126,16 @@ public struct Curation: Sendable {
                 readers[SummaryRequest(paper: entry.paper, language: edition.language), default: 0] += count
             }
         }
-        if !personal.isEmpty {
+        if personalCount > 0 {
+            // Readers with their own order are ranked a page at a time.
             let ranker = PersonalRanker(probe)
             let papersByID = Dictionary(entries.map { ($0.paper.id, $0.paper) }, uniquingKeysWith: { first, _ in first })
-            for reader in personal {
-                let order = ranker.order(categories: reader.categories, interests: reader.interests, taste: reader.taste)
-                for pick in order.prefix(options.mustRead) {
-                    if let paper = papersByID[pick.id] { readers[SummaryRequest(paper: paper, language: reader.language), default: 0] += 1 }
+            try await subscribers.forEachRecipientPage(RecipientFilter(personal: true)) { page in
+                for reader in page {
+                    let order = ranker.order(categories: reader.categories, interests: reader.interests, taste: reader.taste)
+                    for pick in order.prefix(options.mustRead) {
+                        if let paper = papersByID[pick.id] { readers[SummaryRequest(paper: paper, language: reader.language), default: 0] += 1 }
+                    }
                 }
             }
         }

@@ -128,38 +128,34 @@ public struct SendJob: Sendable {
         let subscribers = SubscriberStore(database: database, settings: settings)
         var report = SendReport(day: day, transport: transport.name)
 
-        let everyone = try await subscribers.recipients(only: options.only, includingInactive: true)
-        var recipients: [Int64: Recipient] = [:]
-        var queued: [(id: Int64, email: String)] = []
-        var skipped: [(id: Int64, email: String, reason: String)] = []
-        // A weekly reader is not part of other days' sends at all: no row, not even a skip.
-        for recipient in everyone where recipient.schedule.isDue(on: day) {
-            switch recipient.status {
-            case .active: recipients[recipient.subscriberID] = recipient
-            case .paused, .pending: skipped.append((recipient.subscriberID, recipient.email, "not active (\(recipient.status.rawValue))"))
-            case .unsubscribed, .bounced: break
+        var only: Int64?
+        if let address = options.only {
+            guard let match = try await subscribers.recipients(only: address, includingInactive: true).first else {
+                throw StoreError.notFound(email: address.value)
             }
+            only = match.subscriberID
         }
+        let readers = QueueFiller.recipients(of: day, only: options.only)
         let serverSecret = try ServerSecret.load(settings)
         // Weekly readers due today get the best of the week's stored digests: no model call.
-        let week = recipients.values.contains { $0.schedule != .daily } ? try await curation.week(endingOn: day) : nil
-        let composer = try EmailComposer(digest: digest, week: week, recipients: recipients.values, settings: settings, serverSecret: serverSecret)
+        var weekly = readers
+        weekly.schedules = readers.schedules?.filter { $0 != .daily }
+        let hasWeekly = weekly.schedules?.isEmpty == false ? try await subscribers.count(weekly) > 0 : false
+        let week = hasWeekly ? try await curation.week(endingOn: day) : nil
+        // The first page's editions are made on every core before the first message; the
+        // others as their first reader comes.
+        let firstPage = try await subscribers.recipients(limit: 1_000, readers)
+        let composer = try EmailComposer(digest: digest, week: week, recipients: firstPage, settings: settings, serverSecret: serverSecret)
         // Keys are loaded before anything is claimed: a bad key file stops the run untouched.
         let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
-        for recipient in recipients.values.sorted(by: { $0.subscriberID < $1.subscriberID }) {
-            if composer.hasEdition(for: recipient) {
-                queued.append((recipient.subscriberID, recipient.email))
-            } else {
-                skipped.append((recipient.subscriberID, recipient.email, "no papers in their categories"))
-            }
-        }
+        let filler = QueueFiller(day: day, subscribers: subscribers, deliveries: deliveries, composer: composer, only: options.only)
 
         if options.dryRun {
             report.dryRun = true
-            let existing = Set(try await deliveries.deliveries(day: day).map(\.subscriberID))
+            let added = try await filler.plan()
             var plan = Dictionary(uniqueKeysWithValues: try await deliveries.stats(day: day).map { ($0.0, $0.1) })
-            plan[.queued, default: 0] += queued.filter { !existing.contains($0.id) }.count
-            plan[.skipped, default: 0] += skipped.filter { !existing.contains($0.id) }.count
+            plan[.queued, default: 0] += added.queued
+            plan[.skipped, default: 0] += added.skipped
             report.plan = Delivery.State.allCases.map { ($0, plan[$0] ?? 0) }
             return report
         }
@@ -190,20 +186,21 @@ public struct SendJob: Sendable {
 
         report.uncertain = try await deliveries.resolveUncertain(day: day, resend: options.resendUncertain)
         report.resentUncertain = options.resendUncertain
-        report.enqueued = try await deliveries.enqueue(day: day, queued: queued, skipped: skipped)
-
-        var only: Int64?
-        if let address = options.only {
-            guard let match = everyone.first else { throw StoreError.notFound(email: address.value) }
-            only = match.subscriberID
-        }
+        // Rows already in the log that are due, and the readers who have none yet (an upper
+        // bound: the queue filler takes back those it skips).
         let dueNow = try await deliveries.countDue(day: day, includeDeferred: options.retryDeferred, only: only)
+            + deliveries.countUnlogged(day: day, among: readers)
         let run = Run(
-            day: day, settings: settings, deliveries: deliveries, log: log, composer: composer, signer: signer, recipients: recipients,
+            day: day, settings: settings, deliveries: deliveries, subscribers: subscribers, filler: filler, log: log, composer: composer, signer: signer,
             returnPath: settings.delivery.bounceAddress.map { ($0, serverSecret) }, envelopeSender: settings.mail.from.address.value,
             budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
             includeDeferred: options.retryDeferred, only: only, progress: progress)
         try await run.start(lanes: (0..<max(1, settings.delivery.connections)).map { _ in try transport.makeLane() })
+        if log.failure == nil {
+            // A run cut short (--limit, the breaker) still leaves every reader's row in the log.
+            try await filler.finish()
+        }
+        report.enqueued = await filler.added
         report.progress = run.snapshot()
         heartbeat.cancel()
         if let failure = log.failure {
@@ -226,10 +223,11 @@ final class Run: Sendable {
     let day: Day
     let settings: Settings
     let deliveries: DeliveryStore
+    let subscribers: SubscriberStore
+    let filler: QueueFiller
     let log: DeliveryLogWriter
     let composer: EmailComposer
     let signer: DKIMSigner?
-    let recipients: [Int64: Recipient]
     /// The bounce address and the key of per-message return paths (VERP), when one is set.
     let returnPath: (base: EmailAddress, key: SymmetricKey)?
     /// The envelope sender without a bounce address: the From address.
@@ -247,17 +245,18 @@ final class Run: Sendable {
     let start = ContinuousClock.now
 
     init(
-        day: Day, settings: Settings, deliveries: DeliveryStore, log: DeliveryLogWriter, composer: EmailComposer, signer: DKIMSigner?,
-        recipients: [Int64: Recipient], returnPath: (base: EmailAddress, key: SymmetricKey)?, envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
+        day: Day, settings: Settings, deliveries: DeliveryStore, subscribers: SubscriberStore, filler: QueueFiller, log: DeliveryLogWriter,
+        composer: EmailComposer, signer: DKIMSigner?, returnPath: (base: EmailAddress, key: SymmetricKey)?, envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
         progress: @escaping @Sendable (SendProgress) -> Void
     ) {
         self.day = day
         self.settings = settings
         self.deliveries = deliveries
+        self.subscribers = subscribers
+        self.filler = filler
         self.log = log
         self.composer = composer
         self.signer = signer
-        self.recipients = recipients
         self.returnPath = returnPath
         self.envelopeSender = envelopeSender
         self.budget = Mutex(budget)
@@ -332,12 +331,12 @@ final class Run: Sendable {
     /// The messages of a batch, with the rows they belong to; rows with nothing to send are
     /// settled as skipped here, and a message that cannot be signed is deferred, never sent
     /// unsigned.
-    private func compose(_ batch: [DueDelivery], date: MessageDate) -> ([OutgoingMessage], [DueDelivery]) {
+    private func compose(_ batch: [DueMessage], date: MessageDate) -> ([OutgoingMessage], [DueDelivery]) {
         var buffer: [UInt8] = []
         var messages: [OutgoingMessage] = []
         var rows: [DueDelivery] = []
-        for row in batch {
-            guard let recipient = recipients[row.subscriberID],
+        for (row, recipient) in batch.map({ ($0.row, $0.recipient) }) {
+            guard let recipient,
                 let email = composer.compose(for: recipient, date: date, into: &buffer)
             else {
                 settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: .skipped(reason: "no longer active, or no papers in their categories")))
@@ -444,8 +443,8 @@ final class Run: Sendable {
 actor Dispatcher {
     let run: Run
     let lowWater: Int
-    private var rows: [DueDelivery] = []
-    private var refill: Task<[DueDelivery], any Error>?
+    private var rows: [DueMessage] = []
+    private var refill: Task<[DueMessage], any Error>?
     private var exhausted = false
 
     init(run: Run, lowWater: Int) {
@@ -454,7 +453,7 @@ actor Dispatcher {
     }
 
     /// Up to `count` rows; none when nothing more is due or the run is stopping.
-    func next(_ count: Int) async throws -> [DueDelivery] {
+    func next(_ count: Int) async throws -> [DueMessage] {
         if run.isStopping { return [] }
         while rows.isEmpty {
             if exhausted { return [] }
@@ -489,7 +488,7 @@ actor Dispatcher {
         }
     }
 
-    private func delivered(_ task: Task<[DueDelivery], any Error>, _ claimed: [DueDelivery]) {
+    private func delivered(_ task: Task<[DueMessage], any Error>, _ claimed: [DueMessage]) {
         guard refill == task else { return }
         refill = nil
         rows += claimed
@@ -497,9 +496,16 @@ actor Dispatcher {
     }
 }
 
+/// A due row, and its reader as they are now (`nil` when they are no longer active).
+struct DueMessage: Sendable {
+    var row: DueDelivery
+    var recipient: Recipient?
+}
+
 extension Run {
-    /// Reads the next due rows after the last one read, within the run's budget (`--limit`).
-    func readAhead() async throws -> [DueDelivery] {
+    /// Reads the next due rows after the last one read, within the run's budget (`--limit`),
+    /// with their readers; the queue filler adds rows first when the log has too few yet.
+    func readAhead() async throws -> [DueMessage] {
         let allowance = budget.withLock { remaining -> Int in
             let take = min(SendJob.readAhead, remaining)
             remaining -= take
@@ -507,10 +513,19 @@ extension Run {
         }
         guard allowance > 0 else { return [] }
         let after = cursor.withLock { $0 }
-        let rows = try await deliveries.due(day: day, after: after, limit: allowance, includeDeferred: includeDeferred, only: only)
+        var rows: [DueDelivery]
+        while true {
+            let frontier = await filler.frontier
+            rows = try await deliveries.due(
+                day: day, after: after, through: frontier, limit: allowance, includeDeferred: includeDeferred, only: only)
+            if rows.count == allowance || frontier == .max { break }
+            let nothingToRead = try await filler.fillNextPage()
+            counters.withLock { $0.due -= nothingToRead }
+        }
         budget.withLock { $0 += allowance - rows.count }
         if let last = rows.last { cursor.withLock { $0 = last.subscriberID } }
-        return rows
+        let readers = try await subscribers.recipients(ids: rows.map(\.subscriberID))
+        return rows.map { DueMessage(row: $0, recipient: readers[$0.subscriberID]) }
     }
 }
 

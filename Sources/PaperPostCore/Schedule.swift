@@ -42,6 +42,11 @@ public enum Schedule: Sendable, Hashable {
         self = .weekly(weekday: index + 1)
     }
 
+    /// The schedules that give a reader an edition on `day`.
+    public static func due(on day: Day) -> [Schedule] {
+        (2...6).contains(day.weekday) ? [.daily, .weekly(weekday: day.weekday)] : [.daily]
+    }
+
     /// Whether a reader on this schedule gets an edition on `day`.
     public func isDue(on day: Day) -> Bool {
         switch self {

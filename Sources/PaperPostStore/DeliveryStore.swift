@@ -252,14 +252,14 @@ public struct DeliveryStore: Sendable {
     /// ones whose time has come (or all deferred ones with `includeDeferred`). Reads only: the
     /// sender holding the day's lease is the only one that changes these rows.
     public func due(
-        day: Day, after afterID: Int64, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()
+        day: Day, after afterID: Int64, through lastID: Int64 = .max, limit: Int, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()
     ) async throws -> [DueDelivery] {
         try await database.read { db in
             var sql = """
-                SELECT subscriber_id, email, attempts FROM delivery WHERE day = ? AND subscriber_id > ?
+                SELECT subscriber_id, email, attempts FROM delivery WHERE day = ? AND subscriber_id > ? AND subscriber_id <= ?
                 AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))
                 """
-            var arguments: StatementArguments = [day.description, afterID, includeDeferred, now]
+            var arguments: StatementArguments = [day.description, afterID, lastID, includeDeferred, now]
             if let only {
                 sql += " AND subscriber_id = ?"
                 arguments += [only]
@@ -268,6 +268,27 @@ public struct DeliveryStore: Sendable {
             return try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY subscriber_id LIMIT ?"), arguments: arguments).map { row in
                 DueDelivery(day: day, subscriberID: row[0], email: row[1], attempts: row[2])
             }
+        }
+    }
+
+    /// How many subscribers the filter selects who have no row in the day's log yet.
+    public func countUnlogged(day: Day, among filter: RecipientFilter) async throws -> Int {
+        try await database.read { db in
+            let (condition, arguments) = filter.condition
+            return try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM subscriber s WHERE \(condition) AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.day = ? AND d.subscriber_id = s.id)",
+                arguments: arguments + [day.description]) ?? 0
+        }
+    }
+
+    /// Which of these subscribers already have a row in the day's log.
+    public func logged(day: Day, ids: [Int64]) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await database.read { db in
+            Set(try Int64.fetchAll(
+                db, sql: "SELECT subscriber_id FROM delivery WHERE day = ? AND subscriber_id IN (\(databaseQuestionMarks(count: ids.count)))",
+                arguments: [day.description] + StatementArguments(ids)))
         }
     }
 

@@ -83,17 +83,6 @@ extension SubscriberStore {
                 """,
             arguments: [id, json, Date()])
     }
-
-    /// Every voter's taste, by subscriber.
-    static func allTastes(_ db: Database) throws -> [Int64: TasteVector] {
-        var tastes: [Int64: TasteVector] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT subscriber_id, terms FROM subscriber_taste")
-        while let row = try rows.next() {
-            let json: String = row[1]
-            tastes[row[0]] = (try? JSONDecoder().decode([String: Double].self, from: Data(json.utf8))).map(TasteVector.init)
-        }
-        return tastes
-    }
 }
 
 extension JSONEncoder {

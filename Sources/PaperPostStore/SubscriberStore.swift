@@ -130,8 +130,9 @@ public struct SubscriberStore: Sendable {
                     arguments: [category])
             }
             let records = try request.fetchAll(db)
-            let categories = try Self.allCategories(db)
-            let interests = try Self.allInterests(db)
+            let ids = records.compactMap(\.id)
+            let categories = try Self.categories(db, of: ids)
+            let interests = try Self.interests(db, of: ids)
             return records.map { $0.subscriber(categories: categories[$0.id!] ?? [], interests: interests[$0.id!] ?? .none) }
         }
     }
@@ -206,42 +207,6 @@ public struct SubscriberStore: Sendable {
             try db.execute(sql: "DELETE FROM subscriber_taste WHERE subscriber_id = ?", arguments: [record.id])
             try db.execute(sql: "UPDATE subscriber_event SET detail = NULL WHERE subscriber_id = ?", arguments: [record.id])
             try Self.log(db, record.id!, .forgotten, source, detail: nil)
-        }
-    }
-
-    /// Active subscribers with what mailing them takes, in the order they were added;
-    /// optionally only the one with this address.
-    public func recipients(only address: EmailAddress? = nil, id: Int64? = nil, includingInactive: Bool = false) async throws -> [Recipient] {
-        try await database.read { db in
-            // Six columns read by position: decoding whole records (dates included) made this
-            // the slowest step of starting a large send.
-            var sql = "SELECT id, email, name, language, secret, status, schedule FROM subscriber WHERE email IS NOT NULL"
-            var arguments: StatementArguments = []
-            if !includingInactive {
-                sql += " AND status = ?"
-                arguments += [SubscriberStatus.active.rawValue]
-            }
-            if let address {
-                sql += " AND email_key = ?"
-                arguments += [address.key]
-            }
-            if let id {
-                sql += " AND id = ?"
-                arguments += [id]
-            }
-            let categories = try Self.allCategories(db)
-            let interests = try Self.allInterests(db)
-            let tastes = try Self.allTastes(db)
-            let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: arguments)
-            var recipients: [Recipient] = []
-            while let row = try rows.next() {
-                let id: Int64 = row[0]
-                recipients.append(Recipient(
-                    subscriberID: id, email: row[1], name: row[2], language: Language(rawValue: row[3]) ?? .en,
-                    categories: categories[id] ?? [], linkSecret: row[4], status: SubscriberStatus(rawValue: row[5]) ?? .paused,
-                    interests: interests[id] ?? .none, taste: tastes[id] ?? TasteVector(), schedule: (try? Schedule(parsing: row[6])) ?? .daily))
-            }
-            return recipients
         }
     }
 
@@ -487,36 +452,13 @@ extension SubscriberStore {
             db, sql: "SELECT category FROM subscriber_category WHERE subscriber_id = ? ORDER BY position", arguments: [id])
     }
 
-    static func allCategories(_ db: Database) throws -> [Int64: [String]] {
-        var result: [Int64: [String]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT subscriber_id, category FROM subscriber_category ORDER BY subscriber_id, position")
-        while let row = try rows.next() {
-            result[row[0] as Int64, default: []].append(row[1])
-        }
-        return result
-    }
-
     /// The subscriber a record stands for, with their categories and interests.
     static func loaded(_ db: Database, _ record: SubscriberRecord) throws -> Subscriber {
         record.subscriber(categories: try categories(db, of: record.id!), interests: try interests(db, of: record.id!))
     }
 
     static func interests(_ db: Database, of id: Int64) throws -> ReaderInterests {
-        try allInterests(db, only: id)[id] ?? .none
-    }
-
-    /// Interests by subscriber; subscribers without any are absent.
-    static func allInterests(_ db: Database, only id: Int64? = nil) throws -> [Int64: ReaderInterests] {
-        var lists: [Int64: [ReaderInterests.Kind: [String]]] = [:]
-        let filter = id == nil ? "" : "WHERE subscriber_id = ?"
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT subscriber_id, kind, phrase FROM subscriber_interest \(filter) ORDER BY subscriber_id, kind, position",
-            arguments: id.map { [$0] } ?? [])
-        while let row = try rows.next() {
-            guard let kind = ReaderInterests.Kind(rawValue: row[1]) else { continue }
-            lists[row[0] as Int64, default: [:]][kind, default: []].append(row[2])
-        }
-        return try lists.mapValues { try ReaderInterests(interests: $0[.interest] ?? [], muted: $0[.muted] ?? [], authors: $0[.author] ?? []) }
+        try interests(db, of: [id])[id] ?? .none
     }
 
     static func setInterests(_ db: Database, of id: Int64, _ kind: ReaderInterests.Kind, to entries: [String]) throws {
