@@ -10,20 +10,13 @@ import Rendering
 /// Targets (issue 6): at least half of smtp-source's rate, under 200 MB peak memory.
 enum SendingBenchmark {
     static func run(templates: String, messages: Int) async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/smtp-sink") else {
+        guard SMTPSink.isInstalled else {
             print("sending: skipped, Postfix's smtp-sink is not installed (apt-get install postfix)")
             return
         }
-        // A fixed port when the machine has one free for it; otherwise a random one.
-        let port = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_SINK_PORT"].flatMap(Int.init) ?? 20_000 + Int.random(in: 0..<10_000)
-        let sink = Process()
-        sink.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
-        sink.arguments = ["-u", "nobody", "127.0.0.1:\(port)", "1000"]
-        sink.standardOutput = FileHandle.nullDevice
-        try sink.run()
-        // smtp-sink shrugs off SIGTERM once it has dropped privileges.
-        defer { kill(sink.processIdentifier, SIGKILL) }
-        try await Task.sleep(for: .milliseconds(300))
+        let sink = try SMTPSink.start()
+        defer { sink.stop() }
+        let port = sink.port
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperpost-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -53,7 +46,7 @@ enum SendingBenchmark {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paperpost")
         // This machine's speed drifts by up to 30 % between runs a few seconds apart, so
         // smtp-source runs both before and after PaperPost and the baseline is their mean.
-        let sample = try await SubscriberStore(database: database, settings: settings).recipients().prefix(1)
+        let sample = try await SubscriberStore(database: database, settings: settings).recipients(limit: 1)
         var sampleBytes: [UInt8] = []
         _ = try EmailComposer(digest: digest, recipients: sample, settings: settings, serverSecret: try ServerSecret.load(settings))
             .compose(for: sample[0], date: MessageDate(), into: &sampleBytes)
@@ -100,7 +93,7 @@ enum SendingBenchmark {
 
         // What a signature costs besides RSA itself: canonicalising and hashing, on one core.
         let signer = try DKIMSigner(settings: DKIMSettings(keyFile: keys[0].path, selector: "bench"), from: settings.mail.from.address)
-        let recipients = try await SubscriberStore(database: database, settings: settings).recipients().prefix(2_000)
+        let recipients = try await SubscriberStore(database: database, settings: settings).recipients(limit: 2_000)
         let composer = try EmailComposer(digest: digest, recipients: recipients, settings: settings, serverSecret: try ServerSecret.load(settings))
         var messages: [[UInt8]] = []
         var buffer: [UInt8] = []

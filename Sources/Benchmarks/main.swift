@@ -1,7 +1,7 @@
 import Foundation
 
 // `make bench`: each issue's speed target, measured in a release build and printed.
-// Usage: paperpost-bench [arxiv] [curation] [rendering] [personal] [sending] [web] [inbound] (all when none is named),
+// Usage: paperpost-bench [arxiv] [curation] [rendering] [personal] [sending] [scale] [web] [inbound] (all when none is named),
 // or paperpost-bench ranking: the personal bench's ranking alone.
 
 let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -29,6 +29,11 @@ if selected("personal") {
 if selected("sending") {
     let count = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_MESSAGES"].flatMap(Int.init) ?? 100_000
     try await SendingBenchmark.run(templates: root.appendingPathComponent("templates").path, messages: count)
+}
+
+if selected("scale") {
+    let sizes = (ProcessInfo.processInfo.environment["PAPERPOST_BENCH_SCALE"] ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
+    try await ScaleBenchmark.run(templates: root.appendingPathComponent("templates").path, sizes: sizes)
 }
 
 if selected("web") {
