@@ -45,9 +45,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 
         guard !local.isEmpty else { throw fail("nothing before the '@'") }
         guard local.utf8.count <= 64 else { throw fail("the part before '@' is longer than 64 characters") }
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-.")
-        if let bad = local.first(where: { !atext.contains($0) }) {
-            throw fail("'\(bad)' is not allowed before the '@'")
+        // The address is ASCII by now: each character is one byte.
+        if let bad = local.utf8.first(where: { !Self.localBytes[Int($0)] }) {
+            throw fail("'\(Character(Unicode.Scalar(bad)))' is not allowed before the '@'")
         }
         guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
             throw fail("misplaced '.' before the '@'")
@@ -56,12 +56,11 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         guard !domain.isEmpty else { throw fail("no domain after the '@'") }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { throw fail("the domain '\(domain)' has no dot") }
-        let labelCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
         for label in labels {
             guard !label.isEmpty else { throw fail("the domain '\(domain)' has an empty label") }
-            guard label.count <= 63 else { throw fail("a domain label is longer than 63 characters") }
-            if let bad = label.first(where: { !labelCharacters.contains($0) }) {
-                throw fail("'\(bad)' is not allowed in the domain")
+            guard label.utf8.count <= 63 else { throw fail("a domain label is longer than 63 characters") }
+            if let bad = label.utf8.first(where: { !Self.labelBytes[Int($0)] }) {
+                throw fail("'\(Character(Unicode.Scalar(bad)))' is not allowed in the domain")
             }
             guard !label.hasPrefix("-"), !label.hasSuffix("-") else {
                 throw fail("a domain label starts or ends with '-'")
@@ -74,6 +73,19 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         self.value = address
         let normalisedLocal = caseSensitiveLocalPart ? String(local) : local.lowercased()
         self.key = normalisedLocal + "@" + domain.lowercased()
+    }
+}
+
+extension EmailAddress {
+    /// The ASCII bytes allowed before the '@' (RFC 5322 atext, and the dot), by value.
+    static let localBytes = byteTable("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-.")
+    /// The ASCII bytes allowed in a domain label.
+    static let labelBytes = byteTable("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+    private static func byteTable(_ allowed: String) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in allowed.utf8 { table[Int(byte)] = true }
+        return table
     }
 }
 

@@ -85,16 +85,21 @@ public struct Listing: Sendable {
     }
 
     private func renderedCSV() -> String {
+        csvLines(header: true)
+    }
+
+    /// The rows as CSV lines (each ending in CRLF), after the header line if asked for.
+    fileprivate func csvLines(header: Bool) -> String {
         let stream = OutputStream(toMemory: ())
         // Writing to memory cannot fail; CSV.swift only throws for a closed or full stream.
         let writer = try! CSVWriter(stream: stream, newline: .crlf)
-        try! writer.write(row: columns)
+        if header { try! writer.write(row: columns) }
         for row in rows {
             try! writer.write(row: row.map(\.cell))
         }
         writer.stream.close()
         let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\r\n"
+        return data.isEmpty ? "" : String(decoding: data, as: UTF8.self) + "\r\n"
     }
 
     /// Each row as a JSON object keyed by column.
@@ -108,5 +113,63 @@ public struct Listing: Sendable {
         // Encoding strings, numbers and arrays of strings cannot fail.
         let data = try! encoder.encode(objects)
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// A listing written as its rows come. CSV and JSON go out a batch of rows at a time, so a
+/// listing of a million subscribers holds one batch, and the text is the same as
+/// ``Listing/rendered(as:)`` gives; a table needs every row for its column widths and is
+/// written at the end.
+public struct ListingWriter {
+    private var pending: Listing
+    private let format: OutputFormat
+    private let output: (String) -> Void
+    private var started = false
+    private var wroteRows = false
+    static let batch = 1_000
+
+    public init(columns: [String], format: OutputFormat, output: @escaping (String) -> Void) {
+        self.pending = Listing(columns: columns)
+        self.format = format
+        self.output = output
+    }
+
+    public mutating func append(_ row: [Listing.Value]) {
+        pending.append(row)
+        if format != .table && pending.rows.count >= Self.batch { flush() }
+    }
+
+    /// Writes what is left, and the end of the listing.
+    public mutating func finish() {
+        switch format {
+        case .table:
+            output(pending.rendered(as: .table))
+        case .csv:
+            flush()
+        case .json:
+            if started || !pending.rows.isEmpty {
+                flush()
+                output("\n]\n")
+            } else {
+                output(pending.rendered(as: .json))
+            }
+        }
+    }
+
+    private mutating func flush() {
+        switch format {
+        case .table:
+            return
+        case .csv:
+            output(pending.csvLines(header: !started))
+        case .json:
+            guard !pending.rows.isEmpty else { return }
+            // The batch's objects as the whole array prints them: without its brackets.
+            let array = pending.rendered(as: .json)
+            let objects = array.dropFirst(2).dropLast(3)
+            output((started ? ",\n" : "[\n") + objects)
+        }
+        started = true
+        pending.rows.removeAll(keepingCapacity: true)
     }
 }

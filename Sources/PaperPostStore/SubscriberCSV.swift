@@ -15,15 +15,16 @@ public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
 public enum ImportError: Error, Sendable, CustomStringConvertible {
     /// The file cannot be used at all (unreadable, not UTF-8, bad header, broken quoting).
     case unusableFile(ImportProblem)
-    /// Some rows are invalid and `--skip-invalid` was not given.
-    case invalidRows([ImportProblem])
+    /// Some rows are invalid and `--skip-invalid` was not given: the first of them, and how many.
+    case invalidRows(ListedRows<ImportProblem>)
 
     public var description: String {
         switch self {
         case .unusableFile(let problem):
             "\(problem)"
         case .invalidRows(let problems):
-            problems.map(\.description).joined(separator: "\n")
+            problems.listed.map(\.description).joined(separator: "\n")
+                + (problems.unlisted > 0 ? "\n… and \(problems.unlisted) more" : "")
                 + "\n\(problems.count) invalid row\(problems.count == 1 ? "" : "s"); nothing was imported "
                 + "(fix them, or use --skip-invalid to import the valid rows)"
         }
@@ -64,32 +65,47 @@ struct ImportRow: Sendable {
     var schedule: Schedule?
 }
 
-/// Reads subscriber CSV files with CSV.swift, keeping track of the line each record starts
-/// on (a quoted field may span lines), so that every problem names `FILE:LINE`. A message that
-/// quotes the file escapes its control characters and cuts long values short (see
-/// `String.quotedForMessage`): it goes to a terminal. A field that an export protected from
-/// spreadsheets with a leading `'` is read without it (see ``SpreadsheetFormula``).
-enum SubscriberCSVReader {
-    static func read(_ data: Data, file: String, caseSensitiveLocalPart: Bool) throws(ImportError) -> (rows: [ImportRow], problems: [ImportProblem]) {
-        func problem(_ line: Int, _ message: String) -> ImportProblem {
-            ImportProblem(file: file, line: line, message: message)
-        }
-        guard var text = String(data: data, encoding: .utf8) else {
-            throw .unusableFile(problem(1, "the file is not UTF-8 text"))
-        }
-        if text.hasPrefix("\u{FEFF}") {
-            text.removeFirst()
-        }
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(string: text, hasHeaderRow: false)
-        } catch {
-            throw .unusableFile(problem(1, "not a CSV file: \(error)"))
-        }
+/// A data row of an import file as read: valid, or what is wrong with it.
+enum ReadRow {
+    case row(ImportRow)
+    case problem(ImportProblem)
+}
 
-        guard let header = reader.next(), header != [""] else {
-            throw .unusableFile(problem(1, "the file is empty; it needs a header line such as 'email,name,categories,language,status'"))
+/// Reads subscriber CSV files with CSV.swift a row at a time, keeping track of the line each
+/// record starts on (a quoted field may span lines), so that every problem names `FILE:LINE`.
+/// A message that quotes the file escapes its control characters and cuts long values short
+/// (see `String.quotedForMessage`): it goes to a terminal. A field that an export protected
+/// from spreadsheets with a leading `'` is read without it (see ``SpreadsheetFormula``).
+///
+/// Rows are checked one by one; whether an address appears twice is the import's question
+/// (it keeps the rows it has read, on disk).
+struct SubscriberCSVReader {
+    let file: String
+    let caseSensitiveLocalPart: Bool
+    private let reader: CSVReader
+    private let stream: InputStream
+    private let columns: [SubscriberCSVColumn: Int]
+    private let headerCount: Int
+    /// The line the next record starts on.
+    private var line: Int
+
+    /// Reads the header. A byte-order mark is skipped; bytes that are not UTF-8 stop the
+    /// import at the line they are on.
+    init(stream: InputStream, file: String, caseSensitiveLocalPart: Bool) throws(ImportError) {
+        self.file = file
+        self.caseSensitiveLocalPart = caseSensitiveLocalPart
+        self.stream = stream
+        func problem(_ message: String) -> ImportError { .unusableFile(ImportProblem(file: file, line: 1, message: message)) }
+        do {
+            reader = try CSVReader(stream: stream, hasHeaderRow: false)
+        } catch {
+            throw problem(Self.describe(error, file: file))
         }
+        guard let header = reader.next(), header != [""] else {
+            if let error = Self.failure(of: reader, stream) { throw problem(Self.describe(error, file: file)) }
+            throw problem("the file is empty; it needs a header line such as 'email,name,categories,language,status'")
+        }
+        if let error = Self.failure(of: reader, stream) { throw problem(Self.describe(error, file: file)) }
         var columns: [SubscriberCSVColumn: Int] = [:]
         var unknown: [String] = []
         for (index, rawName) in header.enumerated() {
@@ -99,74 +115,101 @@ enum SubscriberCSVReader {
                 continue
             }
             guard columns[column] == nil else {
-                throw .unusableFile(problem(1, "the column '\(name)' appears twice in the header"))
+                throw problem("the column '\(name)' appears twice in the header")
             }
             columns[column] = index
         }
         guard unknown.isEmpty else {
             let names = unknown.map { "'\($0.quotedForMessage)'" }.joined(separator: ", ")
             let expected = SubscriberCSVColumn.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .unusableFile(problem(1, "unknown column\(unknown.count == 1 ? "" : "s") \(names) in the header (the columns are \(expected))"))
+            throw problem("unknown column\(unknown.count == 1 ? "" : "s") \(names) in the header (the columns are \(expected))")
         }
         guard columns[.email] != nil else {
-            throw .unusableFile(problem(1, "the header has no 'email' column"))
+            throw problem("the header has no 'email' column")
         }
+        self.columns = columns
+        self.headerCount = header.count
+        self.line = 1 + header.joined().lineBreakCount + 1
+    }
 
-        var rows: [ImportRow] = []
-        var problems: [ImportProblem] = []
-        var firstLineOfKey: [String: Int] = [:]
-        var line = 1 + header.joined().lineBreakCount + 1
+    /// The next data row, or what is wrong with it; `nil` at the end of the file.
+    ///
+    /// - Throws: ``ImportError/unusableFile(_:)`` when the file cannot be read on from here
+    ///   (broken quoting, bytes that are not UTF-8).
+    mutating func next() throws(ImportError) -> ReadRow? {
         while let fields = reader.next() {
             let recordLine = line
             line += fields.joined().lineBreakCount + 1
+            if let error = Self.failure(of: reader, stream) {
+                throw .unusableFile(ImportProblem(file: file, line: recordLine, message: Self.describe(error, file: file)))
+            }
             if fields.allSatisfy({ $0.trimmingSpaces().isEmpty }) {
                 continue
             }
-            guard fields.count <= header.count else {
-                problems.append(problem(recordLine, "\(fields.count) fields, but the header has \(header.count)"))
-                continue
-            }
-            func field(_ column: SubscriberCSVColumn) -> String? {
-                guard let index = columns[column], index < fields.count else { return nil }
-                let value = SpreadsheetFormula.restored(fields[index].trimmingSpaces())
-                return value.isEmpty ? nil : value
-            }
-            do throws(InputError) {
-                guard let emailText = field(.email) else {
-                    throw InputError.invalidAddress("", reason: "the email field is empty")
-                }
-                let email = try EmailAddress(emailText, caseSensitiveLocalPart: caseSensitiveLocalPart)
-                if let first = firstLineOfKey[email.key] {
-                    problems.append(problem(recordLine, "'\(email.value.quotedForMessage)' is a duplicate of line \(first)"))
-                    continue
-                }
-                firstLineOfKey[email.key] = recordLine
-                var interests: [ReaderInterests.Kind: [String]] = [:]
-                for column in SubscriberCSVColumn.allCases {
-                    guard let kind = column.interestKind, columns[column] != nil else { continue }
-                    // Each entry may carry the quote an export put before a formula-like cell.
-                    let entries = ReaderInterests.parseList(field(column) ?? "").map(SpreadsheetFormula.restored)
-                    interests[kind] = try ReaderInterests.validated(entries, as: kind)
-                }
-                rows.append(
-                    ImportRow(
-                        line: recordLine,
-                        email: email,
-                        name: try field(.name).flatMap(Subscriber.validName),
-                        // Separators alone name no category: the field counts as empty.
-                        categories: try field(.categories).map(ArxivCategory.parseList).flatMap { $0.isEmpty ? nil : $0 },
-                        language: try field(.language).map(Language.init(parsing:)),
-                        status: try field(.status).map(SubscriberStatus.init(parsing:)),
-                        hasName: columns[.name] != nil, interests: interests,
-                        schedule: try field(.schedule).map(Schedule.init(parsing:))))
-            } catch {
-                problems.append(problem(recordLine, "\(error.quotingInputSafely)"))
-            }
+            return row(fields, line: recordLine)
         }
-        if let error = reader.error {
-            throw .unusableFile(problem(line, "the CSV is malformed here: \(error)"))
+        if let error = Self.failure(of: reader, stream) {
+            throw .unusableFile(ImportProblem(file: file, line: line, message: Self.describe(error, file: file)))
         }
-        return (rows, problems)
+        return nil
+    }
+
+    private func row(_ fields: [String], line recordLine: Int) -> ReadRow {
+        func problem(_ message: String) -> ImportProblem {
+            ImportProblem(file: file, line: recordLine, message: message)
+        }
+        guard fields.count <= headerCount else {
+            return .problem(problem("\(fields.count) fields, but the header has \(headerCount)"))
+        }
+        func field(_ column: SubscriberCSVColumn) -> String? {
+            guard let index = columns[column], index < fields.count else { return nil }
+            let value = SpreadsheetFormula.restored(fields[index].trimmingSpaces())
+            return value.isEmpty ? nil : value
+        }
+        do throws(InputError) {
+            guard let emailText = field(.email) else {
+                throw InputError.invalidAddress("", reason: "the email field is empty")
+            }
+            let email = try EmailAddress(emailText, caseSensitiveLocalPart: caseSensitiveLocalPart)
+            var interests: [ReaderInterests.Kind: [String]] = [:]
+            for column in SubscriberCSVColumn.allCases {
+                guard let kind = column.interestKind, columns[column] != nil else { continue }
+                // Each entry may carry the quote an export put before a formula-like cell.
+                let entries = ReaderInterests.parseList(field(column) ?? "").map(SpreadsheetFormula.restored)
+                interests[kind] = try ReaderInterests.validated(entries, as: kind)
+            }
+            return .row(
+                ImportRow(
+                    line: recordLine,
+                    email: email,
+                    name: try field(.name).flatMap(Subscriber.validName),
+                    // Separators alone name no category: the field counts as empty.
+                    categories: try field(.categories).map(ArxivCategory.parseList).flatMap { $0.isEmpty ? nil : $0 },
+                    language: try field(.language).map(Language.init(parsing:)),
+                    status: try field(.status).map(SubscriberStatus.init(parsing:)),
+                    hasName: columns[.name] != nil, interests: interests,
+                    schedule: try field(.schedule).map(Schedule.init(parsing:))))
+        } catch {
+            return .problem(problem("\(error.quotingInputSafely)"))
+        }
+    }
+
+    /// The reader's error, if it is one. Reading a file stream to its end reports
+    /// `cannotReadFile` (on Linux a file stream says it has bytes until a read returns none),
+    /// which is the end of the file, not a failure.
+    private static func failure(of reader: CSVReader, _ stream: InputStream) -> (any Error)? {
+        guard let error = reader.error else { return nil }
+        if case .cannotReadFile? = error as? CSVError, stream.streamStatus == .atEnd { return nil }
+        return error
+    }
+
+    private static func describe(_ error: any Error, file: String) -> String {
+        switch error as? CSVError {
+        case .unicodeDecoding?: "the file is not UTF-8 text"
+        case .cannotOpenFile?, .cannotReadFile?: "cannot read the file"
+        case .streamErrorHasOccurred(let cause)?: "cannot read the file: \(cause)"
+        default: "the CSV is malformed here: \(error)"
+        }
     }
 }
 

@@ -10,7 +10,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// Column names spelled out and dates written without a `DateFormatter`: converting every
     /// key to snake case and formatting every date through Foundation, on every insert, was a
     /// third of a subscriber import's time.
-    static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.custom { $0.fastDatabaseValue }
+    static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .custom { $0.fastDatabaseValue } }
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, language, status, secret, schedule
@@ -77,7 +77,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
 struct SubscriberEventRecord: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "subscriber_event"
-    static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.custom { $0.fastDatabaseValue }
+    static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .custom { $0.fastDatabaseValue } }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, source, detail

@@ -21,6 +21,30 @@ public struct ImportOptions: Sendable, Hashable {
     }
 }
 
+/// Rows of one kind: how many there were, and the first ``limit`` of them to show. A list of
+/// a million subscribers is reported without holding a million entries.
+public struct ListedRows<Element: Sendable>: Sendable {
+    public static var limit: Int { 1_000 }
+
+    public private(set) var count = 0
+    public private(set) var listed: [Element] = []
+    /// Rows counted but not listed.
+    public var unlisted: Int { count - listed.count }
+    public var isEmpty: Bool { count == 0 }
+
+    public init() {}
+
+    mutating func append(_ element: Element) {
+        count += 1
+        if listed.count < Self.limit { listed.append(element) }
+    }
+
+    mutating func append(_ other: ListedRows) {
+        count += other.count
+        listed += other.listed.prefix(Self.limit - listed.count)
+    }
+}
+
 /// What an import did (or, for a dry run, would do), address by address.
 public struct ImportReport: Sendable {
     public struct Entry: Sendable, Hashable {
@@ -29,25 +53,25 @@ public struct ImportReport: Sendable {
         public var note: String?
     }
 
-    public var added: [Entry] = []
-    public var updated: [Entry] = []
-    public var unchanged: [Entry] = []
+    public var added = ListedRows<Entry>()
+    public var updated = ListedRows<Entry>()
+    public var unchanged = ListedRows<Entry>()
     /// Known addresses left alone because `updateExisting` was off.
-    public var existing: [Entry] = []
+    public var existing = ListedRows<Entry>()
     /// Unsubscribed or bounced addresses that the file did not re-activate.
-    public var suppressed: [Entry] = []
-    public var resubscribed: [Entry] = []
+    public var suppressed = ListedRows<Entry>()
+    public var resubscribed = ListedRows<Entry>()
     /// Invalid rows skipped under `skipInvalid`.
-    public var invalid: [ImportProblem] = []
+    public var invalid = ListedRows<ImportProblem>()
     public var dryRun = false
 
     fileprivate mutating func append(_ other: ImportReport) {
-        added += other.added
-        updated += other.updated
-        unchanged += other.unchanged
-        existing += other.existing
-        suppressed += other.suppressed
-        resubscribed += other.resubscribed
+        added.append(other.added)
+        updated.append(other.updated)
+        unchanged.append(other.unchanged)
+        existing.append(other.existing)
+        suppressed.append(other.suppressed)
+        resubscribed.append(other.resubscribed)
     }
 }
 
@@ -116,46 +140,81 @@ extension SubscriberStore {
     public func importCSV(
         _ data: Data, file: String, options: ImportOptions, progress: (@Sendable (ImportProgress) async -> Void)? = nil
     ) async throws -> ImportReport {
-        try await importCSV(data, file: file, options: options, chunking: .standard, progress: progress)
+        try await importCSV(InputStream(data: data), file: file, options: options, chunking: .standard, progress: progress)
+    }
+
+    /// Imports a CSV file read as it goes (see ``importCSV(_:file:options:progress:)``): memory
+    /// does not grow with the file.
+    public func importCSV(
+        contentsOf url: URL, file: String, options: ImportOptions, progress: (@Sendable (ImportProgress) async -> Void)? = nil
+    ) async throws -> ImportReport {
+        guard FileManager.default.isReadableFile(atPath: url.path), let stream = InputStream(url: url) else {
+            throw ImportError.unusableFile(ImportProblem(file: file, line: 1, message: "cannot read the file"))
+        }
+        return try await importCSV(stream, file: file, options: options, chunking: .standard, progress: progress)
     }
 
     func importCSV(
         _ data: Data, file: String, options: ImportOptions, chunking: ImportChunking,
         progress: (@Sendable (ImportProgress) async -> Void)?
     ) async throws -> ImportReport {
-        let (rows, problems) = try SubscriberCSVReader.read(data, file: file, caseSensitiveLocalPart: settings.caseSensitiveLocalPart)
+        try await importCSV(InputStream(data: data), file: file, options: options, chunking: chunking, progress: progress)
+    }
+
+    func importCSV(
+        _ stream: InputStream, file: String, options: ImportOptions, chunking: ImportChunking,
+        progress: (@Sendable (ImportProgress) async -> Void)?
+    ) async throws -> ImportReport {
+        // First every row is read and checked, the valid ones kept on disk.
+        let caseSensitive = settings.caseSensitiveLocalPart
+        var reader = try SubscriberCSVReader(stream: stream, file: file, caseSensitiveLocalPart: caseSensitive)
+        let staging = try ImportStaging(besides: database.writer.path)
+        var problems = ListedRows<ImportProblem>()
+        try staging.fill(from: &reader, problems: &problems)
         if !problems.isEmpty && !options.skipInvalid {
             throw ImportError.invalidRows(problems)
         }
+        let total = try staging.count()
+
+        // Then the rows are written in short transactions, read back from the staging file a
+        // transaction's worth at a time.
         let defaults = settings
         var report = ImportReport()
         var applied = 0
-        while applied < rows.count {
-            let first = applied
-            let chunk: (report: ImportReport, end: Int)
+        var pending: [ImportRow] = []
+        var lastLine = 0
+        while applied < total {
+            if pending.isEmpty {
+                pending = try staging.rows(after: lastLine, limit: chunking.rows, caseSensitiveLocalPart: caseSensitive)
+                guard let last = pending.last else { break }
+                lastLine = last.line
+            }
+            let rows = pending
+            let chunk: (report: ImportReport, used: Int)
             do {
-                if first > 0 {
+                if applied > 0 {
                     try await Task.sleep(for: chunking.pause)
                 }
                 chunk = try await database.writer.writeWithoutTransaction { db in
                     var report = ImportReport()
-                    var end = first
+                    var used = 0
                     try db.inTransaction(.immediate) {
                         let started = ContinuousClock.now
                         repeat {
-                            try Self.importRow(rows[end], db, options: options, defaults: defaults, into: &report)
-                            end += 1
-                        } while end < rows.count && end - first < chunking.rows && ContinuousClock.now - started < chunking.duration
+                            try Self.importRow(rows[used], db, options: options, defaults: defaults, into: &report)
+                            used += 1
+                        } while used < rows.count && ContinuousClock.now - started < chunking.duration
                         return options.dryRun ? .rollback : .commit
                     }
-                    return (report, end)
+                    return (report, used)
                 }
             } catch {
-                throw ImportInterrupted(file: file, applied: options.dryRun ? 0 : first, total: rows.count, reason: "\(error)")
+                throw ImportInterrupted(file: file, applied: options.dryRun ? 0 : applied, total: total, reason: "\(error)")
             }
             report.append(chunk.report)
-            applied = chunk.end
-            await progress?(ImportProgress(applied: applied, total: rows.count))
+            pending.removeFirst(chunk.used)
+            applied += chunk.used
+            await progress?(ImportProgress(applied: applied, total: total))
         }
         report.invalid = problems
         report.dryRun = options.dryRun
@@ -216,18 +275,31 @@ extension SubscriberStore {
     /// importing into an empty database gives the same export again. Forgotten subscribers
     /// are left out (there is no address to write). A cell that a spreadsheet would run as a
     /// formula gets a leading `'` (see ``SpreadsheetFormula``), which the import takes off.
-    public func exportCSV() async throws -> String {
-        var listing = Listing(columns: SubscriberCSVColumn.allCases.map(\.rawValue))
-        for subscriber in try await list() {
-            guard let email = subscriber.email else { continue }
-            listing.append([
-                .text(SpreadsheetFormula.defused(email)), .text(subscriber.name.map(SpreadsheetFormula.defused)),
-                .list(subscriber.categories),
-                .text(subscriber.language.rawValue), .text(subscriber.status.rawValue),
-            ] + ReaderInterests.Kind.allCases.map { kind in
-                .text(subscriber.interests[kind].isEmpty ? nil : ReaderInterests.joined(subscriber.interests[kind].map(SpreadsheetFormula.defused)))
-            } + [.text(subscriber.schedule.description)])
+    ///
+    /// Written a page of subscribers at a time through `output`.
+    public func exportCSV(isolation: isolated (any Actor)? = #isolation, to output: @escaping (String) -> Void) async throws {
+        var writer = ListingWriter(columns: SubscriberCSVColumn.allCases.map(\.rawValue), format: .csv, output: output)
+        try await forEachSubscriberPage { page in
+            for subscriber in page {
+                guard let email = subscriber.email else { continue }
+                let interests: [Listing.Value] = ReaderInterests.Kind.allCases.map { kind in
+                    .text(subscriber.interests[kind].isEmpty ? nil : ReaderInterests.joined(subscriber.interests[kind].map(SpreadsheetFormula.defused)))
+                }
+                let row: [Listing.Value] = [
+                    .text(SpreadsheetFormula.defused(email)), .text(subscriber.name.map(SpreadsheetFormula.defused)),
+                    .list(subscriber.categories),
+                    .text(subscriber.language.rawValue), .text(subscriber.status.rawValue),
+                ]
+                writer.append(row + interests + [.text(subscriber.schedule.description)])
+            }
         }
-        return listing.rendered(as: .csv)
+        writer.finish()
+    }
+
+    /// The whole export as one string (small lists, tests).
+    public func exportCSV() async throws -> String {
+        var text = ""
+        try await exportCSV { text += $0 }
+        return text
     }
 }

@@ -97,7 +97,7 @@ struct SubscriberImportLoadTests {
                 try await store.importCSV(Data(csv.utf8), file: "big.csv", options: ImportOptions())
             } throws: { error in
                 guard case ImportError.invalidRows(let problems) = error else { return false }
-                return problems.map(\.description) == ["big.csv:20002: invalid email address 'broken-address': no '@'"]
+                return problems.listed.map(\.description) == ["big.csv:20002: invalid email address 'broken-address': no '@'"]
             }
             let subscribers = try await store.list()
             #expect(subscribers.isEmpty)
@@ -149,7 +149,7 @@ struct SubscriberImportLoadTests {
                 Data(csv.utf8), file: "big.csv", options: ImportOptions(dryRun: true, updateExisting: true), chunking: chunking,
                 progress: nil)
             #expect(report.dryRun)
-            #expect(report.added.count == 500 && report.updated.map(\.email) == [early.value])
+            #expect(report.added.count == 500 && report.updated.listed.map(\.email) == [early.value])
             #expect(try await store.list().map(\.email) == [early.value])
             #expect(try await store.get(early).name == "Early")
         }

@@ -20,7 +20,7 @@ struct SubscriberImportTests {
                 paused,ada@example.org,en,"cs.LG, stat.ML",Ada Lovelace
                 ,bob@example.net,,,
                 """, into: store)
-            #expect(report.added.map(\.email) == ["li.wei@example.com", "ada@example.org", "bob@example.net"])
+            #expect(report.added.listed.map(\.email) == ["li.wei@example.com", "ada@example.org", "bob@example.net"])
             let all = try await store.list()
             #expect(all.map(\.name) == ["李伟", "Ada Lovelace", nil])
             #expect(all.map(\.categories) == [["cs.AI", "cs.CL"], ["cs.LG", "stat.ML"], ["cs.AI", "cs.CL", "cs.LG"]])
@@ -51,7 +51,7 @@ struct SubscriberImportTests {
                 try await importing(csv, into: store)
             } throws: { error in
                 guard case ImportError.invalidRows(let problems) = error else { return false }
-                return problems.map(\.description) == [
+                return problems.listed.map(\.description) == [
                     "people.csv:3: invalid email address 'not-an-address': no '@'",
                     "people.csv:4: unknown arXiv category 'cs.XX' (see 'paperpost categories' for the list)",
                     "people.csv:5: 'GOOD@example.com' is a duplicate of line 2",
@@ -73,8 +73,8 @@ struct SubscriberImportTests {
                 good@example.com,cs.AI
                 bad@,cs.AI
                 """, into: store, ImportOptions(skipInvalid: true))
-            #expect(report.added.map(\.email) == ["good@example.com"])
-            #expect(report.invalid.map(\.description) == ["people.csv:3: invalid email address 'bad@': no domain after the '@'"])
+            #expect(report.added.listed.map(\.email) == ["good@example.com"])
+            #expect(report.invalid.listed.map(\.description) == ["people.csv:3: invalid email address 'bad@': no domain after the '@'"])
             #expect(try await store.list().count == 1)
         }
     }
@@ -115,7 +115,7 @@ struct SubscriberImportTests {
                 "\(error)" == "people.csv:7: invalid email address 'broken': no '@'\n1 invalid row; nothing was imported (fix them, or use --skip-invalid to import the valid rows)"
             }
             let report = try await importing(csv, into: store, ImportOptions(skipInvalid: true))
-            #expect(report.added.map(\.line) == [2, 3, 4, 6])
+            #expect(report.added.listed.map(\.line) == [2, 3, 4, 6])
             let subscribers = try await store.list()
             #expect(subscribers.map(\.name) == ["Hopper, Grace", "She said \"hi\"", nil, "王芳"])
             #expect(subscribers[2].categories == ["cs.CL", "cs.LG"])
@@ -143,7 +143,7 @@ struct SubscriberImportTests {
                 try await importing(csv, into: store)
             } throws: { error in
                 guard case ImportError.invalidRows(let problems) = error else { return false }
-                return problems.map(\.description) == [
+                return problems.listed.map(\.description) == [
                     #"people.csv:2: invalid name 'Eve\u{1B}]0;pwned\u{7}\u{1B}[2J': contains a control character"#,
                     #"people.csv:3: invalid email address 'b\u{1B}[31m@example.com': contains a control character"#,
                     "people.csv:4: unknown arXiv category '" + huge.prefix(60) + "…' (see 'paperpost categories' for the list)",
@@ -243,11 +243,11 @@ struct SubscriberImportTests {
             let csv = "email,status\ngone@example.com,active\nbad@example.com,active\n"
 
             let plain = try await importing(csv, into: store, ImportOptions(updateExisting: true))
-            #expect(plain.suppressed.map(\.email) == ["gone@example.com", "bad@example.com"])
+            #expect(plain.suppressed.listed.map(\.email) == ["gone@example.com", "bad@example.com"])
             #expect(try await store.list().map(\.status) == [.unsubscribed, .bounced])
 
             let again = try await importing(csv, into: store, ImportOptions(resubscribe: true))
-            #expect(again.resubscribed.map(\.email) == ["gone@example.com", "bad@example.com"])
+            #expect(again.resubscribed.listed.map(\.email) == ["gone@example.com", "bad@example.com"])
             #expect(try await store.list().map(\.status) == [.active, .active])
             let events = try await store.events(of: try await store.get(try EmailAddress("gone@example.com")))
             #expect(events.last?.kind == .resubscribed)
@@ -260,7 +260,7 @@ struct SubscriberImportTests {
             _ = try await importing("email\nforget.me@example.com\n", into: store)
             try await store.forget(try EmailAddress("forget.me@example.com"), source: .cli)
             let report = try await importing("email\nForget.Me@example.com\n", into: store)
-            #expect(report.suppressed.map(\.email) == ["Forget.Me@example.com"])
+            #expect(report.suppressed.listed.map(\.email) == ["Forget.Me@example.com"])
             #expect(try await store.list().count == 1)
         }
     }
@@ -270,11 +270,11 @@ struct SubscriberImportTests {
         try await withTemporaryStore { store, _ in
             _ = try await importing("email,name,categories,language\na@example.com,A,cs.AI,en\n", into: store)
             let untouched = try await importing("email,categories\na@example.com,cs.LG\n", into: store)
-            #expect(untouched.existing.map(\.email) == ["a@example.com"])
+            #expect(untouched.existing.listed.map(\.email) == ["a@example.com"])
             #expect(try await store.list()[0].categories == ["cs.AI"])
 
             let updated = try await importing("email,categories\na@example.com,cs.LG\n", into: store, ImportOptions(updateExisting: true))
-            #expect(updated.updated.map(\.email) == ["a@example.com"])
+            #expect(updated.updated.listed.map(\.email) == ["a@example.com"])
             let subscriber = try await store.list()[0]
             #expect(subscriber.categories == ["cs.LG"])
             #expect(subscriber.name == "A")
@@ -335,7 +335,7 @@ struct SubscriberImportTests {
                 try await importing("email,interests,authors,schedule\na@example.com,\(many),,\nb@example.com,,\(long),\nc@example.com,,,weekly:sat\n", into: store)
             } throws: { error in
                 guard case ImportError.invalidRows(let problems) = error else { return false }
-                let lines = problems.map(\.description)
+                let lines = problems.listed.map(\.description)
                 return lines.count == 3 && lines[0].hasPrefix("people.csv:2: invalid interests") && lines[0].contains("at most 20")
                     && lines[1].hasPrefix("people.csv:3: invalid authors") && lines[1].contains("longer than 100 characters")
                     && lines[2] == "people.csv:4: invalid schedule 'weekly:sat': arXiv announces on weekdays only: choose mon, tue, wed, thu or fri"

@@ -28,19 +28,22 @@ struct ListDeliveries: AsyncParsableCommand {
 
     func run() async throws {
         let (database, _) = try await global.database()
-        let rows = try await DeliveryStore(database: database)
-            .deliveries(day: date, state: status, email: try email.map { try EmailAddress($0) })
-        var listing = Listing(columns: [
-            "day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at",
-        ])
-        for row in rows {
-            listing.append([
-                .text(row.day.description), .text(row.email), .text(row.state.rawValue), .number(row.attempts),
-                row.lastCode.map { .number($0) } ?? .text(nil), .text(row.lastReply), .text(row.messageID),
-                row.bytes.map { .number($0) } ?? .text(nil), .text(row.nextAttemptAt?.timestamp), .text(row.sentAt?.timestamp),
-            ])
+        var writer = ListingWriter(
+            columns: ["day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at"],
+            format: format
+        ) { Terminal.write($0) }
+        try await DeliveryStore(database: database).forEachDeliveryPage(
+            day: date, state: status, email: try email.map { try EmailAddress($0) }
+        ) { page in
+            for row in page {
+                writer.append([
+                    .text(row.day.description), .text(row.email), .text(row.state.rawValue), .number(row.attempts),
+                    row.lastCode.map { .number($0) } ?? .text(nil), .text(row.lastReply), .text(row.messageID),
+                    row.bytes.map { .number($0) } ?? .text(nil), .text(row.nextAttemptAt?.timestamp), .text(row.sentAt?.timestamp),
+                ])
+            }
         }
-        Terminal.write(listing.rendered(as: format))
+        writer.finish()
     }
 }
 

@@ -4,11 +4,13 @@ import PaperPostCore
 
 extension Listing {
     /// The columns of `subscribers list`; scripts read these keys.
+    static let subscriberColumns = [
+        "id", "email", "name", "language", "status", "categories", "bounce_count", "bounce_score",
+        "created_at", "confirmed_at", "unsubscribed_at",
+    ]
+
     init(subscribers: [Subscriber]) {
-        self.init(columns: [
-            "id", "email", "name", "language", "status", "categories", "bounce_count", "bounce_score",
-            "created_at", "confirmed_at", "unsubscribed_at",
-        ])
+        self.init(columns: Self.subscriberColumns)
         for subscriber in subscribers {
             append([
                 .number(Int(subscriber.id)), .text(subscriber.email), .text(subscriber.name),

@@ -35,9 +35,9 @@ struct ImportSubscribers: AsyncParsableCommand {
     var resubscribe = false
 
     func run() async throws {
-        let data: Data
+        // The file is read as the import goes; whether it can be read at all is known first.
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
+            try FileHandle(forReadingFrom: URL(fileURLWithPath: file)).close()
         } catch {
             throw ValidationError("cannot read '\(file)': \((error as NSError).localizedDescription)")
         }
@@ -46,7 +46,7 @@ struct ImportSubscribers: AsyncParsableCommand {
         let options = ImportOptions(dryRun: dryRun, updateExisting: updateExisting, skipInvalid: skipInvalid, resubscribe: resubscribe)
         let report: ImportReport
         do {
-            report = try await store.importCSV(data, file: file, options: options) { progress in
+            report = try await store.importCSV(contentsOf: URL(fileURLWithPath: file), file: file, options: options) { progress in
                 progressLine.show("\(progressLine.bar(done: progress.applied, of: progress.total)) \(progress.applied) of \(progress.total) rows")
             }
             progressLine.clear()
@@ -55,11 +55,19 @@ struct ImportSubscribers: AsyncParsableCommand {
             throw error
         }
 
-        for entry in report.suppressed + report.existing {
-            Terminal.error("\(file):\(entry.line): \(entry.email): \(entry.note ?? "")")
+        for rows in [report.suppressed, report.existing] {
+            for entry in rows.listed {
+                Terminal.error("\(file):\(entry.line): \(entry.email): \(entry.note ?? "")")
+            }
+            if rows.unlisted > 0 {
+                Terminal.error("… and \(rows.unlisted) more like these")
+            }
         }
-        for problem in report.invalid {
+        for problem in report.invalid.listed {
             Terminal.error("\(problem) (skipped)")
+        }
+        if report.invalid.unlisted > 0 {
+            Terminal.error("… and \(report.invalid.unlisted) more invalid rows (skipped)")
         }
         let verb = report.dryRun ? "would import" : "imported"
         print(

@@ -17,7 +17,10 @@ struct ListSubscribers: AsyncParsableCommand {
 
     func run() async throws {
         let category = try category.map(ArxivCategory.validCode)
-        let subscribers = try await global.subscriberStore().list(status: status, category: category)
-        Terminal.write(Listing(subscribers: subscribers).rendered(as: format))
+        var writer = ListingWriter(columns: Listing.subscriberColumns, format: format) { Terminal.write($0) }
+        try await global.subscriberStore().forEachSubscriberPage(status: status, category: category) { page in
+            for row in Listing(subscribers: page).rows { writer.append(row) }
+        }
+        writer.finish()
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import PaperPostCore
+
+/// An import's checked rows, kept on disk between reading the file and writing the list: a
+/// file of a million rows is checked whole before anything is written, without holding it.
+///
+/// A throwaway SQLite file beside the database (never `/tmp`, which may be memory), with no
+/// journal: losing it in a crash loses nothing, since the import starts from the file again.
+/// Its unique key on the address is what finds an address the file names twice.
+final class ImportStaging {
+    private let queue: DatabaseQueue
+    let path: String
+    /// Rows written to the staging file in one transaction.
+    static let batch = 5_000
+
+    init(besides databasePath: String) throws {
+        path = databasePath + ".import-\(UUID().uuidString.prefix(8))"
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE row (
+                    line INTEGER PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE, name TEXT, has_name INTEGER NOT NULL,
+                    categories TEXT, language TEXT, status TEXT, interests TEXT, muted TEXT, authors TEXT, schedule TEXT)
+                """)
+        }
+    }
+
+    deinit {
+        try? queue.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Reads and checks every row of the file, keeping the valid ones; the problems are
+    /// counted (and the first of them listed). An address named twice is a problem of its
+    /// second line.
+    func fill(from reader: inout SubscriberCSVReader, problems: inout ListedRows<ImportProblem>) throws {
+        var finished = false
+        while !finished {
+            try queue.write { db in
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO row (line, email, email_key, name, has_name, categories, language, status, interests, muted, authors, schedule)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING
+                    """)
+                for _ in 0..<Self.batch {
+                    guard let next = try reader.next() else {
+                        finished = true
+                        return
+                    }
+                    guard case .row(let row) = next else {
+                        if case .problem(let problem) = next { problems.append(problem) }
+                        continue
+                    }
+                    let interests = ReaderInterests.Kind.allCases.map { kind -> String? in row.interests[kind].map { $0.joined(separator: "\n") } }
+                    try insert.execute(arguments: [
+                        row.line, row.email.value, row.email.key, row.name, row.hasName, row.categories?.joined(separator: " "),
+                        row.language?.rawValue, row.status?.rawValue, interests[0], interests[1], interests[2], row.schedule?.description,
+                    ])
+                    if db.changesCount == 0 {
+                        let first = try Int.fetchOne(db, sql: "SELECT line FROM row WHERE email_key = ?", arguments: [row.email.key]) ?? 0
+                        problems.append(ImportProblem(
+                            file: reader.file, line: row.line, message: "'\(row.email.value.quotedForMessage)' is a duplicate of line \(first)"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many valid rows there are.
+    func count() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM row") ?? 0 }
+    }
+
+    /// The next rows in file order after `line`.
+    func rows(after line: Int, limit: Int, caseSensitiveLocalPart: Bool) throws -> [ImportRow] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM row WHERE line > ? ORDER BY line LIMIT ?", arguments: [line, limit]).map { row in
+                var interests: [ReaderInterests.Kind: [String]] = [:]
+                for (kind, column) in zip(ReaderInterests.Kind.allCases, ["interests", "muted", "authors"]) {
+                    if let text: String = row[column] {
+                        interests[kind] = text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
+                    }
+                }
+                let categories: String? = row["categories"]
+                return ImportRow(
+                    line: row["line"], email: try EmailAddress(row["email"], caseSensitiveLocalPart: caseSensitiveLocalPart), name: row["name"],
+                    categories: categories.map { $0.split(separator: " ").map(String.init) },
+                    language: (row["language"] as String?).flatMap(Language.init(rawValue:)),
+                    status: (row["status"] as String?).flatMap(SubscriberStatus.init(rawValue:)), hasName: row["has_name"],
+                    interests: interests, schedule: try (row["schedule"] as String?).map(Schedule.init(parsing:)))
+            }
+        }
+    }
+}
