@@ -77,6 +77,13 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension EmailAddress {
+    /// An address this package validated before and stored with its key (an import's staging
+    /// file): checking a million addresses a second time would cost seconds.
+    package init(alreadyValidated value: String, key: String) {
+        self.value = value
+        self.key = key
+    }
+
     /// The ASCII bytes allowed before the '@' (RFC 5322 atext, and the dot), by value.
     static let localBytes = byteTable("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-.")
     /// The ASCII bytes allowed in a domain label.

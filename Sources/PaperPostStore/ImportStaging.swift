@@ -8,7 +8,9 @@ import PaperPostCore
 /// A throwaway SQLite file beside the database (never `/tmp`, which may be memory), with no
 /// journal: losing it in a crash loses nothing, since the import starts from the file again.
 /// Its unique key on the address is what finds an address the file names twice.
-final class ImportStaging {
+///
+/// Sendable by hand: its one connection is a `DatabaseQueue`, which serialises its use.
+final class ImportStaging: @unchecked Sendable {
     private let queue: DatabaseQueue
     let path: String
     /// Rows written to the staging file in one transaction.
@@ -36,37 +38,58 @@ final class ImportStaging {
     }
 
     /// Reads and checks every row of the file, keeping the valid ones; the problems are
-    /// counted (and the first of them listed). An address named twice is a problem of its
-    /// second line.
-    func fill(from reader: inout SubscriberCSVReader, problems: inout ListedRows<ImportProblem>) throws {
+    /// counted (and the first of them listed) in the order of their lines. An address named
+    /// twice is a problem of its second line.
+    ///
+    /// Reading a batch of rows and keeping the one before it go on at the same time, on two
+    /// cores.
+    func fill(from reader: inout SubscriberCSVReader, problems: inout ListedRows<ImportProblem>) async throws {
+        var keeping: Task<[ImportProblem], any Error>?
         var finished = false
         while !finished {
-            try queue.write { db in
-                let insert = try db.cachedStatement(sql: """
-                    INSERT INTO row (line, email, email_key, name, has_name, categories, language, status, interests, muted, authors, schedule)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING
-                    """)
-                for _ in 0..<Self.batch {
-                    guard let next = try reader.next() else {
-                        finished = true
-                        return
-                    }
-                    guard case .row(let row) = next else {
-                        if case .problem(let problem) = next { problems.append(problem) }
-                        continue
-                    }
-                    let interests = ReaderInterests.Kind.allCases.map { kind -> String? in row.interests[kind].map { $0.joined(separator: "\n") } }
-                    try insert.execute(arguments: [
-                        row.line, row.email.value, row.email.key, row.name, row.hasName, row.categories?.joined(separator: " "),
-                        row.language?.rawValue, row.status?.rawValue, interests[0], interests[1], interests[2], row.schedule?.description,
-                    ])
-                    if db.changesCount == 0 {
-                        let first = try Int.fetchOne(db, sql: "SELECT line FROM row WHERE email_key = ?", arguments: [row.email.key]) ?? 0
-                        problems.append(ImportProblem(
-                            file: reader.file, line: row.line, message: "'\(row.email.value.quotedForMessage)' is a duplicate of line \(first)"))
-                    }
+            var batch: [ImportRow] = []
+            var found: [ImportProblem] = []
+            batch.reserveCapacity(Self.batch)
+            while batch.count < Self.batch {
+                guard let next = try reader.next() else {
+                    finished = true
+                    break
+                }
+                switch next {
+                case .row(let row): batch.append(row)
+                case .problem(let problem): found.append(problem)
                 }
             }
+            for problem in try await keeping?.value ?? [] { problems.append(problem) }
+            let file = reader.file
+            keeping = Task { [batch, found] in
+                (found + (try self.keep(batch, file: file))).sorted { $0.line < $1.line }
+            }
+        }
+        for problem in try await keeping?.value ?? [] { problems.append(problem) }
+    }
+
+    /// Writes a batch of rows in one transaction; returns the duplicates among them.
+    private func keep(_ rows: [ImportRow], file: String) throws -> [ImportProblem] {
+        try queue.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO row (line, email, email_key, name, has_name, categories, language, status, interests, muted, authors, schedule)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING
+                """)
+            var duplicates: [ImportProblem] = []
+            for row in rows {
+                let interests = ReaderInterests.Kind.allCases.map { kind -> String? in row.interests[kind].map { $0.joined(separator: "\n") } }
+                try insert.execute(arguments: [
+                    row.line, row.email.value, row.email.key, row.name, row.hasName, row.categories?.joined(separator: " "),
+                    row.language?.rawValue, row.status?.rawValue, interests[0], interests[1], interests[2], row.schedule?.description,
+                ])
+                if db.changesCount == 0 {
+                    let first = try Int.fetchOne(db, sql: "SELECT line FROM row WHERE email_key = ?", arguments: [row.email.key]) ?? 0
+                    duplicates.append(ImportProblem(
+                        file: file, line: row.line, message: "'\(row.email.value.quotedForMessage)' is a duplicate of line \(first)"))
+                }
+            }
+            return duplicates
         }
     }
 
@@ -76,7 +99,7 @@ final class ImportStaging {
     }
 
     /// The next rows in file order after `line`.
-    func rows(after line: Int, limit: Int, caseSensitiveLocalPart: Bool) throws -> [ImportRow] {
+    func rows(after line: Int, limit: Int) throws -> [ImportRow] {
         try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM row WHERE line > ? ORDER BY line LIMIT ?", arguments: [line, limit]).map { row in
                 var interests: [ReaderInterests.Kind: [String]] = [:]
@@ -87,7 +110,7 @@ final class ImportStaging {
                 }
                 let categories: String? = row["categories"]
                 return ImportRow(
-                    line: row["line"], email: try EmailAddress(row["email"], caseSensitiveLocalPart: caseSensitiveLocalPart), name: row["name"],
+                    line: row["line"], email: EmailAddress(alreadyValidated: row["email"], key: row["email_key"]), name: row["name"],
                     categories: categories.map { $0.split(separator: " ").map(String.init) },
                     language: (row["language"] as String?).flatMap(Language.init(rawValue:)),
                     status: (row["status"] as String?).flatMap(SubscriberStatus.init(rawValue:)), hasName: row["has_name"],

@@ -109,7 +109,7 @@ struct ImportChunking: Sendable {
     /// every ``PaperPostDatabase/busyRetryInterval``).
     var pause: Duration
 
-    static let standard = ImportChunking(rows: 1_000, duration: .milliseconds(250), pause: .milliseconds(10))
+    static let standard = ImportChunking(rows: 5_000, duration: .milliseconds(250), pause: .milliseconds(10))
 }
 
 extension SubscriberStore {
@@ -170,7 +170,7 @@ extension SubscriberStore {
         var reader = try SubscriberCSVReader(stream: stream, file: file, caseSensitiveLocalPart: caseSensitive)
         let staging = try ImportStaging(besides: database.writer.path)
         var problems = ListedRows<ImportProblem>()
-        try staging.fill(from: &reader, problems: &problems)
+        try await staging.fill(from: &reader, problems: &problems)
         if !problems.isEmpty && !options.skipInvalid {
             throw ImportError.invalidRows(problems)
         }
@@ -182,12 +182,14 @@ extension SubscriberStore {
         var report = ImportReport()
         var applied = 0
         var pending: [ImportRow] = []
-        var lastLine = 0
+        // The next rows are read from the staging file while the current ones are written.
+        var next = Task { try staging.rows(after: 0, limit: chunking.rows) }
+        defer { next.cancel() }
         while applied < total {
             if pending.isEmpty {
-                pending = try staging.rows(after: lastLine, limit: chunking.rows, caseSensitiveLocalPart: caseSensitive)
+                pending = try await next.value
                 guard let last = pending.last else { break }
-                lastLine = last.line
+                next = Task { try staging.rows(after: last.line, limit: chunking.rows) }
             }
             let rows = pending
             let chunk: (report: ImportReport, used: Int)
@@ -200,8 +202,9 @@ extension SubscriberStore {
                     var used = 0
                     try db.inTransaction(.immediate) {
                         let started = ContinuousClock.now
+                        let known = try Self.knownKeys(rows, db)
                         repeat {
-                            try Self.importRow(rows[used], db, options: options, defaults: defaults, into: &report)
+                            try Self.importRow(rows[used], db, known: known, options: options, defaults: defaults, into: &report)
                             used += 1
                         } while used < rows.count && ContinuousClock.now - started < chunking.duration
                         return options.dryRun ? .rollback : .commit
@@ -221,13 +224,35 @@ extension SubscriberStore {
         return report
     }
 
+    /// The keys of these rows' addresses that the list already has (as they are, or
+    /// forgotten), in one query: most rows of a large import are new, and looking each one up
+    /// was a tenth of the import's time.
+    private static func knownKeys(_ rows: [ImportRow], _ db: Database) throws -> Set<String> {
+        var known: Set<String> = []
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let chunk = rows[start..<min(start + 5_000, rows.endIndex)]
+            var addressOf: [String: String] = [:]
+            for row in chunk {
+                addressOf[row.email.key] = row.email.key
+                addressOf[SubscriberRecord.forgottenKey(for: row.email.key)] = row.email.key
+            }
+            let found = try String.fetchAll(
+                db, sql: "SELECT email_key FROM subscriber WHERE email_key IN (\(databaseQuestionMarks(count: addressOf.count)))",
+                arguments: StatementArguments(Array(addressOf.keys)))
+            known.formUnion(found.compactMap { addressOf[$0] })
+            start = chunk.endIndex
+        }
+        return known
+    }
+
     private static func importRow(
-        _ row: ImportRow, _ db: Database, options: ImportOptions, defaults: Settings, into report: inout ImportReport
+        _ row: ImportRow, _ db: Database, known: Set<String>, options: ImportOptions, defaults: Settings, into report: inout ImportReport
     ) throws {
         func entry(_ note: String? = nil) -> ImportReport.Entry {
             ImportReport.Entry(line: row.line, email: row.email.value, note: note)
         }
-        guard var record = try record(db, for: row.email) else {
+        guard known.contains(row.email.key), var record = try record(db, for: row.email) else {
             let new = NewSubscriber(
                 email: row.email, name: row.name, categories: row.categories ?? defaults.defaultCategories,
                 language: row.language ?? defaults.defaultLanguage, status: row.status ?? .active,
