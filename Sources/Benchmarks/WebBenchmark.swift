@@ -26,6 +26,12 @@ enum WebBenchmark {
         var csv = "email,categories\n"
         for index in 0..<subscribers { csv += "reader\(index)@example.com,cs.AI\n" }
         _ = try await store.importCSV(Data(csv.utf8), file: "bench.csv", options: ImportOptions())
+        // A day's digest for the archive page: the rendering bench's 50 scanned, 9 picked.
+        let digest = RenderingBenchmark.digest()
+        _ = try await PaperStore(database: database).record(
+            day: digest.day, categories: digest.categories,
+            papers: digest.entries.map { AnnouncedPaper(paper: $0.paper, announceType: .new) }, source: "bench")
+        try await CurationStore(database: database).save(digest)
         let secret = try ServerSecret.load(settings)
         let paths = try await store.recipients().map { recipient in
             "/unsubscribe?token=" + LinkToken(purpose: .unsubscribe, subscriberID: recipient.subscriberID)
@@ -43,6 +49,13 @@ enum WebBenchmark {
             try Data(luaScript(method: method, paths: paths).utf8).write(to: script)
             let result = try runWrk(wrk, script: script.path, url: server.baseURL)
             print("  \(method) /unsubscribe: \(result.requestsPerSecond) req/s, p99 \(result.p99), non-2xx \(result.errors)  [target ≥ 2000 req/s, p99 < 50 ms]")
+        }
+        // A past edition: the same page for every reader, rendered once (issue 16).
+        for language in ["en", "zh"] {
+            let script = directory.appendingPathComponent("archive-\(language).lua")
+            try Data(#"wrk.path = "/archive/\#(digest.day)?lang=\#(language)""#.utf8).write(to: script)
+            let result = try runWrk(wrk, script: script.path, url: server.baseURL)
+            print("  GET /archive/\(digest.day)?lang=\(language): \(result.requestsPerSecond) req/s, p99 \(result.p99), non-2xx \(result.errors)  [target ≥ 5000 req/s, p99 < 20 ms]")
         }
         _ = try await server.terminate()
         let unsubscribed = try await store.stats().byStatus.first { $0.0 == .unsubscribed }?.1 ?? 0

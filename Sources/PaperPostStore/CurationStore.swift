@@ -226,6 +226,23 @@ public struct CurationStore: Sendable {
         return try JSONDecoder().decode(StoredNotes.self, from: data)
     }
 
+    /// When each of the newest digests was made, newest day first: what a page made from them
+    /// is cached against (curating a day again replaces its digest and so its time).
+    public func digestStamps(limit: Int = 90) async throws -> [(day: Day, createdAt: String)] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT day, created_at FROM digest ORDER BY day DESC LIMIT ?", arguments: [limit]).map {
+                (try Day(parsing: $0[0]), $0[1])
+            }
+        }
+    }
+
+    /// When the day's digest was made, if there is one (see ``digestStamps(limit:)``).
+    public func digestStamp(on day: Day) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT created_at FROM digest WHERE day = ?", arguments: [day.description])
+        }
+    }
+
     /// Days with a digest, newest first.
     public func digestDays(limit: Int = 90) async throws -> [Day] {
         try await database.read { db in

@@ -18,10 +18,14 @@ extension Site {
     func edition(_ request: Request, day text: String) async throws -> Response {
         let language = Self.language(request)
         let labels = WebText.for(language)
-        guard let day = try? Day(parsing: text), let digest = try await curation.digest(on: day) else {
-            return message(language, heading: labels.notFoundTitle, paragraphs: [labels.notFoundMessage], status: .notFound)
+        func notFound() -> Response { message(language, heading: labels.notFoundTitle, paragraphs: [labels.notFoundMessage], status: .notFound) }
+        guard let day = try? Day(parsing: text), let stamp = try await curation.digestStamp(on: day) else { return notFound() }
+        // Rendered once per digest and language; curating the day again changes the stamp.
+        let body = try await pages.page("edition \(day) \(language.rawValue)", stamp: stamp) {
+            guard let digest = try await curation.digest(on: day) else { return nil }
+            return pageHTML(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language), links: .arxivAbstracts))
         }
-        return page(language, title: "\(day)", content: Markdown.html(markdown.render(digest, language: language), links: .arxivAbstracts))
+        return body.map { htmlResponse($0) } ?? notFound()
     }
 
     /// A reader's own edition, from the link in their email: the email's papers, numbering and
@@ -49,20 +53,25 @@ extension Site {
     }
 
     /// An Atom feed of the editions, newest first, for feed readers.
+    /// Made again only when a digest in it was added or curated again.
     func feed() async throws -> Response {
-        var entries: [[String: String]] = []
-        var newest: Date?
-        for day in try await curation.digestDays(limit: 30) {
-            guard let digest = try await curation.digest(on: day) else { continue }
-            newest = max(newest ?? digest.createdAt, digest.createdAt)
-            entries.append([
-                "day": day.description, "title": "ArXiv AI Daily \(day)", "updated": digest.createdAt.formatted(.iso8601),
-                "summary": digest.picks.map(\.paper.title.linkInert).joined(separator: " · "),
-            ])
+        let stamps = try await curation.digestStamps(limit: 30)
+        let xml = try await pages.page("feed", stamp: stamps.map { "\($0.day) \($0.createdAt)" }.joined(separator: ",")) {
+            var entries: [[String: String]] = []
+            var newest: Date?
+            for (day, _) in stamps {
+                guard let digest = try await curation.digest(on: day) else { continue }
+                newest = max(newest ?? digest.createdAt, digest.createdAt)
+                entries.append([
+                    "day": day.description, "title": "ArXiv AI Daily \(day)", "updated": digest.createdAt.formatted(.iso8601),
+                    "summary": digest.picks.map(\.paper.title.linkInert).joined(separator: " · "),
+                ])
+            }
+            let xml = templates.render(
+                ["base": settings.baseURL, "updated": (newest ?? Date()).formatted(.iso8601), "entries": entries], withTemplate: "feed.xml") ?? ""
+            return ByteBuffer(string: xml)
         }
-        let xml = templates.render(
-            ["base": settings.baseURL, "updated": (newest ?? Date()).formatted(.iso8601), "entries": entries], withTemplate: "feed.xml") ?? ""
         return Response(
-            status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+            status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: xml ?? ByteBuffer()))
     }
 }

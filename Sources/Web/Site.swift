@@ -27,6 +27,8 @@ struct Site: Sendable {
     let csrf: CSRFProtection
     let clientLimit: RateLimiter
     let addressLimit: RateLimiter
+    /// Past editions and the feed, as rendered.
+    let pages = PageCache()
     let logger = Logger(label: "paperpost.web")
 
     init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) async throws {
@@ -173,6 +175,11 @@ struct Site: Sendable {
     }
 
     func page(_ language: Language, title: String, content: String, status: HTTPResponse.Status = .ok) -> Response {
+        htmlResponse(pageHTML(language, title: title, content: content), status: status)
+    }
+
+    /// A page in the shared layout, as the bytes of its response body.
+    func pageHTML(_ language: Language, title: String, content: String) -> ByteBuffer {
         let text = WebText.for(language)
         let html = templates.render(
             [
@@ -180,9 +187,11 @@ struct Site: Sendable {
                 "archive_label": text.archiveTitle,
             ],
             withTemplate: "page") ?? content
-        return Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+        return ByteBuffer(string: html)
+    }
+
+    func htmlResponse(_ body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: body))
     }
 
     /// A page with a heading, some paragraphs and optionally one button (a POST form).
