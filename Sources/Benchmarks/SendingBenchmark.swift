@@ -61,7 +61,7 @@ enum SendingBenchmark {
             "PAPERPOST_SMTP_URL": "smtp://127.0.0.1:\(port)", "PAPERPOST_SMTP_TLS": "off", "PAPERPOST_SMTP_CONNECTIONS": "4",
             "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret-of-at-least-32-bytes", "PAPERPOST_BASE_URL": settings.baseURL,
         ]
-        let (elapsed, childPeakMB) = try runSend(executable, day: digest.day, environment: environment)
+        let (elapsed, childPeakMB) = try runSend(executable, day: digest.day, environment: environment, directory: directory)
         let log = try await DeliveryStore(database: database).stats(day: digest.day)
         let sent = log.first { $0.0 == .sent }?.1 ?? 0
         let rate = Double(sent) / elapsed.seconds
@@ -83,7 +83,7 @@ enum SendingBenchmark {
         signedEnvironment["PAPERPOST_DB"] = signedPath
         signedEnvironment["PAPERPOST_DKIM_KEY_FILE"] = keys[0].path
         signedEnvironment["PAPERPOST_DKIM_SELECTOR"] = "bench"
-        let (signedElapsed, _) = try runSend(executable, day: digest.day, environment: signedEnvironment)
+        let (signedElapsed, _) = try runSend(executable, day: digest.day, environment: signedEnvironment, directory: directory)
         let signedDatabase = try PaperPostDatabase.open(path: signedPath)
         let signedSent = try await DeliveryStore(database: signedDatabase).stats(day: digest.day).first { $0.0 == .sent }?.1 ?? 0
         let signedRate = Double(signedSent) / signedElapsed.seconds
@@ -112,31 +112,14 @@ enum SendingBenchmark {
             + "to the RSA signature  [target < 10 %]")
     }
 
-    /// Runs `paperpost send` as operators do; its wall time and peak memory.
-    static func runSend(_ executable: URL, day: Day, environment: [String: String]) throws -> (Duration, Int) {
-        let send = Process()
-        send.executableURL = executable
+    /// Runs `paperpost send` as operators do; its wall time and peak memory (its own, measured
+    /// by GNU time: `getrusage` of this process's children would count smtp-source too).
+    static func runSend(_ executable: URL, day: Day, environment: [String: String], directory: URL) throws -> (Duration, Int) {
         // The sink is a local test relay on reserved example domains, which `paperpost check`
         // (run before every real send) rightly refuses.
-        send.arguments = ["send", "--date", day.description, "--force-unsafe"]
-        send.environment = environment
-        send.standardOutput = FileHandle.nullDevice
-        // Its progress lines go to a file, shown only if the send fails: a bench that quietly
-        // measured a refused send would print a rate of 0.
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("paperpost-bench-send-\(ProcessInfo.processInfo.processIdentifier).err")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        send.standardError = try FileHandle(forWritingTo: errors)
-        let start = ContinuousClock.now
-        try send.run()
-        send.waitUntilExit()
-        let elapsed = ContinuousClock.now - start
-        guard [0, 3].contains(send.terminationStatus) else {
-            throw SendFailed(status: send.terminationStatus, output: (try? String(contentsOf: errors, encoding: .utf8)) ?? "")
-        }
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        return (elapsed, usage.ru_maxrss / 1024)
+        let (seconds, peakMB) = try ScaleBenchmark.timed(
+            executable, ["send", "--date", day.description, "--force-unsafe"], environment: environment, directory: directory)
+        return (.milliseconds(Int(seconds * 1000)), peakMB)
     }
 
     /// `openssl speed rsa2048`'s signatures per second, the machine's own RSA figure.
