@@ -3,15 +3,18 @@ extension Sequence where Element == UInt8 {
     /// `String(format: "%02x")` per byte went through Foundation's formatter, which made
     /// secrets and keys a fifth of a subscriber import's time.
     public var hexEncoded: String {
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
+            text.append(HexDigits.lower[Int(byte >> 4)])
+            text.append(HexDigits.lower[Int(byte & 15)])
         }
         return String(decoding: text, as: UTF8.self)
     }
+}
+
+private enum HexDigits {
+    static let lower = Array("0123456789abcdef".utf8)
 }
 
 extension String {
@@ -19,9 +22,12 @@ extension String {
     /// and boundaries. One draw (one system call) serves eight bytes.
     public static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<(bytes + 7) / 8).flatMap { _ in
+        var random: [UInt8] = []
+        random.reserveCapacity(bytes + 7)
+        while random.count < bytes {
             let draw: UInt64 = generator.next()
-            return (0..<8).map { UInt8(truncatingIfNeeded: draw >> (UInt64($0) * 8)) }
-        }.prefix(bytes).hexEncoded
+            for shift in stride(from: 0, to: 64, by: 8) { random.append(UInt8(truncatingIfNeeded: draw >> UInt64(shift))) }
+        }
+        return random.prefix(bytes).hexEncoded
     }
 }

@@ -203,10 +203,14 @@ extension SubscriberStore {
                     try db.inTransaction(.immediate) {
                         let started = ContinuousClock.now
                         let known = try Self.knownKeys(rows, db)
+                        let now = Date()
+                        var children = ChildRows()
                         repeat {
-                            try Self.importRow(rows[used], db, known: known, options: options, defaults: defaults, into: &report)
+                            try Self.importRow(
+                                rows[used], db, known: known, now: now, children: &children, options: options, defaults: defaults, into: &report)
                             used += 1
                         } while used < rows.count && ContinuousClock.now - started < chunking.duration
+                        try children.write(db)
                         return options.dryRun ? .rollback : .commit
                     }
                     return (report, used)
@@ -247,7 +251,8 @@ extension SubscriberStore {
     }
 
     private static func importRow(
-        _ row: ImportRow, _ db: Database, known: Set<String>, options: ImportOptions, defaults: Settings, into report: inout ImportReport
+        _ row: ImportRow, _ db: Database, known: Set<String>, now: Date, children: inout ChildRows, options: ImportOptions, defaults: Settings,
+        into report: inout ImportReport
     ) throws {
         func entry(_ note: String? = nil) -> ImportReport.Entry {
             ImportReport.Entry(line: row.line, email: row.email.value, note: note)
@@ -259,7 +264,7 @@ extension SubscriberStore {
                 interests: try ReaderInterests(
                     interests: row.interests[.interest] ?? [], muted: row.interests[.muted] ?? [], authors: row.interests[.author] ?? []),
                 schedule: row.schedule ?? .daily)
-            _ = try insert(db, new, source: .import, kind: .imported)
+            _ = try insert(db, new, source: .import, kind: .imported, now: now, into: &children)
             report.added.append(entry())
             return
         }

@@ -70,8 +70,13 @@ struct SubscriberImportLoadTests {
             func subscriberCount() async throws -> Int {
                 try await server.stats().byStatus.reduce(0) { $0 + $1.1 }
             }
+            // Transactions of 200 rows: thirty of them, so that the import is long in
+            // transactions however fast the machine writes.
             let rows = 6_000
-            let importing = Task { try await store.importCSV(Data(Self.readers(rows).utf8), file: "big.csv", options: ImportOptions()) }
+            let chunking = ImportChunking(rows: 200, duration: ImportChunking.standard.duration, pause: ImportChunking.standard.pause)
+            let importing = Task {
+                try await store.importCSV(Data(Self.readers(rows).utf8), file: "big.csv", options: ImportOptions(), chunking: chunking, progress: nil)
+            }
             while try await subscriberCount() == readers.count {
                 try await Task.sleep(for: .milliseconds(5))
             }
