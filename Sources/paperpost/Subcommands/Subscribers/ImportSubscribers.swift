@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PaperPostStore
+import Synchronization
 
 struct ImportSubscribers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,8 +47,21 @@ struct ImportSubscribers: AsyncParsableCommand {
         let options = ImportOptions(dryRun: dryRun, updateExisting: updateExisting, skipInvalid: skipInvalid, resubscribe: resubscribe)
         let report: ImportReport
         do {
+            // In a pipe or a log, a line once the first transaction is in (the file was valid
+            // and writing has begun), then one every ten seconds, and the last.
+            let lastLine = Mutex(ContinuousClock.now - .seconds(10))
             report = try await store.importCSV(contentsOf: URL(fileURLWithPath: file), file: file, options: options) { progress in
-                progressLine.show("\(progressLine.bar(done: progress.applied, of: progress.total)) \(progress.applied) of \(progress.total) rows")
+                let line = "\(progress.applied) of \(progress.total) rows \(dryRun ? "checked" : "written")"
+                if progressLine.isTerminal {
+                    progressLine.show("\(progressLine.bar(done: progress.applied, of: progress.total)) \(line)")
+                    return
+                }
+                let due = lastLine.withLock { last -> Bool in
+                    guard ContinuousClock.now - last >= .seconds(10) || progress.applied == progress.total else { return false }
+                    last = ContinuousClock.now
+                    return true
+                }
+                if due { Terminal.error(line) }
             }
             progressLine.clear()
         } catch {
