@@ -118,23 +118,44 @@ public protocol MailTransport: Sendable {
     /// One sending lane: an SMTP connection kept open across messages, or a writer of files.
     /// Each lane sends one message at a time; parallelism comes from several lanes.
     func makeLane() throws -> any MailLane
+    /// The lanes of one send. A single destination has `connections` of them; a pool of relays
+    /// as many as its relays' connections add up to.
+    func makeLanes(connections: Int) throws -> [any MailLane]
+}
+
+extension MailTransport {
+    public func makeLanes(connections: Int) throws -> [any MailLane] {
+        try (0..<max(1, connections)).map { _ in try makeLane() }
+    }
 }
 
 public protocol MailLane: Sendable {
     /// Sends the messages one after another, in order. A batch crosses to the lane's own thread
     /// once, which matters at thousands of messages a second.
     ///
-    /// - Parameter settled: called with each message's index and result as soon as it is
-    ///   known, before the next message starts (on the lane's thread), so the sender logs an
-    ///   accepted message at once and its circuit breaker sees every failure as it happens.
-    func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async
+    /// - Parameter settled: called with each message's index, its result and the relay that
+    ///   gave it (`nil` for the outbox) as soon as it is known, before the next message starts
+    ///   (on the lane's thread), so the sender logs an accepted message at once and its circuit
+    ///   breaker sees every failure as it happens.
+    func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult, String?) -> Void) async
+
+    /// Waits until this lane may take `count` more messages: a relay pool holds each relay to
+    /// its share and keeps a resting relay's lanes idle. `false`: the send is over, take no more.
+    func admit(_ count: Int) async -> Bool
+
+    /// This lane takes no more messages because nothing more is due: lanes waiting in
+    /// ``admit(_:)`` are let go.
+    func close()
 }
 
 extension MailLane {
+    public func admit(_ count: Int) async -> Bool { true }
+    public func close() {}
+
     /// The results in order, for callers that only need them at the end (notices).
     public func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {
         let results = Mutex([TransportResult?](repeating: nil, count: messages.count))
-        await send(messages) { index, result in results.withLock { $0[index] = result } }
+        await send(messages) { index, result, _ in results.withLock { $0[index] = result } }
         return results.withLock { $0.map { $0 ?? .temporary(code: nil, reply: "not attempted") } }
     }
 }

@@ -21,12 +21,12 @@ public struct OutboxTransport: MailTransport {
     struct Lane: MailLane {
         let directory: URL
 
-        func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async {
+        func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult, String?) -> Void) async {
             for (index, message) in messages.enumerated() {
                 if let claim = message.claim, case .withhold(let reason) = await claim().value() {
-                    settled(index, .withheld(reason: reason))
+                    settled(index, .withheld(reason: reason), nil)
                 } else {
-                    settled(index, write(message))
+                    settled(index, write(message), nil)
                 }
             }
         }

@@ -55,11 +55,24 @@ public struct SMTPTransport: MailTransport {
     }
 
     public func makeLane() throws -> any MailLane {
+        try makeSMTPLane()
+    }
+
+    func makeSMTPLane() throws -> Lane {
         do {
             return Lane(settings: settings, url: url, easy: try CurlEasy())
         } catch {
             throw TransportError(description: "libcurl cannot start: \(error.message)")
         }
+    }
+
+    /// One message's attempt on one connection.
+    struct Attempt {
+        var result: TransportResult
+        /// The relay took nothing and is not taking anything now (it refused the connection,
+        /// its name did not resolve, or it answered 421, closing): certainly not delivered, so
+        /// another relay may have it at once.
+        var relayDown: Bool
     }
 
     /// One SMTP connection. `@unchecked Sendable`: the easy handle and `reconnect` are only
@@ -84,11 +97,15 @@ public struct SMTPTransport: MailTransport {
             easy.parsesHeaderFields = false
         }
 
-        func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult) -> Void) async {
+        /// How the delivery log names this relay.
+        var relayName: String { Relay(url: url).name }
+
+        func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult, String?) -> Void) async {
+            let relay = relayName
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 queue.async {
                     for (index, message) in messages.enumerated() {
-                        settled(index, self.transfer(message))
+                        settled(index, self.transfer(message), relay)
                     }
                     continuation.resume()
                 }
@@ -105,6 +122,12 @@ public struct SMTPTransport: MailTransport {
             if case .withhold(let reason) = handOver?.decision {
                 return .withheld(reason: reason)
             }
+            return attempt(message, handOver: handOver).result
+        }
+
+        /// Sends a message already claimed (`handOver`), on the caller's thread: a relay pool
+        /// tries one message on several relays under a single claim. Never on the cooperative pool.
+        func attempt(_ message: OutgoingMessage, handOver: HandOver?) -> Attempt {
             var gate: (@Sendable () -> Bool)?
             if let handOver {
                 gate = { handOver.wait() == HandOver.Decision.send }
@@ -112,14 +135,15 @@ public struct SMTPTransport: MailTransport {
             do throws(CurlError) {
                 try configure(for: message, gate: gate)
                 let response = try easy.perform(keepingOptions: true)
-                return .accepted(code: response.status, reply: Self.reply(response.responseLines, code: response.status))
+                return Attempt(result: .accepted(code: response.status, reply: Self.reply(response.responseLines, code: response.status)), relayDown: false)
             } catch {
                 if case .withhold(let reason) = handOver?.decision {
                     reconnect = true
-                    return .withheld(reason: reason)
+                    return Attempt(result: .withheld(reason: reason), relayDown: false)
                 }
-                if error.responseCode == 503 { reconnect = true }
-                return Self.classify(error)
+                if error.responseCode == 503 || error.responseCode == 421 { reconnect = true }
+                let unreachable = [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST].map { Int($0.rawValue) }.contains(Int(error.code))
+                return Attempt(result: Self.classify(error), relayDown: unreachable || error.responseCode == 421)
             }
         }
 

@@ -195,7 +195,7 @@ public struct SendJob: Sendable {
             returnPath: settings.delivery.bounceAddress.map { ($0, serverSecret) }, envelopeSender: settings.mail.from.address.value,
             budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
             includeDeferred: options.retryDeferred, only: only, progress: progress)
-        try await run.start(lanes: (0..<max(1, settings.delivery.connections)).map { _ in try transport.makeLane() })
+        try await run.start(lanes: try transport.makeLanes(connections: settings.delivery.connections))
         if log.failure == nil {
             // A run cut short (--limit, the breaker) still leaves every reader's row in the log.
             try await filler.finish()
@@ -309,8 +309,9 @@ final class Run: Sendable {
     private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
         let batchSize = pacer == nil ? SendJob.laneBatch : 1
         var date = MessageDate()
+        defer { lane.close() }
         try await withThrowingTaskGroup(of: Void.self) { sending in
-            var batch = try await rows.next(batchSize)
+            var batch = await lane.admit(batchSize) ? try await rows.next(batchSize) : []
             while !batch.isEmpty, !isStopping {
                 let now = Date()
                 if now.timeIntervalSince(date.date) >= 1 { date = MessageDate(now) }
@@ -319,11 +320,11 @@ final class Run: Sendable {
                 try await sending.next()
                 await pacer?.wait()
                 sending.addTask {
-                    await lane.send(outgoing) { [self] index, result in
-                        self.settle(result, row: claimed[index], message: outgoing[index])
+                    await lane.send(outgoing) { [self] index, result, relay in
+                        self.settle(result, row: claimed[index], message: outgoing[index], relay: relay)
                     }
                 }
-                batch = isStopping ? [] : try await rows.next(batchSize)
+                batch = isStopping ? [] : await lane.admit(batchSize) ? try await rows.next(batchSize) : []
             }
         }
     }
@@ -371,7 +372,7 @@ final class Run: Sendable {
     }
 
     /// Counts one transfer's result, feeds the circuit breaker, and logs the outcome.
-    private func settle(_ result: TransportResult, row: DueDelivery, message: OutgoingMessage) {
+    private func settle(_ result: TransportResult, row: DueDelivery, message: OutgoingMessage, relay: String?) {
         trackConnection(result)
         switch result {
         case .withheld:
@@ -381,7 +382,8 @@ final class Run: Sendable {
                 report()
             }
         default:
-            settle(DeliveryOutcome(day: day, subscriberID: row.subscriberID, result: outcome(of: result, attempts: row.attempts + 1, message: message)))
+            settle(DeliveryOutcome(
+                day: day, subscriberID: row.subscriberID, result: outcome(of: result, attempts: row.attempts + 1, message: message), relay: relay))
         }
     }
 

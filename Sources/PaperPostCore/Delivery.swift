@@ -19,6 +19,8 @@ public struct Delivery: Sendable, Hashable {
     public var lastCode: Int?
     public var lastReply: String?
     public var messageID: String?
+    /// The relay that gave the last answer (`smtp://host:port`); `nil` for the outbox.
+    public var relay: String?
     public var bytes: Int?
     public var nextAttemptAt: Date?
     public var createdAt: Date
@@ -27,8 +29,9 @@ public struct Delivery: Sendable, Hashable {
 
     public init(
         day: Day, subscriberID: Int64, email: String, state: State, attempts: Int, lastCode: Int?, lastReply: String?,
-        messageID: String?, bytes: Int?, nextAttemptAt: Date?, createdAt: Date, updatedAt: Date, sentAt: Date?
+        messageID: String?, bytes: Int?, nextAttemptAt: Date?, createdAt: Date, updatedAt: Date, sentAt: Date?, relay: String? = nil
     ) {
+        self.relay = relay
         self.day = day
         self.subscriberID = subscriberID
         self.email = email

@@ -67,6 +67,7 @@ extension SettingLimit {
     public static let bounceThreshold = SettingLimit(1...100, wholeNumber: true, "bounce score: 1 a hard bounce, 0.5 a soft one")
     public static let bounceResetDays = SettingLimit(1...3650, wholeNumber: true, "days without a bounce before the score resets")
     public static let sendLease = SettingLimit(1...86_400, "seconds a send's lease lasts without renewal")
+    public static let relayWeight = SettingLimit(0.01...10_000, "a relay's share of the messages, relative to the other relays'")
     public static let smtpBreaker = SettingLimit(1...10_000, wholeNumber: true, "connection failures in a row before a send stops")
     public static let confirmDays = SettingLimit(1...365, wholeNumber: true, "days a confirmation link works")
     public static let subscribeLimitClient = SettingLimit(1...100_000, wholeNumber: true, "sign-ups per client address per hour")

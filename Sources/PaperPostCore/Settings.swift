@@ -132,8 +132,30 @@ public struct DeliverySettings: Sendable {
         case off
     }
 
-    /// `smtp://host:587` or `smtps://host:465` (`PAPERPOST_SMTP_URL`); `nil` uses the outbox.
-    public var smtpURL: String?
+    /// The relays mail goes through (`PAPERPOST_SMTP_URL`, one or several, or the file
+    /// `PAPERPOST_SMTP_RELAYS`); none: the outbox.
+    public var relays: [Relay]
+    /// `smtp://host:587` or `smtps://host:465`: the first relay; `nil` uses the outbox.
+    public var smtpURL: String? {
+        get { relays.first?.url }
+        set { relays = newValue.map { [Relay(url: $0)] } ?? [] }
+    }
+    /// These settings for one relay of the pool alone. A relay with its own user in its URL
+    /// logs in as that user, not as `PAPERPOST_SMTP_USER`.
+    public func only(_ relay: Relay) -> DeliverySettings {
+        var one = self
+        one.relays = [relay]
+        if URLComponents(string: relay.url)?.user != nil {
+            one.smtpUser = nil
+            one.smtpPassword = nil
+        }
+        return one
+    }
+
+    /// Whether sending needs a pool: several relays, or one with settings of its own.
+    public var isRelayPool: Bool {
+        relays.count > 1 || relays.contains { $0.connections != nil || $0.rate != nil || $0.weight != nil }
+    }
     public var smtpUser: String?
     public var smtpPassword: String?
     /// `PAPERPOST_SMTP_TLS`; `smtps://` is always encrypted.
@@ -178,7 +200,7 @@ public struct DeliverySettings: Sendable {
         outboxDirectory: String = "var/outbox", retryBase: Duration = .seconds(300), maxAttempts: Int = 5,
         bounceThreshold: Int = 3, bounceResetDays: Int = 30, leaseDuration: Duration = .seconds(300), breakerThreshold: Int = 5
     ) {
-        self.smtpURL = smtpURL
+        self.relays = smtpURL.map { [Relay(url: $0)] } ?? []
         self.smtpUser = smtpUser
         self.smtpPassword = smtpPassword
         self.tls = tls
@@ -558,11 +580,21 @@ extension Settings {
             settings.mail.previousSecrets = secrets
         }
 
-        if let url = try value("SMTP_URL") {
-            guard let parsed = URL(string: url), ["smtp", "smtps"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
-                throw ConfigurationError("PAPERPOST_SMTP_URL: '\(url)' is not an smtp:// or smtps:// URL such as smtp://mail.example.org:587")
+        let relayURLs = try value("SMTP_URL")
+        let relayFile = try value("SMTP_RELAYS")
+        switch (relayURLs, relayFile) {
+        case (.some, .some):
+            throw ConfigurationError("PAPERPOST_SMTP_URL and PAPERPOST_SMTP_RELAYS both list relays: set one of them")
+        case (let urls?, nil):
+            settings.delivery.relays = try Relay.parseList(urls, origin: "PAPERPOST_SMTP_URL", isFile: false)
+        case (nil, let path?):
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ConfigurationError("PAPERPOST_SMTP_RELAYS: cannot read '\(path)': \((error as NSError).localizedDescription)")
             }
-            settings.delivery.smtpURL = url
+            settings.delivery.relays = try Relay.parseList(text, origin: path, isFile: true)
+        case (nil, nil):
+            break
         }
         settings.delivery.smtpUser = try value("SMTP_USER")
         settings.delivery.smtpPassword = try value("SMTP_PASSWORD", isSecret: true)

@@ -24,8 +24,11 @@ public struct DeliveryOutcome: Sendable {
     public var day: Day
     public var subscriberID: Int64
     public var result: Result
+    /// The relay that answered, when a relay did.
+    public var relay: String?
 
-    public init(day: Day, subscriberID: Int64, result: Result) {
+    public init(day: Day, subscriberID: Int64, result: Result, relay: String? = nil) {
+        self.relay = relay
         self.day = day
         self.subscriberID = subscriberID
         self.result = result
@@ -350,17 +353,17 @@ public struct DeliveryStore: Sendable {
             try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET state = 'sent', last_code = ?, last_reply = ?, message_id = ?, bytes = ?,
-                        next_attempt_at = NULL, sent_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?
+                        next_attempt_at = NULL, sent_at = ?, updated_at = ?, relay = ? WHERE day = ? AND subscriber_id = ?
                     """
-            ).execute(arguments: [code, reply, messageID, bytes, now, now] + key)
+            ).execute(arguments: [code, reply, messageID, bytes, now, now, outcome.relay] + key)
         case .deferred(let code, let reply, let next):
             try db.cachedStatement(
-                sql: "UPDATE delivery SET state = 'deferred', last_code = ?, last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND subscriber_id = ?"
-            ).execute(arguments: [code, reply, next, now] + key)
+                sql: "UPDATE delivery SET state = 'deferred', last_code = ?, last_reply = ?, next_attempt_at = ?, updated_at = ?, relay = ? WHERE day = ? AND subscriber_id = ?"
+            ).execute(arguments: [code, reply, next, now, outcome.relay] + key)
         case .failed(let code, let reply, let bounce):
             try db.cachedStatement(
-                sql: "UPDATE delivery SET state = 'failed', last_code = ?, last_reply = ?, next_attempt_at = NULL, updated_at = ? WHERE day = ? AND subscriber_id = ?"
-            ).execute(arguments: [code, reply, now] + key)
+                sql: "UPDATE delivery SET state = 'failed', last_code = ?, last_reply = ?, next_attempt_at = NULL, updated_at = ?, relay = ? WHERE day = ? AND subscriber_id = ?"
+            ).execute(arguments: [code, reply, now, outcome.relay] + key)
             if bounce {
                 try BounceStore.recordSMTPBounce(
                     db, subscriberID: outcome.subscriberID, day: outcome.day, reply: reply, policy: bouncePolicy, now: date)
@@ -439,13 +442,24 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// Rows per relay and state, the relays in order of name (`nil`: no relay answered yet, or
+    /// the outbox).
+    public func statsByRelay(day: Day? = nil) async throws -> [(String?, Delivery.State, Int)] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT relay, state, COUNT(*) AS n FROM delivery WHERE ? IS NULL OR day = ? GROUP BY relay, state ORDER BY relay, state",
+                arguments: [day?.description, day?.description]
+            ).map { ($0["relay"], Delivery.State(rawValue: $0["state"]) ?? .failed, $0["n"]) }
+        }
+    }
+
     static func deliveries(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [Delivery] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM delivery WHERE " + condition), arguments: arguments).map { row in
             Delivery(
                 day: try Day(parsing: row["day"]), subscriberID: row["subscriber_id"], email: row["email"],
                 state: Delivery.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"], lastCode: row["last_code"],
                 lastReply: row["last_reply"], messageID: row["message_id"], bytes: row["bytes"], nextAttemptAt: row["next_attempt_at"],
-                createdAt: row["created_at"], updatedAt: row["updated_at"], sentAt: row["sent_at"])
+                createdAt: row["created_at"], updatedAt: row["updated_at"], sentAt: row["sent_at"], relay: row["relay"])
         }
     }
 }

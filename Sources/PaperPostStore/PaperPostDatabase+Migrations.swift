@@ -384,6 +384,13 @@ extension PaperPostDatabase {
             try db.drop(index: "delivery_queue")
             try db.drop(index: "delivery_by_message_id")
         }
+        migrator.registerMigration("v13: the relay of each delivery") { db in
+            // With a pool of relays, which one took (or refused) a message; NULL for the
+            // outbox and for rows written before.
+            try db.alter(table: "delivery") { t in
+                t.add(column: "relay", .text)
+            }
+        }
         return migrator
     }
 }

@@ -41,7 +41,7 @@ public enum Preflight {
                     "no PAPERPOST_POSTAL_ADDRESS: bulk mail is expected to say who sends it and from where (CAN-SPAM asks for a postal address); it goes in every footer")
                 : PreflightItem("postal_address", .ok, settings.mail.postalAddress!))
         items += dkim(settings)
-        items.append(relay(settings.delivery))
+        items += relays(settings.delivery)
         items += bounces(settings)
         if settings.mail.unsubscribeMailto == nil {
             items.append(PreflightItem(
@@ -61,13 +61,15 @@ public enum Preflight {
     /// tiny model call (the run's probe: at most 16 tokens of answer; not counted in any digest's ledger).
     public static func live(_ settings: Settings) async -> [PreflightItem] {
         var items: [PreflightItem] = []
-        if settings.delivery.smtpURL != nil {
+        for relay in settings.delivery.relays {
+            let one = settings.delivery.only(relay)
+            let pool = settings.delivery.relays.count > 1 ? "\(relay.name): " : ""
             do {
-                let transport = try SMTPTransport(settings: settings.delivery, heloName: URL(string: settings.baseURL)?.host)
+                let transport = try SMTPTransport(settings: one, heloName: URL(string: settings.baseURL)?.host)
                 let reply = try await Task.detached { try transport.checkRelay() }.value
-                let tls = settings.delivery.tls == .off ? "without TLS" : "TLS"
-                let auth = settings.delivery.smtpUser == nil ? "no AUTH configured" : "AUTH accepted"
-                items.append(PreflightItem("smtp_live", .ok, "EHLO answered, \(tls), \(auth); NOOP: \(reply)"))
+                let tls = one.tls == .off ? "without TLS" : "TLS"
+                let auth = one.smtpUser == nil && URLComponents(string: relay.url)?.user == nil ? "no AUTH configured" : "AUTH accepted"
+                items.append(PreflightItem("smtp_live", .ok, "\(pool)EHLO answered, \(tls), \(auth); NOOP: \(reply)"))
             } catch {
                 items.append(PreflightItem("smtp_live", .fail, "\(error)"))
             }
@@ -157,18 +159,22 @@ public enum Preflight {
         return items
     }
 
-    static func relay(_ delivery: DeliverySettings) -> PreflightItem {
-        guard let url = delivery.smtpURL else {
-            return PreflightItem("smtp", .warn, "no PAPERPOST_SMTP_URL: sends write to the outbox (\(delivery.outboxDirectory)) instead of mailing")
+    /// One item per relay of the pool (one for the outbox when there is none).
+    static func relays(_ delivery: DeliverySettings) -> [PreflightItem] {
+        guard !delivery.relays.isEmpty else {
+            return [PreflightItem("smtp", .warn, "no PAPERPOST_SMTP_URL: sends write to the outbox (\(delivery.outboxDirectory)) instead of mailing")]
         }
-        let host = URL(string: url)?.host?.lowercased() ?? ""
-        if delivery.tls == .off, !isLocal(host) {
-            return PreflightItem("smtp", .fail, "PAPERPOST_SMTP_TLS=off to \(host): passwords and mail would cross the network in clear; use required")
+        return delivery.relays.map { relay in
+            let host = URL(string: relay.url)?.host?.lowercased() ?? ""
+            let hasUser = delivery.smtpUser != nil || URLComponents(string: relay.url)?.user != nil
+            if delivery.tls == .off, !isLocal(host), !relay.url.lowercased().hasPrefix("smtps://") {
+                return PreflightItem("smtp", .fail, "PAPERPOST_SMTP_TLS=off to \(host): passwords and mail would cross the network in clear; use required")
+            }
+            if !hasUser, !isLocal(host) {
+                return PreflightItem("smtp", .warn, "\(relay.name) without PAPERPOST_SMTP_USER: the relay must accept this host without AUTH (add --live to try)")
+            }
+            return PreflightItem("smtp", .ok, "\(relay.name), TLS \(delivery.tls.rawValue) (add --live to try EHLO, STARTTLS and AUTH)")
         }
-        if delivery.smtpUser == nil, !isLocal(host) {
-            return PreflightItem("smtp", .warn, "\(url) without PAPERPOST_SMTP_USER: the relay must accept this host without AUTH (add --live to try)")
-        }
-        return PreflightItem("smtp", .ok, "\(url), TLS \(delivery.tls.rawValue) (add --live to try EHLO, STARTTLS and AUTH)")
     }
 
     static func bounces(_ settings: Settings) -> [PreflightItem] {

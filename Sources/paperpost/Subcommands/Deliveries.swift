@@ -29,7 +29,7 @@ struct ListDeliveries: AsyncParsableCommand {
     func run() async throws {
         let (database, _) = try await global.database()
         var writer = ListingWriter(
-            columns: ["day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at"],
+            columns: ["day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at", "relay"],
             format: format
         ) { Terminal.write($0) }
         try await DeliveryStore(database: database).forEachDeliveryPage(
@@ -40,6 +40,7 @@ struct ListDeliveries: AsyncParsableCommand {
                     .text(row.day.description), .text(row.email), .text(row.state.rawValue), .number(row.attempts),
                     row.lastCode.map { .number($0) } ?? .text(nil), .text(row.lastReply), .text(row.messageID),
                     row.bytes.map { .number($0) } ?? .text(nil), .text(row.nextAttemptAt?.timestamp), .text(row.sentAt?.timestamp),
+                    .text(row.relay),
                 ])
             }
         }
@@ -49,10 +50,10 @@ struct ListDeliveries: AsyncParsableCommand {
 
 struct DeliveryStats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Count deliveries by state, or bounces and complaints per digest (--by digest).")
+        commandName: "stats", abstract: "Count deliveries by state, by relay (--by relay), or bounces and complaints per digest (--by digest).")
 
     enum View: String, ExpressibleByArgument, CaseIterable {
-        case state, digest
+        case state, digest, relay
     }
 
     @OptionGroup var global: GlobalOptions
@@ -60,7 +61,7 @@ struct DeliveryStats: AsyncParsableCommand {
     @Option(help: "The digest's day (default: every day).")
     var date: Day?
 
-    @Option(help: "state (deliveries per state) or digest (bounces, complaints and the complaint rate per digest).")
+    @Option(help: "state (deliveries per state), digest (bounces, complaints and the complaint rate per digest) or relay (deliveries per relay and state).")
     var by: View = .state
 
     @Option(help: "table, csv or json.")
@@ -73,6 +74,12 @@ struct DeliveryStats: AsyncParsableCommand {
             var listing = Listing(columns: ["state", "deliveries"])
             for (state, count) in try await DeliveryStore(database: database).stats(day: date) {
                 listing.append([.text(state.rawValue), .number(count)])
+            }
+            Terminal.write(listing.rendered(as: format))
+        case .relay:
+            var listing = Listing(columns: ["relay", "state", "deliveries"])
+            for (relay, state, count) in try await DeliveryStore(database: database).statsByRelay(day: date) {
+                listing.append([.text(relay), .text(state.rawValue), .number(count)])
             }
             Terminal.write(listing.rendered(as: format))
         case .digest:

@@ -89,7 +89,11 @@ struct SendingOptions: ParsableArguments {
         case .smtp:
             if refusingUnsafe { try Self.refuseUnsafe(settings, force: forceUnsafe) }
             do {
-                return try SMTPTransport(settings: settings.delivery, heloName: URL(string: settings.baseURL)?.host)
+                let heloName = URL(string: settings.baseURL)?.host
+                if settings.delivery.isRelayPool {
+                    return try RelayPool(settings: settings.delivery, heloName: heloName) { Terminal.error($0) }
+                }
+                return try SMTPTransport(settings: settings.delivery, heloName: heloName)
             } catch let error as TransportError {
                 throw ValidationError(error.description)
             }
@@ -139,5 +143,11 @@ func deliver(_ options: SendOptions, settings: Settings, database: PaperPostData
         + "\(counts.failed + failedUncertain) failed" + (failedUncertain > 0 ? " (\(failedUncertain) uncertain after a crash)" : "")
         + ", \(counts.skipped) skipped in \(String(format: "%.1f", counts.elapsed.seconds)) s"
         + (report.enqueued > 0 ? " (\(report.enqueued) new in the log)" : ""))
+    if let pool = transport as? RelayPool {
+        for relay in pool.report {
+            print("  relay \(relay.name): \(relay.accepted) accepted"
+                + (relay.rests > 0 ? ", rested \(relay.rests) time(s) (the last after: \(relay.lastFailure ?? "?"))" : ""))
+        }
+    }
     return report
 }
