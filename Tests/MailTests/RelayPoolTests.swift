@@ -13,23 +13,6 @@ struct RelayPoolTests {
         (0..<count).map { ("reader\($0)@example.com", ["cs.AI"]) }
     }
 
-    /// A port on 127.0.0.1 where nothing listens: bound, read, and closed again.
-    static func refusingPort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(socket >= 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// What the pool told the operator.
     final class Notices: Sendable {
         private let said = Mutex<[String]>([])
@@ -59,7 +42,7 @@ struct RelayPoolTests {
     func oneRelayRefuses() async throws {
         let server = try await LocalSMTPServer()
         defer { server.stop() }
-        let down = try Relay.parse("smtp://127.0.0.1:\(try Self.refusingPort())", origin: "test")
+        let down = try Relay.parse("smtp://127.0.0.1:\(try refusingLocalPort())", origin: "test")
         let up = try Relay.parse(server.url, origin: "test")
         try await withPool(readers: 20, relays: [down, up]) { world, pool, notices in
             let report = try await world.send(transport: pool)
