@@ -51,10 +51,13 @@ enum SendingBenchmark {
         _ = try EmailComposer(digest: digest, recipients: sample, settings: settings, serverSecret: try ServerSecret.load(settings))
             .compose(for: sample[0], date: MessageDate(), into: &sampleBytes)
         let before = try smtpSource(port: port, messages: messages, size: sampleBytes.count)
-        // The signed run works on a copy of the database as it is now, before anything is sent.
+        // The signed and pooled runs work on copies of the database as it is now, before anything is sent.
         let signedPath = directory.appendingPathComponent("signed.sqlite").path
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
-            try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: signedPath + suffix)
+        let pooledPath = directory.appendingPathComponent("pooled.sqlite").path
+        for copy in [signedPath, pooledPath] {
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
+                try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: copy + suffix)
+            }
         }
         let environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "PAPERPOST_DB": settings.databasePath,
@@ -90,6 +93,21 @@ enum SendingBenchmark {
         print("  with DKIM (rsa-sha256, 2048 bits): \(signedSent) sent, \(String(format: "%.0f", signedRate)) msg/s (\(signedElapsed.ms)), "
             + "ratio \(String(format: "%.2f", signedRate / rate)) to unsigned  [target ≥ 0.45]; "
             + "openssl speed rsa2048: \(opensslSignsPerSecond().map { String(format: "%.0f", $0) } ?? "?") signs/s on one core")
+
+        // The same four connections as a pool of two relays (a second sink), two each: what
+        // the pool's shares, routing and per-relay accounting cost.
+        let second = try SMTPSink.start()
+        defer { second.stop() }
+        var pooledEnvironment = environment
+        pooledEnvironment["PAPERPOST_DB"] = pooledPath
+        pooledEnvironment["PAPERPOST_SMTP_URL"] = "smtp://127.0.0.1:\(port)?connections=2, smtp://127.0.0.1:\(second.port)?connections=2"
+        let (pooledElapsed, pooledPeakMB) = try runSend(executable, day: digest.day, environment: pooledEnvironment, directory: directory)
+        let pooledStore = DeliveryStore(database: try PaperPostDatabase.open(path: pooledPath))
+        let pooledSent = try await pooledStore.stats(day: digest.day).first { $0.0 == .sent }?.1 ?? 0
+        let pooledRate = Double(pooledSent) / pooledElapsed.seconds
+        let shares = try await pooledStore.statsByRelay(day: digest.day).filter { $0.1 == .sent }.map { "\($0.2)" }.joined(separator: " / ")
+        print("  relay pool of two sinks, 2 + 2 connections: \(pooledSent) sent (\(shares)), \(String(format: "%.0f", pooledRate)) msg/s "
+            + "(\(pooledElapsed.ms)), ratio \(String(format: "%.2f", pooledRate / rate)) to one relay; peak memory \(pooledPeakMB) MB")
 
         // What a signature costs besides RSA itself: canonicalising and hashing, on one core.
         let signer = try DKIMSigner(settings: DKIMSettings(keyFile: keys[0].path, selector: "bench"), from: settings.mail.from.address)
