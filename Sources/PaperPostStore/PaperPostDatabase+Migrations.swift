@@ -391,6 +391,16 @@ extension PaperPostDatabase {
                 t.add(column: "relay", .text)
             }
         }
+        migrator.registerMigration("v14: rate limits shared by every web server") { db in
+            // One row per admitted event; `key` is a keyed hash of the client or email address.
+            try db.create(table: "rate_event") { t in
+                t.column("scope", .text).notNull()
+                t.column("key", .blob).notNull()
+                t.column("at", .double).notNull()
+            }
+            try db.create(index: "rate_event_by_key", on: "rate_event", columns: ["scope", "key", "at"])
+            try db.create(index: "rate_event_by_time", on: "rate_event", columns: ["at"])
+        }
         return migrator
     }
 }

@@ -250,7 +250,7 @@ extension Site {
                 language, heading: text.invalidTitle, paragraphs: [text.badEmail(form.email ?? "")], status: .badRequest,
                 linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)
         }
-        if let refused = await rateLimited(request, context, address: address, language: language) { return refused }
+        if let refused = try await rateLimited(request, context, address: address, language: language) { return refused }
         if let subscriber = try await subscribers.find(address), !subscriber.isForgotten {
             _ = await mail(WebText.for(subscriber.language).freshLinkNotice(try await link(.preferences, for: subscriber)), to: subscriber)
         }

@@ -56,7 +56,7 @@ extension Site {
         errors += choiceErrors
         guard let address, errors.isEmpty else { return again(errors, status: .badRequest) }
 
-        if let refused = await rateLimited(request, context, address: address, language: language) { return refused }
+        if let refused = try await rateLimited(request, context, address: address, language: language) { return refused }
 
         let notice: Notice
         let subscriber: Subscriber
@@ -79,9 +79,13 @@ extension Site {
 
     /// The 429 page when this client or this address has asked too often, else `nil`: sign-ups
     /// and fresh-link requests share the limits, as both send mail to a typed address.
-    func rateLimited(_ request: Request, _ context: WebRequestContext, address: EmailAddress, language: Language) async -> Response? {
-        var wait = await clientLimit.admit(clientAddress(request, context))
-        if wait == nil { wait = await addressLimit.admit(address.key) }
+    func rateLimited(_ request: Request, _ context: WebRequestContext, address: EmailAddress, language: Language) async throws -> Response? {
+        let web = settings.web
+        var wait = try await limits.admit(
+            scope: "client", key: clientAddress(request, context), limit: web.subscribeLimitPerClient, window: web.clientWindow)
+        if wait == nil {
+            wait = try await limits.admit(scope: "address", key: address.key, limit: web.subscribeLimitPerAddress, window: web.addressWindow)
+        }
         guard let wait else { return nil }
         let text = WebText.for(language)
         var response = message(language, heading: text.tooManyTitle, paragraphs: [text.tooMany(wait)], status: .tooManyRequests)

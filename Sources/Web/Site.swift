@@ -25,8 +25,8 @@ struct Site: Sendable {
     let signer: DKIMSigner?
     let transport: any MailTransport
     let csrf: CSRFProtection
-    let clientLimit: RateLimiter
-    let addressLimit: RateLimiter
+    /// Sign-up limits, in the database so that every replica of the server keeps them.
+    let limits: RateLimitStore
     /// Past editions and the feed, as rendered.
     let pages = PageCache()
     let logger = Logger(label: "paperpost.web")
@@ -52,8 +52,7 @@ struct Site: Sendable {
         notices = try NoticeComposer(settings: settings)
         signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
         csrf = CSRFProtection(serverSecret: secret, baseURL: settings.baseURL)
-        clientLimit = RateLimiter(limit: settings.web.subscribeLimitPerClient, window: settings.web.clientWindow)
-        addressLimit = RateLimiter(limit: settings.web.subscribeLimitPerAddress, window: settings.web.addressWindow)
+        limits = RateLimitStore(database: database, serverSecret: secret)
     }
 
     // MARK: Links
