@@ -123,6 +123,22 @@ struct RelayPoolTests {
         }
     }
 
+    @Test("a relay's rate cap spaces its messages: eleven at 20 a second take at least half a second, over two connections")
+    func rateCap() async throws {
+        let server = try await LocalSMTPServer()
+        defer { server.stop() }
+        try await withPool(readers: 11, relays: [try Relay.parse("\(server.url)?rate=20&connections=2", origin: "t")]) { world, pool, _ in
+            let started = ContinuousClock.now
+            #expect(try await world.send(transport: pool).progress.sent == 11)
+            let elapsed = ContinuousClock.now - started
+            // The eleventh message's slot is ten intervals after the first, which comes after the
+            // start: a lower bound only, which no slow machine can break.
+            #expect(elapsed >= .milliseconds(500), "\(elapsed)")
+            let received = try await server.messages()
+            #expect(received.count == 11)
+        }
+    }
+
     @Test("a relay's connections cap its parallel sessions; a single message (a notice) goes through the pool too")
     func connectionsPerRelay() async throws {
         let server = try await LocalSMTPServer()
