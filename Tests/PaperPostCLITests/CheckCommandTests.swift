@@ -89,6 +89,19 @@ struct CheckCommandTests {
             cli = CommandLineRunner(directory: directory, environment: environment)
             let misaligned = try Self.items(try await cli.run("check", "--format", "json"))
             #expect(misaligned["dkim_alignment"]?.first?.level == "fail")
+
+            // A pool: each relay is checked and greeted on its own; the dead one fails by name.
+            environment["PAPERPOST_DKIM_DOMAIN"] = nil
+            environment["PAPERPOST_SMTP_PASSWORD"] = "correct horse"
+            let dead = "smtp://127.0.0.1:\(try refusingLocalPort())"
+            environment["PAPERPOST_SMTP_URL"] = "\(server.url)?weight=2, \(dead)"
+            cli = CommandLineRunner(directory: directory, environment: environment)
+            let pooled = try Self.items(try await cli.run("check", "--live", "--format", "json"))
+            #expect(pooled["smtp"]?.count == 2)
+            let live = try #require(pooled["smtp_live"])
+            #expect(live.count == 2)
+            #expect(live[0].level == "ok" && live[0].detail.hasPrefix("\(server.url): EHLO answered, TLS, AUTH accepted"), "\(live[0].detail)")
+            #expect(live[1].level == "fail" && live[1].detail.contains("\(dead)") && live[1].detail.contains("cannot connect"), "\(live[1].detail)")
         }
     }
 }
