@@ -21,7 +21,7 @@ struct SubscriberStoreTests {
             }
             #expect(tables == [
                 "announcement", "announcement_paper", "bounce_event", "daily_run", "delivery", "digest", "digest_entry", "digest_reason",
-                "digest_summary", "inbound_message", "llm_cache", "llm_call", "paper", "paper_category", "send_lease", "subscriber",
+                "digest_summary", "inbound_message", "llm_cache", "llm_call", "paper", "paper_category", "rate_event", "send_lease", "subscriber",
                 "subscriber_category", "subscriber_event", "subscriber_interest", "subscriber_taste", "subscriber_vote",
             ])
             let journal = try await first.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
