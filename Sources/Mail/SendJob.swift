@@ -72,7 +72,6 @@ public struct SendReport: Sendable {
 /// Why a send could not run at all, or had to stop.
 public enum SendError: Error, Sendable, CustomStringConvertible {
     case noDigest(Day?)
-    case busy(day: Day, owner: String, until: Date)
     /// The delivery log could not be written (the lease was taken over, the disk is full), so
     /// the send stopped at once. `unrecorded` accepted messages stay `sending` (uncertain).
     case logStopped(day: Day, reason: String, sent: Int, unrecorded: Int)
@@ -81,9 +80,6 @@ public enum SendError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .noDigest(let day?): "no digest for \(day) yet; run 'paperpost curate' first"
         case .noDigest(nil): "no digest yet; run 'paperpost fetch' and 'paperpost curate' first"
-        case .busy(let day, let owner, let until):
-            "another send for \(day) is running (\(owner), lease until \(until.formatted(.iso8601))); "
-                + "wait for it, or for its lease to run out if it crashed"
         case .logStopped(let day, let reason, let sent, let unrecorded):
             "the send of \(day) stopped after \(sent) message(s): \(reason)"
                 + (unrecorded > 0
@@ -100,8 +96,14 @@ public enum SendError: Error, Sendable, CustomStringConvertible {
 /// SMTP end-of-data waits for it) and as `sent` in the same group commit that clears the lane's
 /// next message. After a crash at most one row per connection is left in `sending`, and those
 /// are exactly the messages whose fate is unknown: the next run reports them and, by policy,
-/// sends them again or marks them failed. Only one send per digest runs at a time: a lease
-/// whose generation fences off a sender that lost it.
+/// sends them again or marks them failed.
+///
+/// Several sends of one digest may run at once (on one host, or on several sharing the
+/// database): each holds a lease of its own and reserves its read-ahead, so they take disjoint
+/// rows. One whose lease runs out (killed, or paused past it) is taken over by another: its
+/// reserved rows go back to everyone, its `sending` rows are resolved as uncertain, and its
+/// deleted lease fences it off the log should it resume. A send that finds nothing left to
+/// reserve while others still hold rows waits for them to finish or to be taken over.
 public struct SendJob: Sendable {
     let settings: Settings
     let database: PaperPostDatabase
@@ -161,14 +163,12 @@ public struct SendJob: Sendable {
         }
 
         let leaseSeconds = settings.delivery.leaseDuration.seconds
-        let lease: LeaseToken
-        switch try await deliveries.acquireLease(day: day, owner: LeaseOwner.make(), duration: leaseSeconds, isAbandoned: LeaseOwner.isDead) {
-        case .heldBy(let holder, let until): throw SendError.busy(day: day, owner: holder, until: until)
-        case .acquired(let token): lease = token
-        }
+        let lease = try await deliveries.acquireLease(day: day, owner: LeaseOwner.make(), duration: leaseSeconds)
         let log = DeliveryLogWriter(
             store: deliveries, lease: lease, leaseDuration: leaseSeconds, bouncePolicy: settings.delivery.bouncePolicy)
-        // Commits renew the lease; this covers the quiet stretches (a slow server, a rate limit).
+        let takeovers = Takeovers(deliveries: deliveries, lease: lease, resend: options.resendUncertain)
+        // Commits renew the lease; this covers the quiet stretches (a slow server, a rate
+        // limit), and takes over other senders of the digest whose lease ran out.
         let heartbeat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(leaseSeconds / 5))
@@ -177,6 +177,7 @@ public struct SendJob: Sendable {
                     if try await !deliveries.renewLease(lease, duration: leaseSeconds) {
                         log.fail("\(DeliveryStoreError.leaseLost(day: day, holder: nil))")
                     }
+                    try await takeovers.run()
                 } catch {
                     log.fail("the delivery log cannot be written: \(error)")
                 }
@@ -184,7 +185,7 @@ public struct SendJob: Sendable {
         }
         defer { heartbeat.cancel() }
 
-        report.uncertain = try await deliveries.resolveUncertain(day: day, resend: options.resendUncertain)
+        try await takeovers.run()
         report.resentUncertain = options.resendUncertain
         // Rows already in the log that are due, and the readers who have none yet (an upper
         // bound: the queue filler takes back those it skips).
@@ -194,7 +195,7 @@ public struct SendJob: Sendable {
             day: day, settings: settings, deliveries: deliveries, subscribers: subscribers, filler: filler, log: log, composer: composer, signer: signer,
             returnPath: settings.delivery.bounceAddress.map { ($0, serverSecret) }, envelopeSender: settings.mail.from.address.value,
             budget: options.limit ?? Int.max, due: min(dueNow, options.limit ?? Int.max),
-            includeDeferred: options.retryDeferred, only: only, progress: progress)
+            includeDeferred: options.retryDeferred, only: only, lease: lease, takeovers: takeovers, progress: progress)
         try await run.start(lanes: try transport.makeLanes(connections: settings.delivery.connections))
         if log.failure == nil {
             // A run cut short (--limit, the breaker) still leaves every reader's row in the log.
@@ -203,6 +204,7 @@ public struct SendJob: Sendable {
         report.enqueued = await filler.added
         report.progress = run.snapshot()
         heartbeat.cancel()
+        report.uncertain = takeovers.uncertain
         if let failure = log.failure {
             // Gives the lease back if it is still ours (not after a takeover; a full disk may refuse).
             try? await deliveries.releaseLease(lease)
@@ -211,7 +213,7 @@ public struct SendJob: Sendable {
         if let breaker = run.breakerReason {
             report.stoppedEarly = breaker
             report.deferredUnsent = try await deliveries.deferQueued(
-                day: day, reason: "not attempted: \(breaker)", until: Date().addingTimeInterval(settings.delivery.retryBase.seconds))
+                lease, reason: "not attempted: \(breaker)", until: Date().addingTimeInterval(settings.delivery.retryBase.seconds))
         }
         try await deliveries.releaseLease(lease)
         return report
@@ -237,6 +239,8 @@ final class Run: Sendable {
     let cursor = Mutex<Int64>(0)
     let includeDeferred: Bool
     let only: Int64?
+    let lease: LeaseToken
+    let takeovers: Takeovers
     let progressHandler: @Sendable (SendProgress) -> Void
     let counters: Mutex<SendProgress>
     /// Connection failures and timeouts in a row, and why the breaker opened once it did.
@@ -247,8 +251,10 @@ final class Run: Sendable {
     init(
         day: Day, settings: Settings, deliveries: DeliveryStore, subscribers: SubscriberStore, filler: QueueFiller, log: DeliveryLogWriter,
         composer: EmailComposer, signer: DKIMSigner?, returnPath: (base: EmailAddress, key: SymmetricKey)?, envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
-        progress: @escaping @Sendable (SendProgress) -> Void
+        lease: LeaseToken, takeovers: Takeovers, progress: @escaping @Sendable (SendProgress) -> Void
     ) {
+        self.lease = lease
+        self.takeovers = takeovers
         self.day = day
         self.settings = settings
         self.deliveries = deliveries
@@ -514,20 +520,87 @@ extension Run {
             return take
         }
         guard allowance > 0 else { return [] }
-        let after = cursor.withLock { $0 }
         var rows: [DueDelivery]
-        while true {
-            let frontier = await filler.frontier
-            rows = try await deliveries.due(
-                day: day, after: after, through: frontier, limit: allowance, includeDeferred: includeDeferred, only: only)
-            if rows.count == allowance || frontier == .max { break }
-            let nothingToRead = try await filler.fillNextPage()
-            counters.withLock { $0.due -= nothingToRead }
+        do {
+            while true {
+                let after = cursor.withLock { $0 }
+                let frontier = await filler.frontier
+                rows = try await deliveries.reserve(
+                    lease, after: after, through: frontier, limit: allowance, includeDeferred: includeDeferred, only: only)
+                if rows.count == allowance { break }
+                if frontier != .max {
+                    let nothingToRead = try await filler.fillNextPage()
+                    counters.withLock { $0.due -= nothingToRead }
+                    continue
+                }
+                // The end of the list: read it again from the start while rows come free.
+                guard rows.isEmpty, try await nextPass() else { break }
+                cursor.withLock { $0 = 0 }
+            }
+        } catch let error as DeliveryStoreError {
+            log.fail("\(error)")
+            rows = []
         }
         budget.withLock { $0 += allowance - rows.count }
         if let last = rows.last { cursor.withLock { $0 = last.subscriberID } }
         let readers = try await subscribers.recipients(ids: rows.map(\.subscriberID))
         return rows.map { DueMessage(row: $0, recipient: readers[$0.subscriberID]) }
+    }
+}
+
+extension Run {
+    /// Nothing more to reserve after the cursor: whether to read the list again from the
+    /// start. Yes when rows came free (another sender stopped and gave its reservations back,
+    /// or was taken over); while other senders still hold rows, waits for them, taking over
+    /// any whose lease runs out.
+    func nextPass() async throws -> Bool {
+        while !isStopping {
+            if takeovers.consumeFreed() { return true }
+            let left = try await deliveries.outstanding(lease, includeDeferred: includeDeferred, only: only)
+            if left.free > 0 { return true }
+            if !left.heldByOthers { return false }
+            try await Task.sleep(for: Takeovers.pollInterval)
+            try await takeovers.run()
+        }
+        return false
+    }
+}
+
+/// Takes over the other senders of a digest whose lease ran out, and keeps what that found:
+/// the uncertain rows they left, and whether rows came free for a new pass over the list.
+final class Takeovers: Sendable {
+    /// How often a sender with nothing left to reserve looks at the others.
+    static let pollInterval: Duration = .seconds(1)
+
+    let deliveries: DeliveryStore
+    let lease: LeaseToken
+    let resend: Bool
+    private let state = Mutex<(uncertain: [Delivery], freed: Bool)>(([], false))
+
+    init(deliveries: DeliveryStore, lease: LeaseToken, resend: Bool) {
+        self.deliveries = deliveries
+        self.lease = lease
+        self.resend = resend
+    }
+
+    func run() async throws {
+        let taken = try await deliveries.takeOver(day: lease.day, owner: lease.owner, isAbandoned: LeaseOwner.isDead, resend: resend)
+        guard taken.freed > 0 || !taken.uncertain.isEmpty else { return }
+        state.withLock { state in
+            state.uncertain += taken.uncertain
+            state.freed = true
+        }
+    }
+
+    /// The rows found uncertain so far.
+    var uncertain: [Delivery] { state.withLock { $0.uncertain } }
+
+    /// Whether a takeover freed rows since the last call.
+    func consumeFreed() -> Bool {
+        state.withLock { state in
+            defer { state.freed = false }
+            return state.freed
+        }
     }
 }
 

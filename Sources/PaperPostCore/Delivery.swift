@@ -21,6 +21,8 @@ public struct Delivery: Sendable, Hashable {
     public var messageID: String?
     /// The relay that gave the last answer (`smtp://host:port`); `nil` for the outbox.
     public var relay: String?
+    /// The send (`host pid N tag`) that holds or last held the row: it reserved it, then claimed it.
+    public var sender: String?
     public var bytes: Int?
     public var nextAttemptAt: Date?
     public var createdAt: Date
@@ -29,9 +31,10 @@ public struct Delivery: Sendable, Hashable {
 
     public init(
         day: Day, subscriberID: Int64, email: String, state: State, attempts: Int, lastCode: Int?, lastReply: String?,
-        messageID: String?, bytes: Int?, nextAttemptAt: Date?, createdAt: Date, updatedAt: Date, sentAt: Date?, relay: String? = nil
+        messageID: String?, bytes: Int?, nextAttemptAt: Date?, createdAt: Date, updatedAt: Date, sentAt: Date?, relay: String? = nil, sender: String? = nil
     ) {
         self.relay = relay
+        self.sender = sender
         self.day = day
         self.subscriberID = subscriberID
         self.email = email

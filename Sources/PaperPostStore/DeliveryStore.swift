@@ -65,7 +65,8 @@ public enum DeliveryStoreError: Error, Sendable, CustomStringConvertible {
         case .leaseLost(let day, let holder):
             "this send lost its lease on \(day)'s digest"
                 + (holder.map { " to another send (\($0))" } ?? "")
-                + " and stopped; the other send carries on. Run 'paperpost deliveries --date \(day)' to see the log"
+                + " (it was paused or stalled past it, and another send took its rows over) and stopped. "
+                + "Run 'paperpost deliveries --date \(day)' to see the log"
         }
     }
 }
@@ -78,32 +79,24 @@ public struct DeliveryStore: Sendable {
         self.database = database
     }
 
-    public enum Lease: Sendable, Equatable {
-        case acquired(LeaseToken)
-        case heldBy(owner: String, until: Date)
+    /// Joins the day's send: a lease of this sender's own, beside those of any other senders of
+    /// the same digest. It is renewed by every commit and a heartbeat; once it has expired (or
+    /// its process is gone) another sender may take it over with ``takeOver(day:owner:isAbandoned:resend:now:)``,
+    /// which deletes it and so fences this sender off the log.
+    public func acquireLease(day: Day, owner: String, duration: TimeInterval) async throws -> LeaseToken {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO send_lease (day, owner, expires_at, generation) VALUES (?, ?, ?, 1)",
+                arguments: [day.description, owner, Date().addingTimeInterval(duration)])
+            return LeaseToken(day: day, owner: owner, generation: 1)
+        }
     }
 
-    /// Takes the day's send lease unless another owner holds an unexpired one that
-    /// `isAbandoned` does not recognise as left by a dead process. Every acquisition bumps the
-    /// lease's generation, which fences off the previous holder's writes.
-    public func acquireLease(
-        day: Day, owner: String, duration: TimeInterval, isAbandoned: @escaping @Sendable (String) -> Bool = { _ in false }
-    ) async throws -> Lease {
-        try await database.write { db in
-            let now = Date()
-            var generation: Int64 = 1
-            if let row = try Row.fetchOne(db, sql: "SELECT owner, expires_at, generation FROM send_lease WHERE day = ?", arguments: [day.description]) {
-                let holder: String = row["owner"]
-                let until: Date = row["expires_at"]
-                if holder != owner && until > now && !isAbandoned(holder) {
-                    return .heldBy(owner: holder, until: until)
-                }
-                generation = (row["generation"] as Int64) + 1
-            }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO send_lease (day, owner, expires_at, generation) VALUES (?, ?, ?, ?)",
-                arguments: [day.description, owner, now.addingTimeInterval(duration), generation])
-            return .acquired(LeaseToken(day: day, owner: owner, generation: generation))
+    /// The senders of a day's digest and their leases' expiry.
+    public func senders(day: Day) async throws -> [(owner: String, expiresAt: Date)] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT owner, expires_at FROM send_lease WHERE day = ? ORDER BY owner", arguments: [day.description])
+                .map { ($0["owner"], $0["expires_at"]) }
         }
     }
 
@@ -115,11 +108,92 @@ public struct DeliveryStore: Sendable {
         }
     }
 
+    /// Leaves the send: the rows this sender reserved but did not claim go back to the others.
     public func releaseLease(_ lease: LeaseToken) async throws {
         try await database.write { db in
+            let held = try Self.holds(lease, db)
             try db.execute(
                 sql: "DELETE FROM send_lease WHERE day = ? AND owner = ? AND generation = ?",
                 arguments: [lease.day.description, lease.owner, lease.generation])
+            if held {
+                try db.execute(
+                    sql: "UPDATE delivery SET sender = NULL WHERE day = ? AND sender = ? AND state IN ('queued', 'deferred')",
+                    arguments: [lease.day.description, lease.owner])
+            }
+        }
+    }
+
+    private static func holds(_ lease: LeaseToken, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM send_lease WHERE day = ? AND owner = ? AND generation = ?",
+            arguments: [lease.day.description, lease.owner, lease.generation]) ?? false
+    }
+
+    /// Takes over the senders of the day whose lease has expired or whose process `isAbandoned`
+    /// recognises as gone, in one transaction: their leases are deleted (which fences them off
+    /// the log, should they resume), the rows they reserved go back to everyone, and the rows
+    /// they left `sending` (their messages' fate unknown) are sent again (`resend`) or marked
+    /// failed ("uncertain after crash"). Rows left `sending` by no sender at all (a crash before
+    /// several senders existed) count as uncertain too.
+    ///
+    /// - Returns: the uncertain rows as they were, and how many reserved rows were freed.
+    public func takeOver(
+        day: Day, owner: String, isAbandoned: @escaping @Sendable (String) -> Bool = { _ in false }, resend: Bool, now: Date = Date()
+    ) async throws -> (uncertain: [Delivery], freed: Int) {
+        try await database.write { db in
+            let dayText = day.description
+            let leases = try Row.fetchAll(db, sql: "SELECT owner, expires_at FROM send_lease WHERE day = ?", arguments: [dayText])
+            let gone = leases.filter { row in
+                let holder: String = row["owner"]
+                let until: Date = row["expires_at"]
+                return holder != owner && (until < now || isAbandoned(holder))
+            }.map { $0["owner"] as String }
+            var freed = 0
+            for holder in gone {
+                try db.execute(sql: "DELETE FROM send_lease WHERE day = ? AND owner = ?", arguments: [dayText, holder])
+                try db.execute(
+                    sql: "UPDATE delivery SET sender = NULL WHERE day = ? AND sender = ? AND state IN ('queued', 'deferred')",
+                    arguments: [dayText, holder])
+                freed += db.changesCount
+            }
+            // Rows `sending` for a sender that holds no lease any more.
+            let orphaned = "day = ? AND state = 'sending' AND (sender IS NULL OR sender NOT IN (SELECT owner FROM send_lease WHERE day = ?))"
+            let rows = try Self.deliveries(db, orphaned, [dayText, dayText])
+            try db.execute(
+                sql: resend
+                    ? "UPDATE delivery SET state = 'queued', sender = NULL, updated_at = ? WHERE " + orphaned
+                    : "UPDATE delivery SET state = 'failed', last_reply = 'uncertain after crash', updated_at = ? WHERE " + orphaned,
+                arguments: [now, dayText, dayText])
+            return (rows, freed)
+        }
+    }
+
+    /// What is left of a day's send for a sender that found nothing more to reserve: due rows
+    /// nobody holds (a sender that stopped gave them back), and whether other senders still
+    /// hold rows (reserved or `sending`), which are theirs unless they die.
+    public func outstanding(
+        _ lease: LeaseToken, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()
+    ) async throws -> (free: Int, heldByOthers: Bool) {
+        try await database.read { db in
+            let dayText = lease.day.description
+            var sql = """
+                SELECT COUNT(*) FROM delivery WHERE day = ? AND sender IS NULL
+                AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))
+                """
+            var arguments: StatementArguments = [dayText, includeDeferred, now]
+            if let only {
+                sql += " AND subscriber_id = ?"
+                arguments += [only]
+            }
+            let free = try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+            let others = try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM delivery WHERE day = ? AND sender IS NOT NULL AND sender != ?
+                    AND state IN ('queued', 'deferred', 'sending'))
+                    """,
+                arguments: [dayText, lease.owner]) ?? false
+            return (free, others)
         }
     }
 
@@ -153,8 +227,7 @@ public struct DeliveryStore: Sendable {
                 db.cachedStatement(sql: "SELECT expires_at < ? FROM send_lease WHERE day = ? AND owner = ? AND generation = ?"),
                 arguments: [date.addingTimeInterval(leaseDuration * 0.8).fastDatabaseValue, lease.day.description, lease.owner, lease.generation])
             guard let due else {
-                let holder = try String.fetchOne(db, sql: "SELECT owner FROM send_lease WHERE day = ?", arguments: [lease.day.description])
-                throw DeliveryStoreError.leaseLost(day: lease.day, holder: holder)
+                throw DeliveryStoreError.leaseLost(day: lease.day, holder: nil)
             }
             if due {
                 _ = try Self.renew(lease, duration: leaseDuration, db)
@@ -162,21 +235,21 @@ public struct DeliveryStore: Sendable {
             var decisions: [ClaimDecision] = []
             let check = try db.cachedStatement(
                 sql: """
-                    SELECT delivery.state, subscriber.status FROM delivery LEFT JOIN subscriber ON subscriber.id = delivery.subscriber_id
+                    SELECT delivery.state, subscriber.status, delivery.sender FROM delivery LEFT JOIN subscriber ON subscriber.id = delivery.subscriber_id
                     WHERE delivery.day = ? AND delivery.subscriber_id = ?
                     """)
             // The usual case in one statement; only a claim it refuses reads why.
             let sending = try db.cachedStatement(
                 sql: """
-                    UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ?
-                    WHERE day = ? AND subscriber_id = ? AND state IN ('queued', 'deferred')
+                    UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = ?, sender = ?
+                    WHERE day = ? AND subscriber_id = ? AND state IN ('queued', 'deferred') AND (sender IS NULL OR sender = ?)
                     AND EXISTS (SELECT 1 FROM subscriber WHERE subscriber.id = delivery.subscriber_id AND subscriber.status = 'active')
                     """)
             for entry in entries {
                 switch entry {
                 case .claim(let row):
                     let key: StatementArguments = [row.day.description, row.subscriberID]
-                    try sending.execute(arguments: [now] + key)
+                    try sending.execute(arguments: [now, lease.owner] + key + [lease.owner])
                     if db.changesCount == 1 {
                         decisions.append(.send)
                         continue
@@ -189,6 +262,10 @@ public struct DeliveryStore: Sendable {
                     let status: String? = current[1]
                     guard state == "queued" || state == "deferred" else {
                         decisions.append(.withhold("already \(state)"))
+                        continue
+                    }
+                    if let holder: String = current[2], holder != lease.owner {
+                        decisions.append(.withhold("reserved by another send (\(holder))"))
                         continue
                     }
                     guard status == SubscriberStatus.active.rawValue else {
@@ -237,20 +314,6 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// After a crash: resend the rows left in `sending` (`resend`), or mark them failed with
-    /// the reason "uncertain after crash". Returns the rows as they were.
-    public func resolveUncertain(day: Day, resend: Bool) async throws -> [Delivery] {
-        try await database.write { db in
-            let rows = try Self.deliveries(db, "day = ? AND state = 'sending'", [day.description])
-            try db.execute(
-                sql: resend
-                    ? "UPDATE delivery SET state = 'queued', updated_at = ? WHERE day = ? AND state = 'sending'"
-                    : "UPDATE delivery SET state = 'failed', last_reply = 'uncertain after crash', updated_at = ? WHERE day = ? AND state = 'sending'",
-                arguments: [Date(), day.description])
-            return rows
-        }
-    }
-
     /// The next rows that are due, in subscriber order after `afterID`: queued ones, and deferred
     /// ones whose time has come (or all deferred ones with `includeDeferred`). Reads only: the
     /// sender holding the day's lease is the only one that changes these rows.
@@ -271,6 +334,42 @@ public struct DeliveryStore: Sendable {
             return try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY subscriber_id LIMIT ?"), arguments: arguments).map { row in
                 DueDelivery(day: day, subscriberID: row[0], email: row[1], attempts: row[2])
             }
+        }
+    }
+
+    /// Reserves the next due rows after `afterID` that no other sender holds, for `lease`'s
+    /// sender: its read-ahead. Several senders of one digest so take disjoint rows; a claim
+    /// then checks the reservation. A sender that lost its lease reserves nothing
+    /// (``DeliveryStoreError/leaseLost(day:holder:)``).
+    public func reserve(
+        _ lease: LeaseToken, after afterID: Int64, through lastID: Int64 = .max, limit: Int, includeDeferred: Bool, only: Int64? = nil,
+        now: Date = Date()
+    ) async throws -> [DueDelivery] {
+        try await database.write { db in
+            guard try Self.holds(lease, db) else {
+                throw DeliveryStoreError.leaseLost(day: lease.day, holder: nil)
+            }
+            let day = lease.day
+            var sql = """
+                SELECT subscriber_id, email, attempts FROM delivery WHERE day = ? AND subscriber_id > ? AND subscriber_id <= ?
+                AND (state = 'queued' OR (state = 'deferred' AND (? OR next_attempt_at <= ?)))
+                AND (sender IS NULL OR sender = ?)
+                """
+            var arguments: StatementArguments = [day.description, afterID, lastID, includeDeferred, now, lease.owner]
+            if let only {
+                sql += " AND subscriber_id = ?"
+                arguments += [only]
+            }
+            arguments += [max(0, limit)]
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY subscriber_id LIMIT ?"), arguments: arguments).map { row in
+                DueDelivery(day: day, subscriberID: row[0], email: row[1], attempts: row[2])
+            }
+            if !rows.isEmpty {
+                try db.execute(
+                    sql: "UPDATE delivery SET sender = ? WHERE day = ? AND subscriber_id IN (\(databaseQuestionMarks(count: rows.count)))",
+                    arguments: [lease.owner, day.description] + StatementArguments(rows.map(\.subscriberID)))
+            }
+            return rows
         }
     }
 
@@ -375,14 +474,18 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// Puts off every row of the day still `queued`: a send that stopped early (the SMTP
-    /// circuit breaker) leaves them for the next run after the retry delay, with the reason.
+    /// Puts off the day's rows still `queued` that this sender holds or nobody does: a send that
+    /// stopped early (the SMTP circuit breaker) leaves them for the next run after the retry
+    /// delay, with the reason. Other senders' rows stay theirs.
     @discardableResult
-    public func deferQueued(day: Day, reason: String, until next: Date) async throws -> Int {
+    public func deferQueued(_ lease: LeaseToken, reason: String, until next: Date) async throws -> Int {
         try await database.write { db in
             try db.execute(
-                sql: "UPDATE delivery SET state = 'deferred', last_reply = ?, next_attempt_at = ?, updated_at = ? WHERE day = ? AND state = 'queued'",
-                arguments: [reason, next, Date(), day.description])
+                sql: """
+                    UPDATE delivery SET state = 'deferred', last_reply = ?, next_attempt_at = ?, updated_at = ?, sender = NULL
+                    WHERE day = ? AND state = 'queued' AND (sender IS NULL OR sender = ?)
+                    """,
+                arguments: [reason, next, Date(), lease.day.description, lease.owner])
             return db.changesCount
         }
     }
@@ -459,7 +562,7 @@ public struct DeliveryStore: Sendable {
                 day: try Day(parsing: row["day"]), subscriberID: row["subscriber_id"], email: row["email"],
                 state: Delivery.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"], lastCode: row["last_code"],
                 lastReply: row["last_reply"], messageID: row["message_id"], bytes: row["bytes"], nextAttemptAt: row["next_attempt_at"],
-                createdAt: row["created_at"], updatedAt: row["updated_at"], sentAt: row["sent_at"], relay: row["relay"])
+                createdAt: row["created_at"], updatedAt: row["updated_at"], sentAt: row["sent_at"], relay: row["relay"], sender: row["sender"])
         }
     }
 }

@@ -401,6 +401,25 @@ extension PaperPostDatabase {
             try db.create(index: "rate_event_by_key", on: "rate_event", columns: ["scope", "key", "at"])
             try db.create(index: "rate_event_by_time", on: "rate_event", columns: ["at"])
         }
+        migrator.registerMigration("v15: several senders per digest") { db in
+            // One lease per sender instead of one per digest: several `send` processes share a
+            // digest, each fenced by its own lease row (a takeover deletes it). Each delivery
+            // row names the sender that reserved it (its read-ahead) and then claimed it, so a
+            // takeover knows which rows to free and which `sending` rows are uncertain.
+            try db.create(table: "send_lease_v15") { t in
+                t.column("day", .text).notNull()
+                t.column("owner", .text).notNull()
+                t.column("expires_at", .datetime).notNull()
+                t.column("generation", .integer).notNull().defaults(to: 1)
+                t.primaryKey(["day", "owner"])
+            }
+            try db.execute(sql: "INSERT INTO send_lease_v15 (day, owner, expires_at, generation) SELECT day, owner, expires_at, generation FROM send_lease")
+            try db.drop(table: "send_lease")
+            try db.rename(table: "send_lease_v15", to: "send_lease")
+            try db.alter(table: "delivery") { t in
+                t.add(column: "sender", .text)
+            }
+        }
         return migrator
     }
 }

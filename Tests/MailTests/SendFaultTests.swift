@@ -55,23 +55,20 @@ struct SendFaultTests {
             try await server.setRules([SMTPRule(rcpt: "reader0@example.com", stage: .data, action: .hold)])
             let send = Task { try await world.send(transport: transport) }
             try await server.waitUntilHeld(1)
-            // Another sender takes the lease over, as after this one was paused past its expiry.
-            guard case .acquired = try await world.deliveries.acquireLease(
-                day: MailWorld.day, owner: "other host pid 1", duration: 60, isAbandoned: { _ in true })
-            else {
-                Issue.record("the takeover did not get the lease")
-                return
-            }
+            // Another sender takes this one over, as after it was paused past its lease.
+            let taken = try await world.deliveries.takeOver(day: MailWorld.day, owner: "other host pid 1", isAbandoned: { _ in true }, resend: false)
+            #expect(taken.uncertain.map(\.email) == ["reader0@example.com"], "the message on the wire is uncertain to the taker")
+            #expect(taken.freed == 5, "the rest of its read-ahead goes back to everyone")
             try await server.release()
             await #expect {
                 try await send.value
             } throws: { error in
-                "\(error)".contains("lost its lease on 2026-02-20's digest to another send (other host pid 1)")
+                "\(error)".contains("lost its lease on 2026-02-20's digest")
             }
-            // Only the message already on the wire went out; its row stays 'sending' for the other send to resolve.
+            // Only the message already on the wire went out; the taker marked it uncertain.
             #expect(try await server.messages().map { $0.rcptTos[0] } == ["reader0@example.com"])
             let log = try await world.deliveries.deliveries(day: MailWorld.day)
-            #expect(log.filter { $0.state == .sending }.map(\.email) == ["reader0@example.com"])
+            #expect(log.filter { $0.state == .failed }.map(\.lastReply) == ["uncertain after crash"])
             #expect(log.filter { $0.state == .queued }.count == 5)
         }
     }

@@ -29,7 +29,7 @@ struct ListDeliveries: AsyncParsableCommand {
     func run() async throws {
         let (database, _) = try await global.database()
         var writer = ListingWriter(
-            columns: ["day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at", "relay"],
+            columns: ["day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at", "relay", "sender"],
             format: format
         ) { Terminal.write($0) }
         try await DeliveryStore(database: database).forEachDeliveryPage(
@@ -40,7 +40,7 @@ struct ListDeliveries: AsyncParsableCommand {
                     .text(row.day.description), .text(row.email), .text(row.state.rawValue), .number(row.attempts),
                     row.lastCode.map { .number($0) } ?? .text(nil), .text(row.lastReply), .text(row.messageID),
                     row.bytes.map { .number($0) } ?? .text(nil), .text(row.nextAttemptAt?.timestamp), .text(row.sentAt?.timestamp),
-                    .text(row.relay),
+                    .text(row.relay), .text(row.sender),
                 ])
             }
         }

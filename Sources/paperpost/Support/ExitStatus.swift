@@ -22,7 +22,7 @@ enum ExitStatus: Int32 {
         case let error as SendError:
             switch error {
             case .noDigest: return .badInput
-            case .busy, .logStopped: return .failure
+            case .logStopped: return .failure
             }
         case let error as FetchError:
             switch error {
