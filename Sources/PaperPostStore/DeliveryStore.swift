@@ -186,13 +186,16 @@ public struct DeliveryStore: Sendable {
                 arguments += [only]
             }
             let free = try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
-            let others = try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM delivery WHERE day = ? AND sender IS NOT NULL AND sender != ?
-                    AND state IN ('queued', 'deferred', 'sending'))
-                    """,
-                arguments: [dayText, lease.owner]) ?? false
+            var held = """
+                SELECT EXISTS (SELECT 1 FROM delivery WHERE day = ? AND sender IS NOT NULL AND sender != ?
+                AND state IN ('queued', 'deferred', 'sending')
+                """
+            var heldArguments: StatementArguments = [dayText, lease.owner]
+            if let only {
+                held += " AND subscriber_id = ?"
+                heldArguments += [only]
+            }
+            let others = try Bool.fetchOne(db, sql: held + ")", arguments: heldArguments) ?? false
             return (free, others)
         }
     }
