@@ -13,6 +13,8 @@ import Synchronization
 public struct RelayPool: MailTransport {
     let relays: [Relay]
     let transports: [SMTPTransport]
+    /// Each relay's connections.
+    let connections: [Int]
     let board: RelayBoard
 
     /// - Parameters:
@@ -29,9 +31,6 @@ public struct RelayPool: MailTransport {
             relays: settings.relays.map { ($0.name, $0.weight ?? Double($0.connections ?? settings.connections), $0.rate) }, notice: notice)
         connections = settings.relays.map { $0.connections ?? settings.connections }
     }
-
-    /// Each relay's connections.
-    let connections: [Int]
 
     public var name: String { relays.map(\.name).joined(separator: ", ") }
 

@@ -434,7 +434,7 @@ extension Settings {
 
         var settings = Settings()
         if let path = try value("DB") {
-            settings.databasePath = path
+            settings.databasePath = try Settings.checkDatabasePath(path, name: "PAPERPOST_DB")
         }
         if let list = try value("DEFAULT_CATEGORIES") {
             do { settings.defaultCategories = try ArxivCategory.parseList(list) } catch { throw invalid("DEFAULT_CATEGORIES", error) }
@@ -683,5 +683,21 @@ extension Bool {
         case "false", "no", "off", "0": self = false
         default: return nil
         }
+    }
+}
+
+extension Settings {
+    /// The database setting as given, unless it names a database server: only SQLite files are
+    /// supported yet, and a URL taken for a path would create directories named after it.
+    ///
+    /// - Throws: ``ConfigurationError`` naming `name` (the variable or flag).
+    public static func checkDatabasePath(_ path: String, name: String) throws(ConfigurationError) -> String {
+        let scheme = path.prefix { $0 != ":" }.lowercased()
+        if path.contains("://"), ["postgres", "postgresql", "mysql", "mariadb"].contains(scheme) {
+            throw ConfigurationError(
+                "\(name): '\(scheme)://…' names a database server, which PaperPost does not support yet (PostgreSQL is planned); "
+                    + "give the path of a SQLite file, such as var/paperpost.sqlite")
+        }
+        return path
     }
 }

@@ -211,6 +211,16 @@ struct SubscriberCommandTests {
         }
     }
 
+    @Test("a PostgreSQL URL for the database is bad input (exit 1) that says so, and creates nothing")
+    func databaseServerURL() async throws {
+        try await withCLI { cli, directory in
+            let result = try await cli.run("subscribers", "list", "--db", "postgres://paperpost@localhost/paperpost")
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("--db: 'postgres://…' names a database server, which PaperPost does not support yet"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("postgres:").path))
+        }
+    }
+
     @Test("a database that cannot be opened is a failure (exit 2) naming the path")
     func unopenableDatabase() async throws {
         try await withCLI { cli, directory in

@@ -58,4 +58,14 @@ struct RelaySettingsTests {
             "\(error)" == "PAPERPOST_SMTP_URL and PAPERPOST_SMTP_RELAYS both list relays: set one of them"
         }
     }
+
+    @Test("a database server's URL in PAPERPOST_DB is refused by name instead of being taken for a file path", arguments: [
+        "postgres://paperpost@db.example.org/paperpost", "postgresql://db.example.org/x", "MYSQL://db/x",
+    ])
+    func databaseServerURL(url: String) async throws {
+        await #expect { try await Settings.load(environment: ["PAPERPOST_DB": url]) } throws: { error in
+            "\(error)".hasPrefix("PAPERPOST_DB: '") && "\(error)".contains("names a database server, which PaperPost does not support yet")
+        }
+        #expect(try Settings.checkDatabasePath("var/postgres:data.sqlite", name: "--db") == "var/postgres:data.sqlite")
+    }
 }

@@ -20,7 +20,7 @@ struct GlobalOptions: ParsableArguments {
             Terminal.error(warning)
         }
         if let db {
-            settings.databasePath = db
+            do { settings.databasePath = try Settings.checkDatabasePath(db, name: "--db") } catch { throw ValidationError(error.description) }
         }
         return settings
     }
