@@ -511,8 +511,9 @@ struct DueMessage: Sendable {
 }
 
 extension Run {
-    /// Reads the next due rows after the last one read, within the run's budget (`--limit`),
-    /// with their readers; the queue filler adds rows first when the log has too few yet.
+    /// Reserves the next due rows after the last one read that no other sender holds, within
+    /// the run's budget (`--limit`), with their readers; the queue filler adds rows first when
+    /// the log has too few yet. A lost lease stops the run through the log writer.
     func readAhead() async throws -> [DueMessage] {
         let allowance = budget.withLock { remaining -> Int in
             let take = min(SendJob.readAhead, remaining)
