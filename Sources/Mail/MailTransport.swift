@@ -146,11 +146,16 @@ public protocol MailLane: Sendable {
     /// This lane takes no more messages because nothing more is due: lanes waiting in
     /// ``admit(_:)`` are let go.
     func close()
+
+    /// The most messages this lane should take at once (a relay with a rate cap: one, so that
+    /// a slow relay does not sit on messages the others could send); `nil`: no limit of its own.
+    var batchLimit: Int? { get }
 }
 
 extension MailLane {
     public func admit(_ count: Int) async -> Bool { true }
     public func close() {}
+    public var batchLimit: Int? { nil }
 
     /// The results in order, for callers that only need them at the end (notices).
     public func send(_ messages: [OutgoingMessage]) async -> [TransportResult] {

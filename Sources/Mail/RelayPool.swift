@@ -83,6 +83,8 @@ final class PoolLane: MailLane, @unchecked Sendable {
         board.finish()
     }
 
+    var batchLimit: Int? { board.isRateCapped(home) ? 1 : nil }
+
     func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult, String?) -> Void) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {
@@ -150,8 +152,9 @@ final class PoolLane: MailLane, @unchecked Sendable {
 /// take messages, and a lane may take more only while its relay's pass is not ahead of the
 /// lowest pass among the relays that are up. So while every relay keeps up, each carries its
 /// weight's share; a relay that cannot keep up holds the others to its pace (a weight is a
-/// promise of share, not a hint). A resting relay is left out, and comes back level with the
-/// others rather than owed what it missed.
+/// promise of share, not a hint), except one waiting at its rate cap, which is owed nothing
+/// meanwhile. A resting relay is left out, and comes back level with the others rather than
+/// owed what it missed.
 final class RelayBoard: Sendable {
     struct Member {
         var name: String
@@ -185,6 +188,8 @@ final class RelayBoard: Sendable {
     }
 
     func name(_ relay: Int) -> String { state.withLock { $0.relays[relay].name } }
+
+    func isRateCapped(_ relay: Int) -> Bool { state.withLock { $0.relays[relay].pace != nil } }
 
     /// Waits for the relay's turn to take `count` messages; `false` once the send is over.
     func admit(relay: Int, count: Int) async -> Bool {
@@ -235,6 +240,8 @@ final class RelayBoard: Sendable {
             return slot
         }
         guard let slot else { return }
+        // The relay's next slot is now in the future: lanes held back for its share may go.
+        reconsider()
         let wait = slot - .now
         if wait > .zero {
             Thread.sleep(forTimeInterval: wait.seconds)
@@ -315,13 +322,21 @@ final class RelayBoard: Sendable {
         }
     }
 
-    /// A relay may take more while it is up and not ahead of the lowest pass among those up.
-    /// When every relay rests, each may try (a failure then counts towards the breaker).
+    /// A relay may take more while it is up and not ahead of the lowest pass among the others
+    /// that are up and have room: a relay at its rate cap (its next slot still to come) is not
+    /// owed its share, or one rate-capped relay would hold the whole pool to its pace. When
+    /// every relay rests, each may try (a failure then counts towards the breaker).
     private static func mayTake(_ relay: Int, _ relays: [Member], _ now: ContinuousClock.Instant) -> Bool {
         let up = relays.indices.filter { !isResting(relays[$0], now) }
         guard !up.isEmpty else { return true }
-        guard up.contains(relay), let lowest = up.map({ relays[$0].pass }).min() else { return false }
+        guard up.contains(relay) else { return false }
+        let contenders = up.filter { $0 == relay || !isAtRateCap(relays[$0], now) }
+        guard let lowest = contenders.map({ relays[$0].pass }).min() else { return true }
         return relays[relay].pass <= lowest
+    }
+
+    private static func isAtRateCap(_ relay: Member, _ now: ContinuousClock.Instant) -> Bool {
+        relay.pace != nil && relay.nextSlot > now
     }
 
     private static func behind(_ relays: [Member], _ now: ContinuousClock.Instant, excluding tried: Set<Int>) -> Int? {

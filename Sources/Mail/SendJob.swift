@@ -313,7 +313,7 @@ final class Run: Sendable {
     /// sends the current one, so the connection does not wait for rendering. With a rate
     /// limit, one message at a time so the pacing holds.
     private func work(_ lane: any MailLane, rows: Dispatcher) async throws {
-        let batchSize = pacer == nil ? SendJob.laneBatch : 1
+        let batchSize = pacer == nil ? min(SendJob.laneBatch, lane.batchLimit ?? SendJob.laneBatch) : 1
         var date = MessageDate()
         defer { lane.close() }
         try await withThrowingTaskGroup(of: Void.self) { sending in

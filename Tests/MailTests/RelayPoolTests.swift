@@ -139,6 +139,25 @@ struct RelayPoolTests {
         }
     }
 
+    @Test("a relay at its rate cap is not owed its share: the other relay sends the rest instead of waiting for it")
+    func rateCappedRelayDoesNotHoldThePool() async throws {
+        let fast = try await LocalSMTPServer()
+        defer { fast.stop() }
+        let slow = try await LocalSMTPServer()
+        defer { slow.stop() }
+        // Equal weights; the slow relay takes one message every two seconds. Held to equal
+        // shares, the send would take 40 s and the slow relay would carry 20 messages.
+        let relays = [
+            try Relay.parse("\(fast.url)?connections=1&weight=1", origin: "t"), try Relay.parse("\(slow.url)?connections=1&weight=1&rate=0.5", origin: "t"),
+        ]
+        try await withPool(readers: 40, relays: relays) { world, pool, _ in
+            #expect(try await world.send(transport: pool).progress.sent == 40)
+            let viaSlow = try await slow.messages().count
+            #expect(viaSlow <= 5, "the capped relay sent \(viaSlow), one every two seconds while the other sent the rest")
+            #expect(pool.report.map(\.accepted).reduce(0, +) == 40)
+        }
+    }
+
     @Test("a relay's connections cap its parallel sessions; a single message (a notice) goes through the pool too")
     func connectionsPerRelay() async throws {
         let server = try await LocalSMTPServer()
