@@ -81,6 +81,8 @@ public struct SMTPTransport: MailTransport {
     final class Lane: MailLane, @unchecked Sendable {
         let settings: DeliverySettings
         let url: String
+        /// How the delivery log names this relay: parsed once, not per message.
+        let relayName: String
         let easy: CurlEasy
         let queue = DispatchQueue(label: "paperpost.smtp.lane")
         /// Open a new connection for the next message: the server said the session is out of
@@ -93,19 +95,16 @@ public struct SMTPTransport: MailTransport {
         init(settings: DeliverySettings, url: String, easy: CurlEasy) {
             self.settings = settings
             self.url = url
+            self.relayName = Relay(url: url).name
             self.easy = easy
             easy.parsesHeaderFields = false
         }
 
-        /// How the delivery log names this relay.
-        var relayName: String { Relay(url: url).name }
-
         func send(_ messages: [OutgoingMessage], settled: @escaping @Sendable (Int, TransportResult, String?) -> Void) async {
-            let relay = relayName
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 queue.async {
                     for (index, message) in messages.enumerated() {
-                        settled(index, self.transfer(message), relay)
+                        settled(index, self.transfer(message), self.relayName)
                     }
                     continuation.resume()
                 }
