@@ -25,10 +25,13 @@ deps:
 	fi
 
 ## The peers the tests talk to: a real SMTP server and DKIM verifier (Python, in a private
-## virtualenv) and a real IMAP and POP3 server (Dovecot, which each test starts on its own ports).
+## virtualenv), a real IMAP and POP3 server (Dovecot, which each test starts on its own ports)
+## and PostgreSQL's server (scripts/postgres-cluster starts a throwaway cluster of it).
 test-deps: deps
 	@[ -e /usr/lib/dovecot/pop3 ] || { $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dovecot-imapd dovecot-pop3d; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c 'import aiosmtpd, dkim, nacl' 2>/dev/null || $(VENV)/bin/pip install -q -r Tests/requirements.txt
 
@@ -85,8 +88,15 @@ bench: release bench-deps
 ## past its end and can crash the whole test run (SIGSEGV in Process.run).
 TEST_WIDTH ?= 16
 
+## The PostgreSQL store's tests run against a throwaway cluster, started here in a temporary
+## directory on a loopback port and stopped (and deleted) however the tests end.
 test: test-deps
+	@cluster="$$(mktemp -d)"; \
+	trap 'scripts/postgres-cluster stop "$$cluster"' EXIT; \
+	url="$$(scripts/postgres-cluster start "$$cluster")"; \
+	echo "PostgreSQL for the tests: $$url"; \
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
+	PAPERPOST_TEST_POSTGRES_URL="$$url" \
 	PAPERPOST_TEST_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test
 
 clean:

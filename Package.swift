@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, each behind one small Swift type.
@@ -58,6 +59,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CSV", package: "CSV.swift"),
+            ],
+            swiftSettings: strictness
+        ),
+        // PostgreSQL, for installations one SQLite file no longer serves: its schema, and
+        // `paperpost migrate`, which copies a SQLite installation into it.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "PaperPostCore", "PaperPostStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness
         ),
@@ -151,6 +163,7 @@ let package = Package(
                 "Web",
                 "Inbound",
                 "Preflight",
+                "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -170,7 +183,10 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["PaperPostCore", "PaperPostStore"],
+            dependencies: [
+                "PaperPostCore", "PaperPostStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: strictness
         ),
@@ -185,6 +201,15 @@ let package = Package(
         .testTarget(
             name: "PaperPostStoreTests",
             dependencies: ["PaperPostStore", "TestSupport"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "PostgresStore", "PaperPostStore", "PaperPostCore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(
@@ -240,6 +265,7 @@ let package = Package(
             dependencies: [
                 "paperpost", "PaperPostCore", "PaperPostStore", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictness

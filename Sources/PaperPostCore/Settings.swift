@@ -695,7 +695,8 @@ extension Settings {
         let scheme = path.prefix { $0 != ":" }.lowercased()
         if path.contains("://"), ["postgres", "postgresql", "mysql", "mariadb"].contains(scheme) {
             throw ConfigurationError(
-                "\(name): '\(scheme)://…' names a database server, which PaperPost does not support yet (PostgreSQL is planned); "
+                "\(name): '\(scheme)://…' names a database server, which PaperPost does not support yet as its store "
+                    + "(`paperpost migrate --to postgres://…` copies an installation into PostgreSQL, whose store is not finished); "
                     + "give the path of a SQLite file, such as var/paperpost.sqlite")
         }
         return path

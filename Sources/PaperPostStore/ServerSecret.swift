@@ -17,7 +17,7 @@ public enum ServerSecret {
         if let secret = settings.mail.secret {
             return SymmetricKey(data: Data(secret.utf8))
         }
-        let path = URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent().appendingPathComponent("secret").path
+        let path = file(besideDatabase: settings.databasePath)
         if let existing = FileManager.default.contents(atPath: path), existing.count >= 32 {
             return SymmetricKey(data: existing)
         }
@@ -41,5 +41,16 @@ public enum ServerSecret {
             throw ConfigurationError("the link-signing secret '\(path)' is unreadable or too short; remove it or set PAPERPOST_SECRET")
         }
         return SymmetricKey(data: stored)
+    }
+
+    /// The key generated beside the SQLite database at `path`, if one was: what a copy of the
+    /// installation must take along for links already mailed to keep working.
+    public static func generatedKey(besideDatabase path: String) -> [UInt8]? {
+        guard let bytes = FileManager.default.contents(atPath: file(besideDatabase: path)), bytes.count >= 32 else { return nil }
+        return [UInt8](bytes)
+    }
+
+    private static func file(besideDatabase path: String) -> String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("secret").path
     }
 }

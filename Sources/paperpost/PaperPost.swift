@@ -14,7 +14,7 @@ struct PaperPost: AsyncParsableCommand {
         version: PaperPostVersion.current,
         subcommands: [
             Daily.self, Fetch.self, Curate.self, Send.self, DigestCommand.self, Preview.self, Deliveries.self, Papers.self,
-            Subscribers.self, Categories.self, Serve.self, DKIM.self, InboundCommand.self, Check.self,
+            Subscribers.self, Categories.self, Serve.self, DKIM.self, InboundCommand.self, Check.self, Migrate.self,
         ]
     )
 

@@ -4,6 +4,7 @@ import Curation
 import Mail
 import PaperPostCore
 import PaperPostStore
+import PostgresStore
 
 /// The exit codes scripts and operators rely on.
 enum ExitStatus: Int32 {
@@ -34,6 +35,11 @@ enum ExitStatus: Int32 {
             switch error {
             case .notFound, .alreadyExists, .foreignDatabase: return .badInput
             case .cannotOpen, .database: return .failure
+            }
+        case let error as PostgresStoreError:
+            switch error {
+            case .badURL, .foreignDatabase, .notEmpty, .sendRunning: return .badInput
+            case .cannotConnect, .schemaMismatch, .countMismatch, .query: return .failure
             }
         default:
             return .failure
