@@ -68,17 +68,22 @@ demo: build
 	echo "Web:    $$bin serve --db $(DB), then open http://localhost:8080 (subscribe, archive; mail to the outbox)"
 
 ## Postfix's smtp-sink and smtp-source (the sending benchmark's sink and yardstick), wrk
-## (the web benchmark's load) and GNU time (each command's peak memory in the scale table).
+## (the web benchmark's load), GNU time (each command's peak memory in the scale table) and
+## PostgreSQL's server (the scale table's `migrate` column).
 bench-deps: deps
 	@command -v /usr/sbin/smtp-sink >/dev/null || { \
 	  echo "postfix postfix/main_mailer_type select No configuration" | $(SUDO) debconf-set-selections; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postfix; }
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
 	@test -x /usr/bin/time || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq time
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
 
 ## Speed targets, in a release build (run from the repository root).
 bench: release bench-deps
 	@bin="$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"; \
+	cluster="$$(mktemp -d)"; \
+	trap 'scripts/postgres-cluster stop "$$cluster"' EXIT; \
+	export PAPERPOST_BENCH_POSTGRES_URL="$$(scripts/postgres-cluster start "$$cluster")"; \
 	for bench in arxiv curation rendering personal sending scale web inbound; do "$$bin" $$bench; done
 
 ## At most 16 tests at a time. Swift Testing otherwise starts all of them at once; most wait on

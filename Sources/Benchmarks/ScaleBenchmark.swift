@@ -1,6 +1,7 @@
 import Foundation
 import PaperPostCore
 import PaperPostStore
+import TestSupport
 
 /// Issue 16's table: the commands operators run, each as its own `paperpost` process (its
 /// peak memory is its own), on lists of 10,000, 100,000 and 1,000,000 subscribers, sending to
@@ -9,7 +10,9 @@ import PaperPostStore
 /// Targets: peak memory of `import`, `curate`, `send` and `export` under 100 MB at 1,000,000
 /// and within 10 % of the 10,000 figure; the send rate at 1,000,000 within 10 % of the rate at
 /// 100,000; the first message out within 2 s of the start; an import of 1,000,000 rows under
-/// 60 s. Sizes: `PAPERPOST_BENCH_SCALE` (default `10000,100000,1000000`).
+/// 60 s. Sizes: `PAPERPOST_BENCH_SCALE` (default `10000,100000,1000000`). Last, `paperpost
+/// migrate` copies each installation into a new database on the PostgreSQL server named by
+/// `PAPERPOST_BENCH_POSTGRES_URL` (`make bench` starts a throwaway one).
 enum ScaleBenchmark {
     struct Figures {
         var size: Int
@@ -19,6 +22,7 @@ enum ScaleBenchmark {
         var statsTime: Double = 0
         var exportTime: Double = 0, exportMB = 0
         var databaseMB = 0.0
+        var migrateTime: Double?, migrateMB = 0
 
         var rate: Double { Double(sent) / max(sendTime, 1e-9) }
     }
@@ -30,10 +34,12 @@ enum ScaleBenchmark {
         }
         let sink = try SMTPSink.start()
         defer { sink.stop() }
+        // `paperpost migrate` into the PostgreSQL server `make bench` starts.
+        let postgres = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_POSTGRES_URL"]
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paperpost")
         var rows: [Figures] = []
         for size in sizes {
-            rows.append(try await measure(size: size, executable: executable, templates: templates, port: sink.port))
+            rows.append(try await measure(size: size, executable: executable, templates: templates, port: sink.port, postgres: postgres))
             print(table(rows))
         }
     }
@@ -42,7 +48,7 @@ enum ScaleBenchmark {
         func mb(_ value: Int) -> String { "\(value) MB" }
         var lines = [
             "scale: each command a `paperpost` process; send over 4 connections to smtp-sink, delivery log on",
-            "  subscribers | import       | curate      | send: rate, first message, peak | deliveries stats | export      | database",
+            "  subscribers | import       | curate      | send: rate, first message, peak | deliveries stats | export      | database | migrate to PostgreSQL",
         ]
         for row in rows {
             lines.append(
@@ -54,6 +60,7 @@ enum ScaleBenchmark {
                     String(format: "%6.2f s", row.statsTime),
                     String(format: "%5.1f s %@", row.exportTime, mb(row.exportMB)),
                     String(format: "%.0f MB", row.databaseMB),
+                    row.migrateTime.map { String(format: "%5.1f s %@", $0, mb(row.migrateMB)) } ?? "skipped: PAPERPOST_BENCH_POSTGRES_URL unset",
                 ].joined(separator: " | "))
         }
         if let first = rows.first, let last = rows.last, last.size > first.size {
@@ -71,7 +78,7 @@ enum ScaleBenchmark {
         return lines.joined(separator: "\n")
     }
 
-    static func measure(size: Int, executable: URL, templates: String, port: Int) async throws -> Figures {
+    static func measure(size: Int, executable: URL, templates: String, port: Int, postgres: String?) async throws -> Figures {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperpost-scale-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -121,6 +128,11 @@ enum ScaleBenchmark {
         (figures.exportTime, figures.exportMB) = try paperpost(["subscribers", "export", directory.appendingPathComponent("export.csv").path])
         figures.databaseMB = ["", "-wal"].reduce(0.0) { total, suffix in
             total + Double((try? FileManager.default.attributesOfItem(atPath: databasePath + suffix)[.size] as? Int) ?? 0) / 1_048_576
+        }
+        if let postgres {
+            let target = try await TestPostgres.newDatabase(on: postgres)
+            let (seconds, peak) = try paperpost(["migrate", "--to", target])
+            (figures.migrateTime, figures.migrateMB) = (seconds, peak)
         }
         return figures
     }

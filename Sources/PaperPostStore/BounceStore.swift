@@ -159,14 +159,8 @@ public struct BounceStore: Sendable {
     /// Adds `weight` unless a bounce already counted today; starts from zero after a quiet
     /// period. Returns what was added.
     private static func score(_ record: inout SubscriberRecord, _ db: Database, weight: Double, policy: BouncePolicy, now: Date) throws -> Double {
-        let calendar = Calendar(identifier: .gregorian)
-        var utc = calendar
-        utc.timeZone = TimeZone(identifier: "UTC")!
-        if let last = record.lastBounceAt {
-            if utc.isDate(last, inSameDayAs: now) { return 0 }
-            if now.timeIntervalSince(last) >= Double(policy.resetDays) * 86_400 { record.bounceScore = 0 }
-        }
-        record.bounceScore += weight
+        guard let score = policy.score(record.bounceScore, lastBounceAt: record.lastBounceAt, adding: weight, now: now) else { return 0 }
+        record.bounceScore = score
         record.bounceCount += 1
         record.lastBounceAt = now
         record.updatedAt = now

@@ -9,6 +9,13 @@ public struct DueDelivery: Sendable, Hashable {
     public var email: String
     /// Attempts made before this one.
     public var attempts: Int
+
+    public init(day: Day, subscriberID: Int64, email: String, attempts: Int) {
+        self.day = day
+        self.subscriberID = subscriberID
+        self.email = email
+        self.attempts = attempts
+    }
 }
 
 /// How one attempt ended, to be written to the delivery log.
@@ -40,6 +47,12 @@ public struct LeaseToken: Sendable, Equatable {
     public var day: Day
     public var owner: String
     public var generation: Int64
+
+    public init(day: Day, owner: String, generation: Int64) {
+        self.day = day
+        self.owner = owner
+        self.generation = generation
+    }
 }
 
 /// What a sender writes to the log in a group commit.

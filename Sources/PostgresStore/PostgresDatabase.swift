@@ -2,40 +2,63 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// A connection to PaperPost's PostgreSQL database, its schema brought up to date.
+/// PaperPost's PostgreSQL database, its schema brought up to date: one connection for work
+/// that must stay on one (a copy in one transaction), and a pool for the stores, whose callers
+/// run transactions side by side.
 ///
-/// Opened for the length of a closure (``withDatabase(at:logger:_:)``), so the connection is
-/// closed however the work ends.
+/// Opened for the length of a closure (``withDatabase(at:connections:logger:_:)``), so the
+/// connections are closed however the work ends.
 public struct PostgresDatabase: Sendable {
     public let location: PostgresLocation
     let connection: PostgresConnection
+    let pool: PostgresClient
     let logger: Logger
 
-    /// Connects, refuses another application's database, migrates the schema, runs `body`
-    /// and closes the connection.
+    /// Connects (failing at once, with the reason, if the server cannot be reached), refuses
+    /// another application's database, migrates the schema, runs `body` and closes everything.
+    ///
+    /// - Parameter connections: the most the pool opens at once.
     public static func withDatabase<T: Sendable>(
         at location: PostgresLocation,
+        connections: Int = 8,
         logger: Logger = Logger(label: "paperpost.postgres"),
         _ body: (PostgresDatabase) async throws -> T
     ) async throws -> T {
         let connection: PostgresConnection
+        let pool: PostgresClient
         do {
             connection = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(),
                 configuration: try location.configuration(), id: 1, logger: logger
             ).get()
+            pool = PostgresClient(configuration: try location.poolConfiguration(connections: connections), backgroundLogger: logger)
         } catch {
             throw PostgresStoreError.cannotConnect(location, reason: Self.describe(error))
         }
-        let database = PostgresDatabase(location: location, connection: connection, logger: logger)
+        let database = PostgresDatabase(location: location, connection: connection, pool: pool, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            defer { group.cancelAll() }
+            do {
+                try await database.migrate()
+                let result = try await body(database)
+                try? await connection.close()
+                return result
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction on a connection of the pool.
+    func pooledTransaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         do {
-            try await database.migrate()
-            let result = try await body(database)
-            try? await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
+            return try await pool.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let failure = error.closureError { throw failure }
+            let failure = error.beginError ?? error.commitError ?? error.rollbackError
+            throw PostgresStoreError.query(location, failure.map(Self.describe) ?? "the transaction failed")
         }
     }
 

@@ -91,6 +91,25 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 
+    /// The same for a pool of `connections`.
+    func poolConfiguration(connections: Int) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch self.tls {
+        case .disable:
+            tls = .disable
+        case .prefer:
+            var unchecked = TLSConfiguration.makeClientConfiguration()
+            unchecked.certificateVerification = .none
+            tls = .prefer(unchecked)
+        case .require:
+            tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = connections
+        return configuration
+    }
+
     /// `url` with any password masked, for an error about a URL that may not even parse.
     static func withoutPassword(_ url: String) -> String {
         guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else { return url }

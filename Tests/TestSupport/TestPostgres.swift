@@ -15,9 +15,13 @@ public enum TestPostgres {
 
     /// The URL of a new, empty database (TLS off: the cluster is on loopback).
     public static func newDatabase() async throws -> String {
-        guard let server = ProcessInfo.processInfo.environment["PAPERPOST_TEST_POSTGRES_URL"],
-            var components = URLComponents(string: server)
-        else { throw NotConfigured() }
+        guard let server = ProcessInfo.processInfo.environment["PAPERPOST_TEST_POSTGRES_URL"] else { throw NotConfigured() }
+        return try await newDatabase(on: server)
+    }
+
+    /// The same on the server at `server` (the URL of any database on it).
+    public static func newDatabase(on server: String) async throws -> String {
+        guard var components = URLComponents(string: server) else { throw NotConfigured() }
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await withConnection(to: server) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)

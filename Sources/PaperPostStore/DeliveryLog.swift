@@ -1,0 +1,37 @@
+import Foundation
+import PaperPostCore
+
+/// The delivery log as senders share it: their leases, the rows each reserves and claims, and
+/// the outcomes they write. Two implementations: SQLite (``DeliveryStore``, senders on one host
+/// sharing the file) and PostgreSQL (senders on several hosts), with the same guarantees:
+///
+/// - A sender's lease fences it: once another sender took it over, the first writes nothing.
+/// - Two senders never reserve the same row; a claim checks the reservation and the reader's
+///   status in the transaction that marks the row `sending`, before the message goes out.
+/// - After a sender dies, at most its rows still `sending` are uncertain: a takeover resends
+///   them or marks them failed, and gives its reserved rows back to everyone.
+public protocol DeliveryLog: Sendable {
+    func acquireLease(day: Day, owner: String, duration: TimeInterval) async throws -> LeaseToken
+    func senders(day: Day) async throws -> [(owner: String, expiresAt: Date)]
+    @discardableResult
+    func renewLease(_ lease: LeaseToken, duration: TimeInterval) async throws -> Bool
+    func releaseLease(_ lease: LeaseToken) async throws
+    func takeOver(
+        day: Day, owner: String, isAbandoned: @escaping @Sendable (String) -> Bool, resend: Bool, now: Date
+    ) async throws -> (uncertain: [Delivery], freed: Int)
+    func outstanding(_ lease: LeaseToken, includeDeferred: Bool, only: Int64?, now: Date) async throws -> (free: Int, heldByOthers: Bool)
+    func reserve(
+        _ lease: LeaseToken, after afterID: Int64, through lastID: Int64, limit: Int, includeDeferred: Bool, only: Int64?, now: Date
+    ) async throws -> [DueDelivery]
+    /// A group commit of claims and outcomes. Blocks the calling thread: it is meant for a
+    /// writer with a thread of its own.
+    func commit(_ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy) throws -> [ClaimDecision]
+    @discardableResult
+    func enqueue(day: Day, queued: [(id: Int64, email: String)], skipped: [(id: Int64, email: String, reason: String)]) async throws -> Int
+    @discardableResult
+    func deferQueued(_ lease: LeaseToken, reason: String, until next: Date) async throws -> Int
+    func stats(day: Day?) async throws -> [(Delivery.State, Int)]
+    func deliveries(day: Day?, state: Delivery.State?, email: EmailAddress?) async throws -> [Delivery]
+}
+
+extension DeliveryStore: DeliveryLog {}
