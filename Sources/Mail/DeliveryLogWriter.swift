@@ -30,7 +30,7 @@ final class DeliveryLogWriter: Sendable {
         var finished = false
     }
 
-    private let store: DeliveryStore
+    private let store: any DeliveryLog
     private let lease: LeaseToken
     private let leaseDuration: TimeInterval
     private let bouncePolicy: BouncePolicy
@@ -40,7 +40,7 @@ final class DeliveryLogWriter: Sendable {
     /// The longest an accepted message's outcome waits for a claim to share its commit.
     static let outcomeDelay: DispatchTimeInterval = .milliseconds(2)
 
-    init(store: DeliveryStore, lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy) {
+    init(store: any DeliveryLog, lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy) {
         self.store = store
         self.lease = lease
         self.leaseDuration = leaseDuration

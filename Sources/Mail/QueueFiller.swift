@@ -12,7 +12,7 @@ import Rendering
 actor QueueFiller {
     let day: Day
     let subscribers: SubscriberStore
-    let deliveries: DeliveryStore
+    let deliveries: any DeliveryLog
     let composer: EmailComposer
     /// The readers due today, whatever their status: paused and pending readers get a
     /// `skipped` row that says why.
@@ -24,7 +24,7 @@ actor QueueFiller {
     /// Rows this run added.
     private(set) var added = 0
 
-    init(day: Day, subscribers: SubscriberStore, deliveries: DeliveryStore, composer: EmailComposer, only: EmailAddress?, pageSize: Int = 1_000) {
+    init(day: Day, subscribers: SubscriberStore, deliveries: any DeliveryLog, composer: EmailComposer, only: EmailAddress?, pageSize: Int = 1_000) {
         self.day = day
         self.subscribers = subscribers
         self.deliveries = deliveries

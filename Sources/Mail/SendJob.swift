@@ -224,7 +224,7 @@ public struct SendJob: Sendable {
 final class Run: Sendable {
     let day: Day
     let settings: Settings
-    let deliveries: DeliveryStore
+    let deliveries: any DeliveryLog
     let subscribers: SubscriberStore
     let filler: QueueFiller
     let log: DeliveryLogWriter
@@ -249,7 +249,7 @@ final class Run: Sendable {
     let start = ContinuousClock.now
 
     init(
-        day: Day, settings: Settings, deliveries: DeliveryStore, subscribers: SubscriberStore, filler: QueueFiller, log: DeliveryLogWriter,
+        day: Day, settings: Settings, deliveries: any DeliveryLog, subscribers: SubscriberStore, filler: QueueFiller, log: DeliveryLogWriter,
         composer: EmailComposer, signer: DKIMSigner?, returnPath: (base: EmailAddress, key: SymmetricKey)?, envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
         lease: LeaseToken, takeovers: Takeovers, progress: @escaping @Sendable (SendProgress) -> Void
     ) {
@@ -573,12 +573,12 @@ final class Takeovers: Sendable {
     /// How often a sender with nothing left to reserve looks at the others.
     static let pollInterval: Duration = .seconds(1)
 
-    let deliveries: DeliveryStore
+    let deliveries: any DeliveryLog
     let lease: LeaseToken
     let resend: Bool
     private let state = Mutex<(uncertain: [Delivery], freed: Bool)>(([], false))
 
-    init(deliveries: DeliveryStore, lease: LeaseToken, resend: Bool) {
+    init(deliveries: any DeliveryLog, lease: LeaseToken, resend: Bool) {
         self.deliveries = deliveries
         self.lease = lease
         self.resend = resend

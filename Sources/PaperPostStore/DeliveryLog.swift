@@ -32,6 +32,38 @@ public protocol DeliveryLog: Sendable {
     func deferQueued(_ lease: LeaseToken, reason: String, until next: Date) async throws -> Int
     func stats(day: Day?) async throws -> [(Delivery.State, Int)]
     func deliveries(day: Day?, state: Delivery.State?, email: EmailAddress?) async throws -> [Delivery]
+    /// How many rows are due (for progress and ETA).
+    func countDue(day: Day, includeDeferred: Bool, only: Int64?, now: Date) async throws -> Int
+    /// How many subscribers the filter selects who have no row in the day's log yet.
+    func countUnlogged(day: Day, among filter: RecipientFilter) async throws -> Int
+    /// Which of these subscribers already have a row in the day's log.
+    func logged(day: Day, ids: [Int64]) async throws -> Set<Int64>
+}
+
+extension DeliveryLog {
+    public func takeOver(
+        day: Day, owner: String, isAbandoned: @escaping @Sendable (String) -> Bool, resend: Bool
+    ) async throws -> (uncertain: [Delivery], freed: Int) {
+        try await takeOver(day: day, owner: owner, isAbandoned: isAbandoned, resend: resend, now: Date())
+    }
+
+    public func outstanding(_ lease: LeaseToken, includeDeferred: Bool, only: Int64?) async throws -> (free: Int, heldByOthers: Bool) {
+        try await outstanding(lease, includeDeferred: includeDeferred, only: only, now: Date())
+    }
+
+    public func reserve(
+        _ lease: LeaseToken, after afterID: Int64, through lastID: Int64 = .max, limit: Int, includeDeferred: Bool, only: Int64?
+    ) async throws -> [DueDelivery] {
+        try await reserve(lease, after: afterID, through: lastID, limit: limit, includeDeferred: includeDeferred, only: only, now: Date())
+    }
+
+    public func countDue(day: Day, includeDeferred: Bool, only: Int64?) async throws -> Int {
+        try await countDue(day: day, includeDeferred: includeDeferred, only: only, now: Date())
+    }
+
+    public func stats(day: Day) async throws -> [(Delivery.State, Int)] {
+        try await stats(day: Optional(day))
+    }
 }
 
 extension DeliveryStore: DeliveryLog {}

@@ -411,6 +411,73 @@ public struct PostgresDeliveryStore: DeliveryLog {
         }
     }
 
+    public func countDue(day: Day, includeDeferred: Bool, only: Int64? = nil, now: Date = Date()) async throws -> Int {
+        try await database.pooledTransaction { connection in
+            Int(
+                try await database.run(
+                    """
+                    SELECT count(*) FROM delivery WHERE day = \(day.description)
+                    AND (state = 'queued' OR (state = 'deferred' AND (\(includeDeferred) OR next_attempt_at <= \(now))))
+                    AND (\(only)::bigint IS NULL OR subscriber_id = \(only))
+                    """,
+                    on: connection
+                ).first?.decode(Int64.self) ?? 0)
+        }
+    }
+
+    public func countUnlogged(day: Day, among filter: RecipientFilter) async throws -> Int {
+        try await database.pooledTransaction { connection in
+            var bindings = PostgresBindings()
+            bindings.append(day.description)
+            let condition = Self.condition(filter, &bindings)
+            return Int(
+                try await database.run(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT count(*) FROM subscriber s WHERE \(condition)
+                            AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.day = $1 AND d.subscriber_id = s.id)
+                            """,
+                        binds: bindings),
+                    on: connection
+                ).first?.decode(Int64.self) ?? 0)
+        }
+    }
+
+    public func logged(day: Day, ids: [Int64]) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await database.pooledTransaction { connection in
+            Set(
+                try await database.run(
+                    "SELECT subscriber_id FROM delivery WHERE day = \(day.description) AND subscriber_id = ANY(\(ids))", on: connection
+                ).map { try $0.decode(Int64.self) })
+        }
+    }
+
+    /// ``RecipientFilter``'s `WHERE` clause on `subscriber s`, its values appended to `bindings`.
+    static func condition(_ filter: RecipientFilter, _ bindings: inout PostgresBindings) -> String {
+        func parameter(_ append: (inout PostgresBindings) -> Void) -> String {
+            append(&bindings)
+            return "$\(bindings.count)"
+        }
+        var sql = "s.email IS NOT NULL AND s.status = ANY(\(parameter { $0.append(filter.statuses.map(\.rawValue)) }))"
+        if let schedules = filter.schedules {
+            sql += " AND s.schedule = ANY(\(parameter { $0.append(schedules.map(\.description)) }))"
+        }
+        if filter.personal {
+            sql += """
+                 AND (EXISTS (SELECT 1 FROM subscriber_interest i WHERE i.subscriber_id = s.id)
+                 OR EXISTS (SELECT 1 FROM subscriber_taste t WHERE t.subscriber_id = s.id))
+                """
+        }
+        if let id = filter.id {
+            sql += " AND s.id = \(parameter { $0.append(id) })"
+        }
+        if let address = filter.address {
+            sql += " AND s.email_key = \(parameter { $0.append(address.key) })"
+        }
+        return sql
+    }
+
     static let deliveryColumns = """
         day, subscriber_id, email, state, attempts, last_code, last_reply, message_id, bytes, next_attempt_at, \
         created_at, updated_at, sent_at, relay, sender

@@ -72,8 +72,14 @@ struct DeliveryLogTests {
 
     @Test("two senders reserve disjoint rows, cannot claim each other's, and their outcomes add up", arguments: Backend.allCases)
     func twoSenders(backend: Backend) async throws {
-        try await backend.withLog(subscribers: 30) { log, _ in
+        try await backend.withLog(subscribers: 32) { log, _ in
             try await queue(log, 30)
+            #expect(try await log.countDue(day: day, includeDeferred: false, only: nil) == 30)
+            #expect(try await log.countDue(day: day, includeDeferred: false, only: 7) == 1)
+            #expect(try await log.countUnlogged(day: day, among: RecipientFilter()) == 2, "readers 31 and 32 have no row yet")
+            #expect(try await log.countUnlogged(day: day, among: RecipientFilter(schedules: [.daily], address: try EmailAddress("r31@example.com"))) == 1)
+            #expect(try await log.countUnlogged(day: day, among: RecipientFilter(statuses: [.paused])) == 0)
+            #expect(try await log.logged(day: day, ids: [1, 31, 30]) == [1, 30])
             let a = try await log.acquireLease(day: day, owner: "host-a", duration: 60)
             let b = try await log.acquireLease(day: day, owner: "host-b", duration: 60)
             #expect(try await log.senders(day: day).map(\.owner) == ["host-a", "host-b"])
