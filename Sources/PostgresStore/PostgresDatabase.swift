@@ -56,9 +56,7 @@ public struct PostgresDatabase: Sendable {
         do {
             return try await pool.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
-            if let failure = error.closureError { throw failure }
-            let failure = error.beginError ?? error.commitError ?? error.rollbackError
-            throw PostgresStoreError.query(location, failure.map(Self.describe) ?? "the transaction failed")
+            throw unwrapped(error)
         }
     }
 
@@ -67,10 +65,15 @@ public struct PostgresDatabase: Sendable {
         do {
             return try await connection.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
-            if let failure = error.closureError { throw failure }
-            let failure = error.beginError ?? error.commitError ?? error.rollbackError
-            throw PostgresStoreError.query(location, failure.map(Self.describe) ?? "the transaction failed")
+            throw unwrapped(error)
         }
+    }
+
+    /// The closure's own error (typed, from the store), else what failed around it.
+    private func unwrapped(_ error: PostgresTransactionError) -> any Error {
+        if let failure = error.closureError { return failure }
+        let failure = error.beginError ?? error.commitError ?? error.rollbackError
+        return PostgresStoreError.query(location, failure.map(Self.describe) ?? "the transaction failed")
     }
 
     /// Runs one statement; PostgreSQL's error becomes ``PostgresStoreError/query(_:_:)``.

@@ -71,39 +71,37 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return components.string ?? "postgres://\(user)@\(host):\(port)/\(database)"
     }
 
-    /// `prefer` encrypts when the server offers TLS without checking its certificate, as libpq
-    /// does; `require` insists on TLS and checks the certificate against the system's roots and
-    /// the host name (libpq's `verify-full`), since encryption to an unchecked peer protects
-    /// nothing from the one in the middle.
-    func configuration() throws -> PostgresConnection.Configuration {
-        let tls: PostgresConnection.Configuration.TLS
-        switch self.tls {
+    /// The TLS `sslmode` asks for, `nil` for none. `prefer` encrypts when the server offers TLS
+    /// without checking its certificate, as libpq does; `require` insists on TLS and checks the
+    /// certificate against the system's roots and the host name (libpq's `verify-full`), since
+    /// encryption to an unchecked peer protects nothing from the one in the middle.
+    private var clientTLS: TLSConfiguration? {
+        switch tls {
         case .disable:
-            tls = .disable
+            return nil
         case .prefer:
             var unchecked = TLSConfiguration.makeClientConfiguration()
             unchecked.certificateVerification = .none
-            tls = .prefer(try NIOSSLContext(configuration: unchecked))
+            return unchecked
         case .require:
-            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            return .makeClientConfiguration()
         }
+    }
+
+    func configuration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            try clientTLS.map { settings in
+                let context = try NIOSSLContext(configuration: settings)
+                return self.tls == .require ? .require(context) : .prefer(context)
+            } ?? .disable
         return PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 
     /// The same for a pool of `connections`.
     func poolConfiguration(connections: Int) throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
-        switch self.tls {
-        case .disable:
-            tls = .disable
-        case .prefer:
-            var unchecked = TLSConfiguration.makeClientConfiguration()
-            unchecked.certificateVerification = .none
-            tls = .prefer(unchecked)
-        case .require:
-            tls = .require(.makeClientConfiguration())
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            clientTLS.map { self.tls == .require ? .require($0) : .prefer($0) } ?? .disable
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = connections

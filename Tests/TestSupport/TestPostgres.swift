@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PaperPostCore
 import PaperPostStore
 import PostgresNIO
 
@@ -97,7 +98,7 @@ public enum TestPostgres {
                     case .integer(let integer): String(integer)
                     case .real(let real): "\(real)"
                     case .text(let text): text
-                    case .blob(let bytes): bytes.map { String(format: "%02x", $0) }.joined()
+                    case .blob(let bytes): bytes.hexEncoded
                     }
                 }
             }
