@@ -69,6 +69,7 @@ let package = Package(
             dependencies: [
                 "PaperPostCore", "PaperPostStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness
@@ -263,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "PaperPostCLITests",
             dependencies: [
-                "paperpost", "PaperPostCore", "PaperPostStore", "TestSupport",
+                "paperpost", "PaperPostCore", "PaperPostStore", "PostgresStore", "Mail", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -11,7 +11,7 @@ import Rendering
 /// a run that stops early leaves the rest to the next run, which carries on where it stopped.
 actor QueueFiller {
     let day: Day
-    let subscribers: SubscriberStore
+    let subscribers: any RecipientDirectory
     let deliveries: any DeliveryLog
     let composer: EmailComposer
     /// The readers due today, whatever their status: paused and pending readers get a
@@ -24,7 +24,7 @@ actor QueueFiller {
     /// Rows this run added.
     private(set) var added = 0
 
-    init(day: Day, subscribers: SubscriberStore, deliveries: any DeliveryLog, composer: EmailComposer, only: EmailAddress?, pageSize: Int = 1_000) {
+    init(day: Day, subscribers: any RecipientDirectory, deliveries: any DeliveryLog, composer: EmailComposer, only: EmailAddress?, pageSize: Int = 1_000) {
         self.day = day
         self.subscribers = subscribers
         self.deliveries = deliveries

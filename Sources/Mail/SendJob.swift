@@ -106,7 +106,7 @@ public enum SendError: Error, Sendable, CustomStringConvertible {
 /// reserve while others still hold rows waits for them to finish or to be taken over.
 public struct SendJob: Sendable {
     let settings: Settings
-    let database: PaperPostDatabase
+    let store: SendingStore
     let transport: any MailTransport
     /// Due rows read ahead per query (read only: nothing is marked until it is sent).
     static let readAhead = 128
@@ -114,20 +114,25 @@ public struct SendJob: Sendable {
     /// only as its own transfer starts.
     static let laneBatch = 8
 
-    public init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) {
+    public init(settings: Settings, store: SendingStore, transport: any MailTransport) {
         self.settings = settings
-        self.database = database
+        self.store = store
         self.transport = transport
     }
 
+    /// A send on the SQLite store.
+    public init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) {
+        self.init(settings: settings, store: SendingStore(sqlite: database, settings: settings), transport: transport)
+    }
+
     public func run(_ options: SendOptions, progress: @escaping @Sendable (SendProgress) -> Void = { _ in }) async throws -> SendReport {
-        let curation = CurationStore(database: database)
-        let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
+        let curation = store.digests
+        let latest = try await curation.latestAnnouncedDay()
         guard let day = options.day ?? latest, let digest = try await curation.digest(on: day) else {
             throw SendError.noDigest(options.day)
         }
-        let deliveries = DeliveryStore(database: database)
-        let subscribers = SubscriberStore(database: database, settings: settings)
+        let deliveries = store.deliveries
+        let subscribers = store.recipients
         var report = SendReport(day: day, transport: transport.name)
 
         var only: Int64?
@@ -138,7 +143,7 @@ public struct SendJob: Sendable {
             only = match.subscriberID
         }
         let readers = QueueFiller.recipients(of: day, only: options.only)
-        let serverSecret = try ServerSecret.load(settings)
+        let serverSecret = try await store.linkKey()
         // Weekly readers due today get the best of the week's stored digests: no model call.
         var weekly = readers
         weekly.schedules = readers.schedules?.filter { $0 != .daily }
@@ -146,7 +151,7 @@ public struct SendJob: Sendable {
         let week = hasWeekly ? try await curation.week(endingOn: day) : nil
         // The first page's editions are made on every core before the first message; the
         // others as their first reader comes.
-        let firstPage = try await subscribers.recipients(limit: 1_000, readers)
+        let firstPage = try await subscribers.recipients(after: 0, limit: 1_000, readers)
         let composer = try EmailComposer(digest: digest, week: week, recipients: firstPage, settings: settings, serverSecret: serverSecret)
         // Keys are loaded before anything is claimed: a bad key file stops the run untouched.
         let signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
@@ -225,7 +230,7 @@ final class Run: Sendable {
     let day: Day
     let settings: Settings
     let deliveries: any DeliveryLog
-    let subscribers: SubscriberStore
+    let subscribers: any RecipientDirectory
     let filler: QueueFiller
     let log: DeliveryLogWriter
     let composer: EmailComposer
@@ -249,7 +254,7 @@ final class Run: Sendable {
     let start = ContinuousClock.now
 
     init(
-        day: Day, settings: Settings, deliveries: any DeliveryLog, subscribers: SubscriberStore, filler: QueueFiller, log: DeliveryLogWriter,
+        day: Day, settings: Settings, deliveries: any DeliveryLog, subscribers: any RecipientDirectory, filler: QueueFiller, log: DeliveryLogWriter,
         composer: EmailComposer, signer: DKIMSigner?, returnPath: (base: EmailAddress, key: SymmetricKey)?, envelopeSender: String, budget: Int, due: Int, includeDeferred: Bool, only: Int64?,
         lease: LeaseToken, takeovers: Takeovers, progress: @escaping @Sendable (SendProgress) -> Void
     ) {
@@ -544,7 +549,7 @@ extension Run {
         }
         budget.withLock { $0 += allowance - rows.count }
         if let last = rows.last { cursor.withLock { $0 = last.subscriberID } }
-        let readers = try await subscribers.recipients(ids: rows.map(\.subscriberID))
+        let readers = try await subscribers.recipients(ids: rows.map(\.subscriberID), RecipientFilter())
         return rows.map { DueMessage(row: $0, recipient: readers[$0.subscriberID]) }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// builds exactly the configuration it wants. The command line loads it with
 /// ``load(environment:configFile:)`` and then applies its flags, which win.
 public struct Settings: Sendable {
-    /// The SQLite database file (`PAPERPOST_DB`).
+    /// The SQLite database file, or the `postgres://` URL of a PostgreSQL store (`PAPERPOST_DB`).
     public var databasePath: String
     /// Categories every fetch includes and a new subscriber gets when choosing none
     /// (`PAPERPOST_DEFAULT_CATEGORIES`).
@@ -687,17 +687,24 @@ extension Bool {
 }
 
 extension Settings {
-    /// The database setting as given, unless it names a database server: only SQLite files are
-    /// supported yet, and a URL taken for a path would create directories named after it.
+    /// Whether ``databasePath`` names a PostgreSQL server (`postgres://…`) instead of a SQLite file.
+    public var storesInPostgreSQL: Bool { Self.isPostgresURL(databasePath) }
+
+    public static func isPostgresURL(_ text: String) -> Bool {
+        let scheme = text.prefix { $0 != ":" }.lowercased()
+        return text.contains("://") && ["postgres", "postgresql"].contains(scheme)
+    }
+
+    /// The database setting as given: a SQLite file's path or a PostgreSQL URL, not another
+    /// server's URL, which taken for a path would create directories named after it.
     ///
     /// - Throws: ``ConfigurationError`` naming `name` (the variable or flag).
     public static func checkDatabasePath(_ path: String, name: String) throws(ConfigurationError) -> String {
         let scheme = path.prefix { $0 != ":" }.lowercased()
-        if path.contains("://"), ["postgres", "postgresql", "mysql", "mariadb"].contains(scheme) {
+        if path.contains("://"), ["mysql", "mariadb"].contains(scheme) {
             throw ConfigurationError(
-                "\(name): '\(scheme)://…' names a database server, which PaperPost does not support yet as its store "
-                    + "(`paperpost migrate --to postgres://…` copies an installation into PostgreSQL, whose store is not finished); "
-                    + "give the path of a SQLite file, such as var/paperpost.sqlite")
+                "\(name): '\(scheme)://…' names a database server PaperPost does not support; "
+                    + "give the path of a SQLite file, such as var/paperpost.sqlite, or a postgres:// URL")
         }
         return path
     }

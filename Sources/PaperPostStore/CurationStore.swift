@@ -218,6 +218,60 @@ public struct CurationStore: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The `digest` row's columns as stored, whichever engine stored them.
+    package struct StoredDigest {
+        var day: Day
+        var mode: String
+        var model: String?
+        var candidates: Int
+        var mustRead: Int
+        var more: Int
+        var languages: String
+        var categories: String
+        var currency: String
+        var notes: String
+        var createdAt: Date
+
+        package init(
+            day: Day, mode: String, model: String?, candidates: Int, mustRead: Int, more: Int, languages: String, categories: String,
+            currency: String, notes: String, createdAt: Date
+        ) {
+            self.day = day
+            self.mode = mode
+            self.model = model
+            self.candidates = candidates
+            self.mustRead = mustRead
+            self.more = more
+            self.languages = languages
+            self.categories = categories
+            self.currency = currency
+            self.notes = notes
+            self.createdAt = createdAt
+        }
+    }
+
+    /// A digest from its stored row and its entries in rank order (their reasons and summaries
+    /// read), and whether it holds its own usage (older digests take the day's ledger total).
+    package static func assemble(_ row: StoredDigest, entries: [DigestEntry]) throws -> (Digest, ownUsage: Bool) {
+        let notes = try decodeNotes(row.notes)
+        var entries = entries
+        for (key, fields) in notes.originalFields ?? [:] {
+            let parts = key.split(separator: " ").map(String.init)
+            guard parts.count == 2, let language = Language(rawValue: parts[1]),
+                let index = entries.firstIndex(where: { $0.paper.id == parts[0] })
+            else { continue }
+            entries[index].summaries[language]?.originalFields = Set(fields)
+        }
+        let digest = Digest(
+            day: row.day, mode: Digest.Mode(rawValue: row.mode) ?? .heuristic, model: row.model, entries: entries,
+            candidates: row.candidates, mustRead: row.mustRead, more: row.more,
+            languages: row.languages.split(separator: " ").compactMap { Language(rawValue: String($0)) },
+            categories: row.categories.split(separator: " ").map(String.init),
+            usage: notes.usage ?? TokenUsage(currency: row.currency),
+            notes: notes.notes, createdAt: row.createdAt, modelFailure: notes.modelFailure)
+        return (digest, notes.usage != nil)
+    }
+
     private static func decodeNotes(_ text: String) throws -> StoredNotes {
         let data = Data(text.utf8)
         if let notes = try? JSONDecoder().decode([String].self, from: data) {
@@ -252,16 +306,6 @@ public struct CurationStore: Sendable {
 
     /// The digest of a day, with its own usage (digests stored before that was kept: the
     /// day's ledger total).
-    /// The weekly edition's digest ending on `day` (see ``Digest/week(_:endingOn:)``): the
-    /// stored digests of that day and the six before it, combined without any model call.
-    public func week(endingOn day: Day) async throws -> Digest? {
-        var days: [Digest] = []
-        for offset in 0...6 {
-            if let stored = try await digest(on: day.adding(days: -offset)) { days.append(stored) }
-        }
-        return Digest.week(days, endingOn: day)
-    }
-
     public func digest(on day: Day) async throws -> Digest? {
         let stored: (Digest, ownUsage: Bool)? = try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM digest WHERE day = ?", arguments: [day.description]) else {
@@ -290,20 +334,12 @@ public struct CurationStore: Sendable {
                     details: summary["details"], results: summary["results"],
                     source: CurationSource(rawValue: summary["source"]) ?? .heuristic)
             }
-            let notes = try Self.decodeNotes(row["notes"])
-            for (key, fields) in notes.originalFields ?? [:] {
-                let parts = key.split(separator: " ").map(String.init)
-                guard parts.count == 2, let language = Language(rawValue: parts[1]) else { continue }
-                entries[parts[0]]?.summaries[language]?.originalFields = Set(fields)
-            }
-            return (Digest(
-                day: day, mode: Digest.Mode(rawValue: row["mode"]) ?? .heuristic, model: row["model"],
-                entries: ids.compactMap { entries[$0] }, candidates: row["candidates"], mustRead: row["must_read"],
-                more: row["more"],
-                languages: (row["languages"] as String).split(separator: " ").compactMap { Language(rawValue: String($0)) },
-                categories: (row["categories"] as String).split(separator: " ").map(String.init),
-                usage: notes.usage ?? TokenUsage(currency: row["currency"]),
-                notes: notes.notes, createdAt: row["created_at"], modelFailure: notes.modelFailure), notes.usage != nil)
+            return try Self.assemble(
+                StoredDigest(
+                    day: day, mode: row["mode"], model: row["model"], candidates: row["candidates"], mustRead: row["must_read"],
+                    more: row["more"], languages: row["languages"], categories: row["categories"], currency: row["currency"],
+                    notes: row["notes"], createdAt: row["created_at"]),
+                entries: ids.compactMap { entries[$0] })
         }
         guard let stored else { return nil }
         var digest = stored.0

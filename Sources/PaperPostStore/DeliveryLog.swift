@@ -30,8 +30,16 @@ public protocol DeliveryLog: Sendable {
     func enqueue(day: Day, queued: [(id: Int64, email: String)], skipped: [(id: Int64, email: String, reason: String)]) async throws -> Int
     @discardableResult
     func deferQueued(_ lease: LeaseToken, reason: String, until next: Date) async throws -> Int
+    /// Rows per state (every state listed, zeros included).
     func stats(day: Day?) async throws -> [(Delivery.State, Int)]
-    func deliveries(day: Day?, state: Delivery.State?, email: EmailAddress?) async throws -> [Delivery]
+    /// Rows per relay and state, the relays in order of name (`nil`: no relay answered yet, or
+    /// the outbox).
+    func statsByRelay(day: Day?) async throws -> [(String?, Delivery.State, Int)]
+    /// A page of the log, optionally for one day, state or address, newest day first and then
+    /// by reader: the rows after `after`.
+    func deliveries(
+        day: Day?, state: Delivery.State?, email: EmailAddress?, after: (day: Day, subscriberID: Int64)?, limit: Int
+    ) async throws -> [Delivery]
     /// How many rows are due (for progress and ETA).
     func countDue(day: Day, includeDeferred: Bool, only: Int64?, now: Date) async throws -> Int
     /// How many subscribers the filter selects who have no row in the day's log yet.
@@ -63,6 +71,29 @@ extension DeliveryLog {
 
     public func stats(day: Day) async throws -> [(Delivery.State, Int)] {
         try await stats(day: Optional(day))
+    }
+
+    /// The log, optionally for one day, state or address, newest day first.
+    public func deliveries(day: Day? = nil, state: Delivery.State? = nil, email: EmailAddress? = nil) async throws -> [Delivery] {
+        var all: [Delivery] = []
+        try await forEachDeliveryPage(day: day, state: state, email: email) { all += $0 }
+        return all
+    }
+
+    /// Calls `body` with each page of the log in the order of ``deliveries(day:state:email:)``:
+    /// a listing of a million rows holds one page.
+    public func forEachDeliveryPage(
+        day: Day? = nil, state: Delivery.State? = nil, email: EmailAddress? = nil, pageSize: Int = 1_000,
+        isolation: isolated (any Actor)? = #isolation, _ body: ([Delivery]) async throws -> Void
+    ) async throws {
+        var after: (day: Day, subscriberID: Int64)?
+        while true {
+            let page = try await deliveries(day: day, state: state, email: email, after: after, limit: pageSize)
+            guard let last = page.last else { return }
+            try await body(page)
+            guard page.count == pageSize else { return }
+            after = (last.day, last.subscriberID)
+        }
     }
 }
 

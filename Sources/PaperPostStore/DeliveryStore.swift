@@ -506,47 +506,30 @@ public struct DeliveryStore: Sendable {
         }
     }
 
-    /// The log, optionally for one day, state or address, newest day first.
-    public func deliveries(day: Day? = nil, state: Delivery.State? = nil, email: EmailAddress? = nil) async throws -> [Delivery] {
-        var all: [Delivery] = []
-        try await forEachDeliveryPage(day: day, state: state, email: email) { all += $0 }
-        return all
-    }
-
-    /// Calls `body` with each page of the log in the order of ``deliveries(day:state:email:)``:
-    /// a listing of a million rows holds one page.
-    public func forEachDeliveryPage(
-        day: Day? = nil, state: Delivery.State? = nil, email: EmailAddress? = nil, pageSize: Int = 1_000,
-        isolation: isolated (any Actor)? = #isolation, _ body: ([Delivery]) async throws -> Void
-    ) async throws {
-        var after: (day: String, subscriber: Int64)?
-        while true {
-            let page = try await database.read { [after] db in
-                var conditions: [String] = []
-                var arguments: StatementArguments = []
-                if let day {
-                    conditions.append("day = ?")
-                    arguments += [day.description]
-                }
-                if let state {
-                    conditions.append("state = ?")
-                    arguments += [state.rawValue]
-                }
-                if let email {
-                    conditions.append("subscriber_id IN (SELECT id FROM subscriber WHERE email_key = ?)")
-                    arguments += [email.key]
-                }
-                if let after {
-                    conditions.append("(day < ? OR (day = ? AND subscriber_id > ?))")
-                    arguments += [after.day, after.day, after.subscriber]
-                }
-                let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
-                return try Self.deliveries(db, condition + " ORDER BY day DESC, subscriber_id LIMIT ?", arguments + [pageSize])
+    public func deliveries(
+        day: Day?, state: Delivery.State?, email: EmailAddress?, after: (day: Day, subscriberID: Int64)?, limit: Int
+    ) async throws -> [Delivery] {
+        try await database.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let day {
+                conditions.append("day = ?")
+                arguments += [day.description]
             }
-            guard let last = page.last else { return }
-            try await body(page)
-            guard page.count == pageSize else { return }
-            after = (last.day.description, last.subscriberID)
+            if let state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            if let email {
+                conditions.append("subscriber_id IN (SELECT id FROM subscriber WHERE email_key = ?)")
+                arguments += [email.key]
+            }
+            if let after {
+                conditions.append("(day < ? OR (day = ? AND subscriber_id > ?))")
+                arguments += [after.day.description, after.day.description, after.subscriberID]
+            }
+            let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+            return try Self.deliveries(db, condition + " ORDER BY day DESC, subscriber_id LIMIT ?", arguments + [limit])
         }
     }
 
@@ -563,7 +546,7 @@ public struct DeliveryStore: Sendable {
 
     /// Rows per relay and state, the relays in order of name (`nil`: no relay answered yet, or
     /// the outbox).
-    public func statsByRelay(day: Day? = nil) async throws -> [(String?, Delivery.State, Int)] {
+    public func statsByRelay(day: Day?) async throws -> [(String?, Delivery.State, Int)] {
         try await database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT relay, state, COUNT(*) AS n FROM delivery WHERE ? IS NULL OR day = ? GROUP BY relay, state ORDER BY relay, state",

@@ -74,32 +74,6 @@ extension SubscriberStore {
         try await database.read { db in try Self.recipients(db, after: id, limit: limit, filter) }
     }
 
-    /// Every recipient the filter selects, in id order. For a known few (one address, one id,
-    /// a test's list); a whole list is read with ``forEachRecipientPage(_:pageSize:_:)``.
-    public func recipients(only address: EmailAddress? = nil, id: Int64? = nil, includingInactive: Bool = false) async throws -> [Recipient] {
-        var filter = includingInactive ? RecipientFilter.everyStatus : RecipientFilter()
-        filter.address = address
-        filter.id = id
-        var all: [Recipient] = []
-        try await forEachRecipientPage(filter) { all += $0 }
-        return all
-    }
-
-    /// Calls `body` with each page of the recipients the filter selects, in id order.
-    public func forEachRecipientPage(
-        _ filter: RecipientFilter = RecipientFilter(), pageSize: Int = 1_000, isolation: isolated (any Actor)? = #isolation,
-        _ body: ([Recipient]) async throws -> Void
-    ) async throws {
-        var after: Int64 = 0
-        while true {
-            let page = try await recipients(after: after, limit: pageSize, filter)
-            guard let last = page.last else { return }
-            try await body(page)
-            guard page.count == pageSize else { return }
-            after = last.subscriberID
-        }
-    }
-
     /// The recipients with these ids that the filter selects, by id.
     public func recipients(ids: [Int64], _ filter: RecipientFilter = RecipientFilter()) async throws -> [Int64: Recipient] {
         guard !ids.isEmpty else { return [:] }

@@ -378,7 +378,7 @@ public struct PostgresDeliveryStore: DeliveryLog {
         }
     }
 
-    public func stats(day: Day? = nil) async throws -> [(Delivery.State, Int)] {
+    public func stats(day: Day?) async throws -> [(Delivery.State, Int)] {
         try await database.pooledTransaction { connection in
             let rows = try await database.run(
                 "SELECT state, count(*) FROM delivery WHERE \(day?.description)::text IS NULL OR day = \(day?.description) GROUP BY state",
@@ -389,25 +389,44 @@ public struct PostgresDeliveryStore: DeliveryLog {
         }
     }
 
-    public func deliveries(day: Day? = nil, state: Delivery.State? = nil, email: EmailAddress? = nil) async throws -> [Delivery] {
-        try await database.pooledTransaction { connection in
+    public func deliveries(
+        day: Day?, state: Delivery.State?, email: EmailAddress?, after: (day: Day, subscriberID: Int64)?, limit: Int
+    ) async throws -> [Delivery] {
+        var bindings = PostgresBindings()
+        bindings.append(day?.description)
+        bindings.append(state?.rawValue)
+        bindings.append(email?.key)
+        bindings.append(after?.day.description)
+        bindings.append(after?.subscriberID)
+        bindings.append(Int64(limit))
+        return try await database.pooledTransaction { connection in
             try await database.run(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT \(Self.deliveryColumns) FROM delivery
                         WHERE ($1::text IS NULL OR day = $1) AND ($2::text IS NULL OR state = $2)
                         AND ($3::text IS NULL OR subscriber_id IN (SELECT id FROM subscriber WHERE email_key = $3))
-                        ORDER BY day DESC, subscriber_id
+                        AND ($4::text IS NULL OR day < $4 OR (day = $4 AND subscriber_id > $5::bigint))
+                        ORDER BY day DESC, subscriber_id LIMIT $6
                         """,
-                    binds: {
-                        var bindings = PostgresBindings()
-                        bindings.append(day?.description)
-                        bindings.append(state?.rawValue)
-                        bindings.append(email?.key)
-                        return bindings
-                    }()),
+                    binds: bindings),
                 on: connection
             ).map(Self.delivery)
+        }
+    }
+
+    public func statsByRelay(day: Day?) async throws -> [(String?, Delivery.State, Int)] {
+        try await database.pooledTransaction { connection in
+            try await database.run(
+                """
+                SELECT relay, state, count(*) FROM delivery WHERE \(day?.description)::text IS NULL OR day = \(day?.description)
+                GROUP BY relay, state ORDER BY relay COLLATE "C" NULLS FIRST, state
+                """,
+                on: connection
+            ).map { row in
+                let (relay, state, count) = try row.decode((String?, String, Int64).self)
+                return (relay, Delivery.State(rawValue: state) ?? .failed, Int(count))
+            }
         }
     }
 
@@ -429,7 +448,7 @@ public struct PostgresDeliveryStore: DeliveryLog {
         try await database.pooledTransaction { connection in
             var bindings = PostgresBindings()
             bindings.append(day.description)
-            let condition = Self.condition(filter, &bindings)
+            let condition = filter.postgresCondition(&bindings)
             return Int(
                 try await database.run(
                     PostgresQuery(
@@ -451,31 +470,6 @@ public struct PostgresDeliveryStore: DeliveryLog {
                     "SELECT subscriber_id FROM delivery WHERE day = \(day.description) AND subscriber_id = ANY(\(ids))", on: connection
                 ).map { try $0.decode(Int64.self) })
         }
-    }
-
-    /// ``RecipientFilter``'s `WHERE` clause on `subscriber s`, its values appended to `bindings`.
-    static func condition(_ filter: RecipientFilter, _ bindings: inout PostgresBindings) -> String {
-        func parameter(_ append: (inout PostgresBindings) -> Void) -> String {
-            append(&bindings)
-            return "$\(bindings.count)"
-        }
-        var sql = "s.email IS NOT NULL AND s.status = ANY(\(parameter { $0.append(filter.statuses.map(\.rawValue)) }))"
-        if let schedules = filter.schedules {
-            sql += " AND s.schedule = ANY(\(parameter { $0.append(schedules.map(\.description)) }))"
-        }
-        if filter.personal {
-            sql += """
-                 AND (EXISTS (SELECT 1 FROM subscriber_interest i WHERE i.subscriber_id = s.id)
-                 OR EXISTS (SELECT 1 FROM subscriber_taste t WHERE t.subscriber_id = s.id))
-                """
-        }
-        if let id = filter.id {
-            sql += " AND s.id = \(parameter { $0.append(id) })"
-        }
-        if let address = filter.address {
-            sql += " AND s.email_key = \(parameter { $0.append(address.key) })"
-        }
-        return sql
     }
 
     static let deliveryColumns = """

@@ -27,6 +27,21 @@ struct SendCrashTests {
         return cli
     }
 
+    /// The installation `prepare` made, copied into a new PostgreSQL database with `paperpost
+    /// migrate`: the returned runner's `PAPERPOST_DB` names the copy, and the SQLite file is
+    /// gone, so nothing can read it behind the test's back.
+    func movedToPostgres(_ cli: CommandLineRunner) async throws -> CommandLineRunner {
+        let url = try await TestPostgres.newDatabase()
+        let migrated = try await cli.run("migrate", "--to", url)
+        try #require(migrated.status == 0, "\(migrated.stderr)")
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(at: cli.directory.appendingPathComponent("var/paperpost.sqlite" + suffix))
+        }
+        var onPostgres = cli
+        onPostgres.environment["PAPERPOST_DB"] = url
+        return onPostgres
+    }
+
     func log(_ cli: CommandLineRunner) async throws -> [[String: Any]] {
         let result = try await cli.run("deliveries", "--format", "json")
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []

@@ -3,17 +3,25 @@ import TestSupport
 import Testing
 
 /// Two `paperpost send` processes sharing one digest, as two hosts would, against a real SMTP
-/// server (aiosmtpd).
+/// server (aiosmtpd): on the SQLite store (processes on one host) and on PostgreSQL (where
+/// they could be on two).
 @Suite("several senders of one digest", .serialized)
 struct SeveralSendersTests {
-    @Test("two sends split the list; one is SIGKILLed midway and the other takes its rows over and finishes: everyone mailed, copies only of uncertain messages")
-    func twoSendersOneKilled() async throws {
+    enum Store: String, CaseIterable {
+        case sqlite, postgres
+    }
+
+    @Test(
+        "two sends split the list; one is SIGKILLed midway and the other takes its rows over and finishes: everyone mailed, copies only of uncertain messages",
+        arguments: Store.allCases)
+    func twoSendersOneKilled(store: Store) async throws {
         let server = try await LocalSMTPServer()
         defer { server.stop() }
         try await withTemporaryDirectory { directory in
             let crash = SendCrashTests()
             let readers = 600
-            let cli = try await crash.prepare(directory, server: server, readers: readers, connections: 2, environment: ["PAPERPOST_SEND_LEASE": "5"])
+            var cli = try await crash.prepare(directory, server: server, readers: readers, connections: 2, environment: ["PAPERPOST_SEND_LEASE": "5"])
+            if store == .postgres { cli = try await crash.movedToPostgres(cli) }
             // The first send mails the start of the list until both its connections hold a
             // message the server keeps unanswered: it is then stuck, alive, with rows reserved
             // and two `sending`. Readers 40 to 63 are held, three batches of eight, and one

@@ -211,12 +211,15 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("a PostgreSQL URL for the database is bad input (exit 1) that says so, and creates nothing")
+    @Test("a database server's URL where subscribers need SQLite is bad input (exit 1) that says so, and creates nothing")
     func databaseServerURL() async throws {
         try await withCLI { cli, directory in
             let result = try await cli.run("subscribers", "list", "--db", "postgres://paperpost@localhost/paperpost")
             #expect(result.status == 1)
-            #expect(result.stderr.contains("--db: 'postgres://…' names a database server, which PaperPost does not support yet"), "\(result.stderr)")
+            #expect(result.stderr.contains("--db: postgres://paperpost@localhost:5432/paperpost is a PostgreSQL store, on which only"), "\(result.stderr)")
+            let mysql = try await cli.run("subscribers", "list", "--db", "mysql://localhost/paperpost")
+            #expect(mysql.status == 1)
+            #expect(mysql.stderr.contains("--db: 'mysql://…' names a database server PaperPost does not support"), "\(mysql.stderr)")
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("postgres:").path))
         }
     }

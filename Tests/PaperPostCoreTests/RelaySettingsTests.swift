@@ -59,13 +59,20 @@ struct RelaySettingsTests {
         }
     }
 
-    @Test("a database server's URL in PAPERPOST_DB is refused by name instead of being taken for a file path", arguments: [
-        "postgres://paperpost@db.example.org/paperpost", "postgresql://db.example.org/x", "MYSQL://db/x",
-    ])
+    @Test("a MySQL URL in PAPERPOST_DB is refused by name instead of being taken for a file path", arguments: ["MYSQL://db/x", "mariadb://db/x"])
     func databaseServerURL(url: String) async throws {
         await #expect { try await Settings.load(environment: ["PAPERPOST_DB": url]) } throws: { error in
-            "\(error)".hasPrefix("PAPERPOST_DB: '") && "\(error)".contains("names a database server, which PaperPost does not support yet")
+            "\(error)".hasPrefix("PAPERPOST_DB: '") && "\(error)".contains("names a database server PaperPost does not support")
         }
         #expect(try Settings.checkDatabasePath("var/postgres:data.sqlite", name: "--db") == "var/postgres:data.sqlite")
+    }
+
+    @Test("a PostgreSQL URL in PAPERPOST_DB selects the PostgreSQL store", arguments: [
+        "postgres://paperpost@db.example.org/paperpost", "postgresql://db.example.org/x", "POSTGRES://db/x",
+    ])
+    func postgresURL(url: String) async throws {
+        let settings = try await Settings.load(environment: ["PAPERPOST_DB": url])
+        #expect(settings.databasePath == url && settings.storesInPostgreSQL)
+        #expect(!(try await Settings.load(environment: ["PAPERPOST_DB": "var/postgres.sqlite"])).storesInPostgreSQL)
     }
 }

@@ -105,6 +105,18 @@ struct DeliveryLogTests {
             #expect(rows.first { $0.subscriberID == 1 }?.sender == "host-a" && rows.first { $0.subscriberID == 1 }?.relay == "mx1")
             #expect(rows.first { $0.subscriberID == 11 }?.sender == "host-b")
             #expect(rows.allSatisfy { $0.attempts == 1 && $0.sentAt != nil && $0.messageID == "<m\($0.subscriberID)>" })
+
+            let relays = try await log.statsByRelay(day: day).map { "\($0.0 ?? "-") \($0.1.rawValue) \($0.2)" }
+            #expect(relays == ["- queued 10", "- sent 10", "mx1 sent 10"], "no relay first, as SQLite orders it")
+            #expect(try await log.statsByRelay(day: day.adding(days: 1)).isEmpty)
+            // Paged across two days, as `paperpost deliveries` lists: newest day first, then by reader.
+            _ = try await log.enqueue(day: day.adding(days: 1), queued: [(2, "r2@example.com"), (1, "r1@example.com")], skipped: [])
+            var pages: [[Delivery]] = []
+            try await log.forEachDeliveryPage(pageSize: 7) { pages.append($0) }
+            let listed = pages.flatMap { $0 }.map { "\($0.day) \($0.subscriberID)" }
+            #expect(pages.map(\.count) == [7, 7, 7, 7, 4])
+            #expect(listed == ["\(day.adding(days: 1)) 1", "\(day.adding(days: 1)) 2"] + (1...30).map { "\(day) \($0)" })
+            #expect(try await log.deliveries(day: nil, state: .queued, email: try EmailAddress("R2@example.com")).map(\.day) == [day.adding(days: 1)])
         }
     }
 

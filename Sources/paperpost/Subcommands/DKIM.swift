@@ -30,6 +30,9 @@ struct DKIM: AsyncParsableCommand {
                 throw ValidationError("--selector '\(selector)' is not a DNS label such as 2026a")
             }
             let domain = settings.mail.dkim?.domain ?? settings.mail.from.address.domain.lowercased()
+            if directory == nil, settings.storesInPostgreSQL {
+                throw ValidationError("the store is PostgreSQL, so there is no database directory to write the keys to: give --directory")
+            }
             let directory = directory ?? URL(fileURLWithPath: settings.databasePath).deletingLastPathComponent().path
             let written = try DKIMKeyGenerator.generate(selector: selector, directory: directory, ed25519: ed25519)
             print("Publish in DNS (TXT):")

@@ -83,7 +83,8 @@ struct Daily: AsyncParsableCommand {
             Terminal.error("paperpost: the model failed, so the digest of \(digest.day) is the heuristic fallback "
                 + "(PAPERPOST_LLM_FALLBACK=heuristic) and is sent as such: \(failure)")
         }
-        let report = try await deliver(SendOptions(day: digest.day), settings: settings, database: database, transport: transport)
+        let report = try await deliver(
+            SendOptions(day: digest.day), settings: settings, store: SendingStore(sqlite: database, settings: settings), transport: transport)
         return report.isPartial || digest.modelFailure != nil ? .partial : .ok
     }
 }

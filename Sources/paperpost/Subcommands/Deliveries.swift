@@ -27,14 +27,18 @@ struct ListDeliveries: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        let (database, _) = try await global.database()
+        let email = try email.map { try EmailAddress($0) }
+        try await global.withDeliveryLog { deliveries in
+            try await list(deliveries, email: email)
+        }
+    }
+
+    private func list(_ deliveries: any DeliveryLog, email: EmailAddress?) async throws {
         var writer = ListingWriter(
             columns: ["day", "email", "state", "attempts", "last_code", "last_reply", "message_id", "bytes", "next_attempt_at", "sent_at", "relay", "sender"],
             format: format
         ) { Terminal.write($0) }
-        try await DeliveryStore(database: database).forEachDeliveryPage(
-            day: date, state: status, email: try email.map { try EmailAddress($0) }
-        ) { page in
+        try await deliveries.forEachDeliveryPage(day: date, state: status, email: email) { page in
             for row in page {
                 writer.append([
                     .text(row.day.description), .text(row.email), .text(row.state.rawValue), .number(row.attempts),
@@ -68,21 +72,21 @@ struct DeliveryStats: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        let (database, _) = try await global.database()
         switch by {
         case .state:
             var listing = Listing(columns: ["state", "deliveries"])
-            for (state, count) in try await DeliveryStore(database: database).stats(day: date) {
+            for (state, count) in try await global.withDeliveryLog({ try await $0.stats(day: date) }) {
                 listing.append([.text(state.rawValue), .number(count)])
             }
             Terminal.write(listing.rendered(as: format))
         case .relay:
             var listing = Listing(columns: ["relay", "state", "deliveries"])
-            for (relay, state, count) in try await DeliveryStore(database: database).statsByRelay(day: date) {
+            for (relay, state, count) in try await global.withDeliveryLog({ try await $0.statsByRelay(day: date) }) {
                 listing.append([.text(relay), .text(state.rawValue), .number(count)])
             }
             Terminal.write(listing.rendered(as: format))
         case .digest:
+            let (database, _) = try await global.database()
             var listing = Listing(columns: ["day", "delivered", "hard_bounces", "soft_bounces", "complaints", "complaint_rate"])
             for stats in try await BounceStore(database: database).stats(day: date) {
                 listing.append([

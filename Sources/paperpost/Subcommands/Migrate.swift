@@ -63,6 +63,9 @@ struct Migrate: AsyncParsableCommand {
     /// would copy nothing and leave a stray database behind).
     private func sourcePath(default configured: String) throws -> String {
         var path = configured
+        if from == nil, Settings.isPostgresURL(configured) {
+            throw ValidationError("PAPERPOST_DB names PostgreSQL already: give the SQLite database to copy with --from sqlite:PATH")
+        }
         if let from {
             guard from.hasPrefix("sqlite:"), from.count > "sqlite:".count else {
                 throw ValidationError("--from takes sqlite:PATH (the SQLite database to copy), not '\(from)'")

@@ -4,6 +4,7 @@ import Foundation
 import Mail
 import PaperPostCore
 import PaperPostStore
+import PostgresStore
 
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,12 +42,23 @@ struct Send: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var (database, settings) = try await global.database()
+        var settings = try await global.settings()
         let transport = try sending.transport(&settings)
         let options = SendOptions(
             day: date, dryRun: dryRun, limit: limit, only: try only.map { try EmailAddress($0) },
             retryDeferred: retryDeferred, resendUncertain: resendUncertain)
-        let report = try await deliver(options, settings: settings, database: database, transport: transport)
+        let report: SendReport
+        if settings.storesInPostgreSQL {
+            // The lanes, the log writer, the queue filler and the heartbeat each hold a connection at times.
+            report = try await PostgresDatabase.withDatabase(
+                at: try PostgresLocation(url: settings.databasePath), connections: settings.delivery.connections + 4
+            ) { database in
+                try await deliver(options, settings: settings, store: .postgres(database, settings: settings), transport: transport)
+            }
+        } else {
+            let database = try PaperPostDatabase.open(path: settings.databasePath)
+            report = try await deliver(options, settings: settings, store: SendingStore(sqlite: database, settings: settings), transport: transport)
+        }
         if report.isPartial { throw ExitCode.partial }
     }
 }
@@ -102,10 +114,10 @@ struct SendingOptions: ParsableArguments {
 }
 
 /// Runs a send with a progress bar on a terminal and log lines otherwise, then prints the summary.
-func deliver(_ options: SendOptions, settings: Settings, database: PaperPostDatabase, transport: any MailTransport) async throws -> SendReport {
+func deliver(_ options: SendOptions, settings: Settings, store: SendingStore, transport: any MailTransport) async throws -> SendReport {
     let progress = ProgressLine()
     let lastLine = Mutex(ContinuousClock.now - .seconds(10))
-    let report = try await SendJob(settings: settings, database: database, transport: transport).run(options) { counts in
+    let report = try await SendJob(settings: settings, store: store, transport: transport).run(options) { counts in
         let due = lastLine.withLock { last -> Bool in
             let interval: Duration = progress.isTerminal ? .milliseconds(100) : .seconds(10)
             guard ContinuousClock.now - last >= interval || counts.remaining == 0 else { return false }
@@ -150,4 +162,13 @@ func deliver(_ options: SendOptions, settings: Settings, database: PaperPostData
         }
     }
     return report
+}
+
+extension SendingStore {
+    /// The stores of a PostgreSQL installation, which senders on several hosts share.
+    static func postgres(_ database: PostgresDatabase, settings: Settings) -> SendingStore {
+        SendingStore(
+            digests: PostgresDigestArchive(database: database), recipients: PostgresRecipientDirectory(database: database),
+            deliveries: PostgresDeliveryStore(database: database), linkKey: { try await database.linkKey(settings) })
+    }
 }

@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import PaperPostCore
 import PaperPostStore
+import PostgresStore
 
 /// Flags every command shares. They win over the environment and the configuration file.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite database file (PAPERPOST_DB).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file, or a postgres:// URL (PAPERPOST_DB).", valueName: "path"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp("A file of PAPERPOST_…=value lines (PAPERPOST_CONFIG).", valueName: "file"))
@@ -26,13 +27,36 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func subscriberStore() async throws -> SubscriberStore {
-        let settings = try await settings()
-        return SubscriberStore(database: try PaperPostDatabase.open(path: settings.databasePath), settings: settings)
+        let (database, settings) = try await database()
+        return SubscriberStore(database: database, settings: settings)
     }
 
+    /// The SQLite store, for the commands that run on SQLite only so far.
     func database() async throws -> (PaperPostDatabase, Settings) {
         let settings = try await settings()
+        if settings.storesInPostgreSQL {
+            throw ConfigurationError(
+                "\(db == nil ? "PAPERPOST_DB" : "--db"): \(Self.masked(settings.databasePath)) is a PostgreSQL store, on which only "
+                    + "'paperpost send' and 'paperpost deliveries' (list, stats by state or relay) run so far; "
+                    + "this command needs the SQLite file (see README: Moving to PostgreSQL)")
+        }
         return (try PaperPostDatabase.open(path: settings.databasePath), settings)
+    }
+
+    /// The delivery log on whichever engine `PAPERPOST_DB` names, open for the length of `body`.
+    func withDeliveryLog<T: Sendable>(_ body: (any DeliveryLog) async throws -> T) async throws -> T {
+        let settings = try await settings()
+        guard settings.storesInPostgreSQL else {
+            return try await body(DeliveryStore(database: try PaperPostDatabase.open(path: settings.databasePath)))
+        }
+        return try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: settings.databasePath), connections: 2) { database in
+            try await body(PostgresDeliveryStore(database: database))
+        }
+    }
+
+    /// The PostgreSQL URL with its password masked, or the text as given when it does not parse.
+    static func masked(_ url: String) -> String {
+        (try? PostgresLocation(url: url))?.description ?? "'postgres://…'"
     }
 }
 
