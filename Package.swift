@@ -177,6 +177,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "PaperPostCore", "PaperPostStore", "ArxivSource", "Curation", "Ranking", "Rendering", "Mail", "Inbound", "TestSupport",
+                "PostgresStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictness

@@ -58,9 +58,9 @@ public enum FetchProgress: Sendable {
 
 /// Fetches a day's announcement, enriches it from the API, and records it.
 public struct AnnouncementFetch: Sendable {
-    let papers: PaperStore
+    let papers: any PaperArchive
 
-    public init(papers: PaperStore) {
+    public init(papers: any PaperArchive) {
         self.papers = papers
     }
 

@@ -2,7 +2,9 @@ import Foundation
 import Mail
 import PaperPostCore
 import PaperPostStore
+import PostgresStore
 import Rendering
+import TestSupport
 
 /// 100,000 personal emails of a 50/9 digest sent over 4 SMTP connections to Postfix's
 /// `smtp-sink` on 127.0.0.1 with the delivery log on, against what Postfix's own
@@ -54,7 +56,8 @@ enum SendingBenchmark {
         // The signed and pooled runs work on copies of the database as it is now, before anything is sent.
         let signedPath = directory.appendingPathComponent("signed.sqlite").path
         let pooledPath = directory.appendingPathComponent("pooled.sqlite").path
-        for copy in [signedPath, pooledPath] {
+        let postgresSource = directory.appendingPathComponent("postgres.sqlite").path
+        for copy in [signedPath, pooledPath, postgresSource] {
             for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
                 try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: copy + suffix)
             }
@@ -108,6 +111,27 @@ enum SendingBenchmark {
         let shares = try await pooledStore.statsByRelay(day: digest.day).filter { $0.1 == .sent }.map { "\($0.2)" }.joined(separator: " / ")
         print("  relay pool of two sinks, 2 + 2 connections: \(pooledSent) sent (\(shares)), \(String(format: "%.0f", pooledRate)) msg/s "
             + "(\(pooledElapsed.ms)), ratio \(String(format: "%.2f", pooledRate / rate)) to one relay; peak memory \(pooledPeakMB) MB")
+
+        // The same send with the store in PostgreSQL (the list as it was before sending,
+        // migrated into a new database on the server `make bench` starts), same sink and connections.
+        if let server = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_POSTGRES_URL"] {
+            let target = try await TestPostgres.newDatabase(on: server)
+            _ = try ScaleBenchmark.timed(
+                executable, ["migrate", "--from", "sqlite:" + postgresSource, "--to", target], environment: environment, directory: directory)
+            var postgresEnvironment = environment
+            postgresEnvironment["PAPERPOST_DB"] = target
+            let (postgresElapsed, postgresPeakMB) = try runSend(executable, day: digest.day, environment: postgresEnvironment, directory: directory)
+            let postgresLog = try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: target), connections: 1) {
+                try await PostgresDeliveryStore(database: $0).stats(day: digest.day)
+            }
+            let postgresSent = postgresLog.first { $0.0 == .sent }?.1 ?? 0
+            let postgresRate = Double(postgresSent) / postgresElapsed.seconds
+            print("  store in PostgreSQL (the same list, migrated), 4 connections: \(postgresSent) sent, "
+                + "\(String(format: "%.0f", postgresRate)) msg/s (\(postgresElapsed.ms)), ratio \(String(format: "%.2f", postgresRate / rate)) "
+                + "to SQLite's \(String(format: "%.0f", rate)) msg/s; peak memory \(postgresPeakMB) MB")
+        } else {
+            print("  store in PostgreSQL: skipped, PAPERPOST_BENCH_POSTGRES_URL is unset (make bench starts a cluster)")
+        }
 
         // What a signature costs besides RSA itself: canonicalising and hashing, on one core.
         let signer = try DKIMSigner(settings: DKIMSettings(keyFile: keys[0].path, selector: "bench"), from: settings.mail.from.address)

@@ -39,19 +39,26 @@ struct Edition: Hashable {
 /// with the number of readers.
 public struct Curation: Sendable {
     let settings: Settings
-    let database: PaperPostDatabase
+    let papers: any PaperArchive
+    let store: any CurationLedger
+    let subscribers: any SubscriberList
 
-    public init(settings: Settings, database: PaperPostDatabase) {
+    public init(settings: Settings, papers: any PaperArchive, ledger: any CurationLedger, subscribers: any SubscriberList) {
         self.settings = settings
-        self.database = database
+        self.papers = papers
+        self.store = ledger
+        self.subscribers = subscribers
+    }
+
+    /// A curation on the SQLite store.
+    public init(settings: Settings, database: PaperPostDatabase) {
+        self.init(
+            settings: settings, papers: PaperStore(database: database), ledger: CurationStore(database: database),
+            subscribers: SubscriberStore(database: database, settings: settings))
     }
 
     public func run(_ options: CurationOptions) async throws -> Digest {
-        let papers = PaperStore(database: database)
-        let subscribers = SubscriberStore(database: database, settings: settings)
-        let store = CurationStore(database: database)
-
-        let latest = try await papers.announcements(limit: 1).first?.day
+        let latest = try await papers.latestDay()
         guard let day = options.day ?? latest, try await papers.announcement(on: day) != nil else {
             throw CurationError.nothingFetched(options.day)
         }
@@ -65,7 +72,7 @@ public struct Curation: Sendable {
         let inUse = languages.isEmpty ? [settings.defaultLanguage] : languages
 
         let heuristic = HeuristicCurator()
-        var candidates = try await papers.papers(announcedOn: day)
+        var candidates = try await papers.papers(announcedOn: day, category: nil)
             .filter { [.new, .cross].contains($0.announceType) && !Set($0.paper.categories).isDisjoint(with: categories) }
             .map(\.paper)
         let candidateCount = candidates.count

@@ -12,7 +12,7 @@ import PaperPostStore
 public struct LLMCurator: Curator {
     let client: ChatCompletionClient
     let prompts: Prompts
-    let store: CurationStore
+    let store: any CurationLedger
     let spending: Spending
     let gate: ModelGate
     let settings: LLMSettings
@@ -31,7 +31,7 @@ public struct LLMCurator: Curator {
     static let probeAttempts = 2
     static let probeMaxTokens = 16
 
-    init(client: ChatCompletionClient, prompts: Prompts, store: CurationStore, spending: Spending, settings: LLMSettings, force: Bool) {
+    init(client: ChatCompletionClient, prompts: Prompts, store: any CurationLedger, spending: Spending, settings: LLMSettings, force: Bool) {
         self.client = client
         self.prompts = prompts
         self.store = store

@@ -10,7 +10,7 @@ import PaperPostStore
 actor Spending {
     let day: Day
     let settings: LLMSettings
-    let store: CurationStore
+    let store: any CurationLedger
     /// Spent on this day before this run, from the ledger.
     let spentBefore: Double
     /// Spent by this run.
@@ -19,7 +19,7 @@ actor Spending {
     private var held = 0.0
     private(set) var capReached = false
 
-    init(day: Day, settings: LLMSettings, store: CurationStore) async throws {
+    init(day: Day, settings: LLMSettings, store: any CurationLedger) async throws {
         self.day = day
         self.settings = settings
         self.store = store

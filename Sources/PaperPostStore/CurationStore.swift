@@ -206,7 +206,7 @@ public struct CurationStore: Sendable {
         }
     }
 
-    static func encodeNotes(_ digest: Digest) throws -> String {
+    package static func encodeNotes(_ digest: Digest) throws -> String {
         var original: [String: [Summary.Field]] = [:]
         for entry in digest.entries {
             for (language, summary) in entry.summaries where !summary.originalFields.isEmpty {

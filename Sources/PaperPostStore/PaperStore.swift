@@ -11,6 +11,14 @@ public struct Announcement: Sendable, Hashable {
     public var fetchedAt: Date
 
     public var isEmpty: Bool { paperCount == 0 }
+
+    public init(day: Day, categories: [String], paperCount: Int, source: String, fetchedAt: Date) {
+        self.day = day
+        self.categories = categories
+        self.paperCount = paperCount
+        self.source = source
+        self.fetchedAt = fetchedAt
+    }
 }
 
 /// What storing an announcement did, per category asked for.

@@ -63,6 +63,12 @@ public struct EditionDemand: Sendable, Hashable {
     public var categories: [String]
     public var language: Language
     public var readers: Int
+
+    public init(categories: [String], language: Language, readers: Int) {
+        self.categories = categories
+        self.language = language
+        self.readers = readers
+    }
 }
 
 /// Reading recipients a page at a time, and the questions about the whole list that are

@@ -60,6 +60,11 @@ public struct PostgresDatabase: Sendable {
         }
     }
 
+    /// Runs one statement on a connection of the pool, in a transaction of its own.
+    func pooledStatement(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await pool.withConnection { connection in try await run(query, on: connection) }
+    }
+
     /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
     func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         do {

@@ -24,7 +24,7 @@ struct PostgresStoreCommandTests {
             let sqlite = SendingStore(sqlite: try PaperPostDatabase.open(path: settings.databasePath), settings: settings)
             try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: url)) { database in
                 let postgres = SendingStore(
-                    digests: PostgresDigestArchive(database: database), recipients: PostgresRecipientDirectory(database: database),
+                    digests: PostgresCurationStore(database: database), recipients: PostgresSubscriberStore(database: database),
                     deliveries: PostgresDeliveryStore(database: database), linkKey: { try await database.linkKey(Settings()) })
                 let filters = [
                     RecipientFilter(), .everyStatus, RecipientFilter(personal: true), RecipientFilter(schedules: [.daily]),

@@ -168,7 +168,7 @@ extension SendingStore {
     /// The stores of a PostgreSQL installation, which senders on several hosts share.
     static func postgres(_ database: PostgresDatabase, settings: Settings) -> SendingStore {
         SendingStore(
-            digests: PostgresDigestArchive(database: database), recipients: PostgresRecipientDirectory(database: database),
+            digests: PostgresCurationStore(database: database), recipients: PostgresSubscriberStore(database: database),
             deliveries: PostgresDeliveryStore(database: database), linkKey: { try await database.linkKey(settings) })
     }
 }

@@ -3,9 +3,9 @@ import PaperPostCore
 import PaperPostStore
 import PostgresNIO
 
-/// The readers of a send, read from PostgreSQL a page at a time: what senders on several hosts
-/// read of one list.
-public struct PostgresRecipientDirectory: RecipientDirectory {
+/// The list in PostgreSQL as a send and a curation read it: readers a page at a time, and the
+/// questions about the whole list answered in SQL.
+public struct PostgresSubscriberStore: SubscriberList {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {
@@ -42,6 +42,48 @@ public struct PostgresRecipientDirectory: RecipientDirectory {
                     PostgresQuery(unsafeSQL: "SELECT count(*) FROM subscriber s WHERE \(condition)", binds: bindings), on: connection
                 ).first?.decode(Int64.self) ?? 0)
         }
+    }
+
+    public func activeCategories() async throws -> [String] {
+        try await database.pooledTransaction { connection in
+            try await database.run(
+                """
+                SELECT c.category FROM subscriber_category c JOIN subscriber s ON s.id = c.subscriber_id
+                WHERE s.status = 'active' GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C"
+                """,
+                on: connection
+            ).map { try $0.decode(String.self) }
+        }
+    }
+
+    public func activeLanguages() async throws -> [Language] {
+        let used = try await database.pooledTransaction { connection in
+            Set(try await database.run("SELECT DISTINCT language FROM subscriber WHERE status = 'active'", on: connection).map {
+                try $0.decode(String.self)
+            })
+        }
+        return Language.allCases.filter { used.contains($0.rawValue) }
+    }
+
+    public func editionDemand() async throws -> [EditionDemand] {
+        // Grouped in the server: one row per distinct edition, never one per reader.
+        let rows = try await database.pooledTransaction { connection in
+            try await database.run(
+                """
+                SELECT categories, language, count(*) FROM (
+                    SELECT s.language,
+                        ARRAY(SELECT c.category FROM subscriber_category c WHERE c.subscriber_id = s.id ORDER BY c.category COLLATE "C") AS categories
+                    FROM subscriber s
+                    WHERE s.email IS NOT NULL AND s.status = 'active'
+                    AND NOT EXISTS (SELECT 1 FROM subscriber_interest i WHERE i.subscriber_id = s.id)
+                    AND NOT EXISTS (SELECT 1 FROM subscriber_taste t WHERE t.subscriber_id = s.id)
+                ) editions GROUP BY categories, language
+                """,
+                on: connection
+            ).map { try $0.decode(([String], String, Int64).self) }
+        }
+        return rows.map { EditionDemand(categories: $0.0, language: Language(rawValue: $0.1) ?? .en, readers: Int($0.2)) }
+            .sorted { ($0.readers, $1.categories.joined(separator: " ")) > ($1.readers, $0.categories.joined(separator: " ")) }
     }
 
     static let columns = "SELECT s.id, s.email, s.name, s.language, s.secret, s.status, s.schedule FROM subscriber s"
