@@ -21,32 +21,60 @@ public struct DailyRun: Sendable, Hashable {
     public var finishedAt: Date?
     public var outcome: Outcome
     public var detail: String?
+
+    public init(id: Int64, day: Day?, startedAt: Date, finishedAt: Date?, outcome: Outcome, detail: String?) {
+        self.id = id
+        self.day = day
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.detail = detail
+    }
 }
 
-/// The record of daily runs: written by `paperpost daily`, read by `GET /metrics`.
-public struct DailyRunStore: Sendable {
+/// The record of daily runs: written by `paperpost daily`, read by `GET /metrics`. Two
+/// implementations: SQLite (``DailyRunStore``) and PostgreSQL.
+public protocol DailyRunLog: Sendable {
+    /// Records a run as started, and returns its id for ``finish(_:outcome:detail:at:)``.
+    func start(at date: Date) async throws -> Int64
+    /// Names the day the run works on, as soon as the fetch knows it.
+    func setDay(_ id: Int64, _ day: Day) async throws
+    func finish(_ id: Int64, outcome: DailyRun.Outcome, detail: String?, at date: Date) async throws
+    /// The most recently started run.
+    func last() async throws -> DailyRun?
+}
+
+extension DailyRunLog {
+    public func start() async throws -> Int64 {
+        try await start(at: Date())
+    }
+
+    public func finish(_ id: Int64, outcome: DailyRun.Outcome, detail: String? = nil) async throws {
+        try await finish(id, outcome: outcome, detail: detail, at: Date())
+    }
+}
+
+public struct DailyRunStore: DailyRunLog {
     let database: PaperPostDatabase
 
     public init(database: PaperPostDatabase) {
         self.database = database
     }
 
-    /// Records a run as started, and returns its id for ``finish(_:day:outcome:detail:)``.
-    public func start(at date: Date = Date()) async throws -> Int64 {
+    public func start(at date: Date) async throws -> Int64 {
         try await database.write { db in
             try db.execute(sql: "INSERT INTO daily_run (started_at, outcome) VALUES (?, 'running')", arguments: [date])
             return db.lastInsertedRowID
         }
     }
 
-    /// Names the day the run works on, as soon as the fetch knows it.
     public func setDay(_ id: Int64, _ day: Day) async throws {
         try await database.write { db in
             try db.execute(sql: "UPDATE daily_run SET day = ? WHERE id = ?", arguments: [day.description, id])
         }
     }
 
-    public func finish(_ id: Int64, outcome: DailyRun.Outcome, detail: String? = nil, at date: Date = Date()) async throws {
+    public func finish(_ id: Int64, outcome: DailyRun.Outcome, detail: String?, at date: Date) async throws {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE daily_run SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?",
@@ -54,7 +82,6 @@ public struct DailyRunStore: Sendable {
         }
     }
 
-    /// The most recently started run.
     public func last() async throws -> DailyRun? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM daily_run ORDER BY id DESC LIMIT 1").map(Self.run)

@@ -49,7 +49,7 @@ struct MetricsTests {
             let running = Self.samples(try await browser.get("/metrics").body)
             #expect(running[#"paperpost_daily_run_outcome{outcome="running"}"#] == 1)
             #expect(running["paperpost_daily_run_finished_timestamp_seconds"] == 0)
-            try await runs.finish(run, outcome: .partial, at: Date(timeIntervalSince1970: 1_771_600_600))
+            try await runs.finish(run, outcome: .partial, detail: nil, at: Date(timeIntervalSince1970: 1_771_600_600))
 
             let page = try await browser.get("/metrics")
             #expect(page.status == .ok)

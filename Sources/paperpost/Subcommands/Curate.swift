@@ -55,14 +55,16 @@ struct Curate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var (database, settings) = try await global.database()
+        var settings = try await global.settings()
         settings.llm.maxCost = maxCost ?? settings.llm.maxCost
         settings.llm.concurrency = concurrency ?? settings.llm.concurrency
         if settings.llm.maxCost != nil && settings.llm.pricePerMillionInput == nil {
             Terminal.error("warning: --max-cost has no effect without PAPERPOST_LLM_PRICE_INPUT and PAPERPOST_LLM_PRICE_OUTPUT")
         }
-        let digest = try await Curation(settings: settings, database: database)
-            .run(CurationOptions(day: date, scan: scan, mustRead: mustRead, more: more, force: force))
+        let options = CurationOptions(day: date, scan: scan, mustRead: mustRead, more: more, force: force)
+        let digest = try await global.withStores(settings) { [settings] stores in
+            try await Curation(settings: settings, papers: stores.papers, ledger: stores.curation, subscribers: stores.subscribers).run(options)
+        }
         print(digest.summaryLine)
         for note in digest.notes {
             print("note: \(note)")

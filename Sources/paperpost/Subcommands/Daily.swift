@@ -31,13 +31,19 @@ struct Daily: AsyncParsableCommand {
     var recurate = false
 
     func run() async throws {
-        var (database, settings) = try await global.database()
+        var settings = try await global.settings()
         let transport = try sending.transport(&settings)
+        try await global.withStores(settings, connections: settings.delivery.connections + 4) { [settings] stores in
+            try await run(settings: settings, stores: stores, transport: transport)
+        }
+    }
+
+    private func run(settings: Settings, stores: Stores, transport: any MailTransport) async throws {
         // Recorded for the operator's metrics: when the job ran and how it ended.
-        let runs = DailyRunStore(database: database)
+        let runs = stores.runs
         let run = try await runs.start()
         do {
-            let outcome = try await job(settings: settings, database: database, transport: transport) { day in
+            let outcome = try await job(settings: settings, stores: stores, transport: transport) { day in
                 try await runs.setDay(run, day)
             }
             try await runs.finish(run, outcome: outcome)
@@ -52,30 +58,29 @@ struct Daily: AsyncParsableCommand {
 
     /// Fetch, curate, send; `started` learns the day as soon as the fetch names it.
     private func job(
-        settings: Settings, database: PaperPostDatabase, transport: any MailTransport, started: (Day) async throws -> Void
+        settings: Settings, stores: Stores, transport: any MailTransport, started: (Day) async throws -> Void
     ) async throws -> DailyRun.Outcome {
-        let subscribers = SubscriberStore(database: database, settings: settings)
-        let inUse = try await subscribers.activeCategories()
+        let inUse = try await stores.subscribers.activeCategories()
         let categories = settings.defaultCategories + inUse.filter { !settings.defaultCategories.contains($0) }
         let source: AnnouncementSource =
             if let feed { .files(feed: feed, details: details) } else { .arxiv(ArxivClient(settings: settings, version: PaperPostVersion.current)) }
 
-        let fetched = try await AnnouncementFetch(papers: PaperStore(database: database))
+        let fetched = try await AnnouncementFetch(papers: stores.papers)
             .run(FetchRequest(day: date, categories: categories, includeCrossLists: settings.arxivCrossLists), from: source)
         print("fetch: \(fetched.summary.split(separator: "\n").first ?? "")")
         try await started(fetched.day)
-        guard let announcement = try await PaperStore(database: database).announcement(on: fetched.day), !announcement.isEmpty else {
+        guard let announcement = try await stores.papers.announcement(on: fetched.day), !announcement.isEmpty else {
             print("nothing today: arXiv announced no papers for \(fetched.day)")
             return .noAnnouncement
         }
 
-        let curation = CurationStore(database: database)
         let digest: Digest
-        if !recurate, let existing = try await curation.digest(on: fetched.day) {
+        if !recurate, let existing = try await stores.curation.digest(on: fetched.day) {
             digest = existing
             print("curate: the digest of \(digest.day) exists; nothing to do")
         } else {
-            digest = try await Curation(settings: settings, database: database).run(CurationOptions(day: fetched.day))
+            digest = try await Curation(settings: settings, papers: stores.papers, ledger: stores.curation, subscribers: stores.subscribers)
+                .run(CurationOptions(day: fetched.day))
             print("curate: \(digest.summaryLine)")
         }
 
@@ -83,8 +88,7 @@ struct Daily: AsyncParsableCommand {
             Terminal.error("paperpost: the model failed, so the digest of \(digest.day) is the heuristic fallback "
                 + "(PAPERPOST_LLM_FALLBACK=heuristic) and is sent as such: \(failure)")
         }
-        let report = try await deliver(
-            SendOptions(day: digest.day), settings: settings, store: SendingStore(sqlite: database, settings: settings), transport: transport)
+        let report = try await deliver(SendOptions(day: digest.day), settings: settings, store: stores.sending, transport: transport)
         return report.isPartial || digest.modelFailure != nil ? .partial : .ok
     }
 }

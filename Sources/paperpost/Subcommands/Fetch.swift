@@ -44,12 +44,16 @@ struct Fetch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (database, settings) = try await global.database()
+        let settings = try await global.settings()
+        try await global.withStores(settings) { stores in try await fetch(settings: settings, stores: stores) }
+    }
+
+    private func fetch(settings: Settings, stores: Stores) async throws {
         let codes: [String]
         if let categories {
             codes = try categoryList([categories])
         } else {
-            let inUse = try await SubscriberStore(database: database, settings: settings).activeCategories()
+            let inUse = try await stores.subscribers.activeCategories()
             codes = settings.defaultCategories + inUse.filter { !settings.defaultCategories.contains($0) }
         }
         let source: AnnouncementSource =
@@ -57,7 +61,7 @@ struct Fetch: AsyncParsableCommand {
         let request = FetchRequest(day: date, categories: codes, includeCrossLists: crossLists ?? settings.arxivCrossLists, maxPapers: max)
 
         let progress = ProgressLine()
-        let report = try await AnnouncementFetch(papers: PaperStore(database: database)).run(request, from: source) { step in
+        let report = try await AnnouncementFetch(papers: stores.papers).run(request, from: source) { step in
             switch step {
             case .feed(let source): progress.show("reading the announcement feed from \(source)…")
             case .details(let done, let total): progress.show("details from the arXiv API: batch \(done)/\(total)…")

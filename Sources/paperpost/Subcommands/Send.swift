@@ -4,7 +4,6 @@ import Foundation
 import Mail
 import PaperPostCore
 import PaperPostStore
-import PostgresStore
 
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,17 +46,9 @@ struct Send: AsyncParsableCommand {
         let options = SendOptions(
             day: date, dryRun: dryRun, limit: limit, only: try only.map { try EmailAddress($0) },
             retryDeferred: retryDeferred, resendUncertain: resendUncertain)
-        let report: SendReport
-        if settings.storesInPostgreSQL {
-            // The lanes, the log writer, the queue filler and the heartbeat each hold a connection at times.
-            report = try await PostgresDatabase.withDatabase(
-                at: try PostgresLocation(url: settings.databasePath), connections: settings.delivery.connections + 4
-            ) { database in
-                try await deliver(options, settings: settings, store: .postgres(database, settings: settings), transport: transport)
-            }
-        } else {
-            let database = try PaperPostDatabase.open(path: settings.databasePath)
-            report = try await deliver(options, settings: settings, store: SendingStore(sqlite: database, settings: settings), transport: transport)
+        // The lanes, the log writer, the queue filler and the heartbeat each hold a PostgreSQL connection at times.
+        let report = try await global.withStores(settings, connections: settings.delivery.connections + 4) { stores in
+            try await deliver(options, settings: settings, store: stores.sending, transport: transport)
         }
         if report.isPartial { throw ExitCode.partial }
     }
@@ -164,11 +155,3 @@ func deliver(_ options: SendOptions, settings: Settings, store: SendingStore, tr
     return report
 }
 
-extension SendingStore {
-    /// The stores of a PostgreSQL installation, which senders on several hosts share.
-    static func postgres(_ database: PostgresDatabase, settings: Settings) -> SendingStore {
-        SendingStore(
-            digests: PostgresCurationStore(database: database), recipients: PostgresSubscriberStore(database: database),
-            deliveries: PostgresDeliveryStore(database: database), linkKey: { try await database.linkKey(settings) })
-    }
-}
