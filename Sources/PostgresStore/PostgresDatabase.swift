@@ -65,6 +65,18 @@ public struct PostgresDatabase: Sendable {
         try await pool.withConnection { connection in try await run(query, on: connection) }
     }
 
+    /// Runs a prepared statement on a connection of the pool (prepared there on first use), in
+    /// a transaction of its own.
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        do {
+            var rows: [Statement.Row] = []
+            for try await row in try await pool.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        } catch {
+            throw PostgresStoreError.query(location, Self.describe(error))
+        }
+    }
+
     /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
     func transaction<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
         do {

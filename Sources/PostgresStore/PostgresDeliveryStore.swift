@@ -214,9 +214,10 @@ public struct PostgresDeliveryStore: DeliveryLog {
         return try await commitEach(entries, lease: lease, leaseDuration: leaseDuration, bouncePolicy: bouncePolicy)
     }
 
-    /// The usual group commit (claims, and messages the server accepted) as one statement: the
-    /// lease held `FOR SHARE` and both updates conditioned on it, so a fenced sender writes
-    /// nothing, in one round trip where a transaction of separate statements took five. A
+    /// The usual group commit (claims, and messages the server accepted) as one prepared
+    /// statement: the lease held `FOR SHARE` and both updates conditioned on it, so a fenced
+    /// sender writes nothing, in one round trip where a transaction of separate statements took
+    /// five, planned once per connection instead of on every commit. A
     /// claim the statement could not make is looked at again with ``commitEach``, which says
     /// why. `nil` when the entries hold anything else (failures, deferrals, bounces).
     private func commitClaimsAndSent(
@@ -232,33 +233,8 @@ public struct PostgresDeliveryStore: DeliveryLog {
             }
         }
         let date = Date()
-        var bindings = PostgresBindings()
-        bindings.append(lease.day.description)
-        bindings.append(lease.owner)
-        bindings.append(lease.generation)
-        bindings.append(date)
-        bindings.append(claims.map(\.subscriberID))
-        sent.bind(&bindings)
-        let result = try await database.pooledStatement(
-                PostgresQuery(
-                    unsafeSQL: """
-                        WITH lease AS (
-                            SELECT expires_at FROM send_lease WHERE day = $1 AND owner = $2 AND generation = $3 FOR SHARE
-                        ), claimed AS (
-                            UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = $4, sender = $2
-                            WHERE EXISTS (SELECT 1 FROM lease) AND day = $1 AND subscriber_id = ANY($5) AND state IN ('queued', 'deferred')
-                            AND (sender IS NULL OR sender = $2)
-                            AND EXISTS (SELECT 1 FROM subscriber WHERE subscriber.id = delivery.subscriber_id AND subscriber.status = 'active')
-                            RETURNING subscriber_id
-                        ), sent AS (
-                            \(SentColumns.update(day: "$1", now: "$4", firstArray: 6, condition: "EXISTS (SELECT 1 FROM lease)"))
-                            RETURNING 1
-                        )
-                        SELECT (SELECT expires_at FROM lease), ARRAY(SELECT subscriber_id FROM claimed), (SELECT count(*) FROM sent)
-                        """,
-                    binds: bindings)
-            ).first.map { try $0.decode((Date?, [Int64], Int64).self) }
-        guard let (expiry, claimedIDs, _) = result, let expiry else {
+        let result = try await database.execute(ClaimsAndSent(lease: lease, now: date, claims: claims.map(\.subscriberID), sent: sent)).first
+        guard let (expiry, claimedIDs) = result, let expiry else {
             throw DeliveryStoreError.leaseLost(day: lease.day, holder: nil)
         }
         if expiry < date.addingTimeInterval(leaseDuration * 0.8) {
@@ -659,5 +635,49 @@ private struct SentColumns {
                 AS v(id, code, reply, no_reply, message_id, bytes, relay, no_relay)
             WHERE \(condition) AND d.day = \(day) AND d.subscriber_id = v.id
             """
+    }
+}
+
+/// ``PostgresDeliveryStore``'s usual group commit: the sender's lease held `FOR SHARE`, its
+/// claims, and the messages the server accepted, in one statement that writes nothing once the
+/// lease is gone. Returns the lease's expiry (`NULL`: fenced) and the rows claimed.
+private struct ClaimsAndSent: PostgresPreparedStatement {
+    typealias Row = (Date?, [Int64])
+
+    static let sql = """
+        WITH lease AS (
+            SELECT expires_at FROM send_lease WHERE day = $1 AND owner = $2 AND generation = $3 FOR SHARE
+        ), claimed AS (
+            UPDATE delivery SET state = 'sending', attempts = attempts + 1, updated_at = $4, sender = $2
+            WHERE EXISTS (SELECT 1 FROM lease) AND day = $1 AND subscriber_id = ANY($5) AND state IN ('queued', 'deferred')
+            AND (sender IS NULL OR sender = $2)
+            AND EXISTS (SELECT 1 FROM subscriber WHERE subscriber.id = delivery.subscriber_id AND subscriber.status = 'active')
+            RETURNING subscriber_id
+        ), sent AS (
+            \(SentColumns.update(day: "$1", now: "$4", firstArray: 6, condition: "EXISTS (SELECT 1 FROM lease)"))
+            RETURNING 1
+        )
+        SELECT (SELECT expires_at FROM lease), ARRAY(SELECT subscriber_id FROM claimed), (SELECT count(*) FROM sent)
+        """
+
+    var lease: LeaseToken
+    var now: Date
+    var claims: [Int64]
+    var sent: SentColumns
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(lease.day.description)
+        bindings.append(lease.owner)
+        bindings.append(lease.generation)
+        bindings.append(now)
+        bindings.append(claims)
+        sent.bind(&bindings)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (expiry, claimed, _) = try row.decode((Date?, [Int64], Int64).self)
+        return (expiry, claimed)
     }
 }

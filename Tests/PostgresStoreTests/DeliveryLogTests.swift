@@ -137,7 +137,7 @@ struct DeliveryLogTests {
             #expect(freed == 4)
 
             #expect(throws: DeliveryStoreError.self, "the old sender writes nothing more") {
-                try log.commit([sent(held[0])], lease: a, leaseDuration: 60, bouncePolicy: policy)
+                try log.commit([sent(held[0]), .claim(held[3])], lease: a, leaseDuration: 60, bouncePolicy: policy)
             }
             await #expect(throws: DeliveryStoreError.self) {
                 try await log.reserve(a, after: 0, through: .max, limit: 6, includeDeferred: false, only: nil, now: Date())
