@@ -78,13 +78,15 @@ bench-deps: deps
 	@test -x /usr/bin/time || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq time
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
 
-## Speed targets, in a release build (run from the repository root).
+## Speed targets, in a release build (run from the repository root); `make bench
+## BENCHES=sending` runs some of them.
+BENCHES ?= arxiv curation rendering personal sending scale web inbound
 bench: release bench-deps
 	@bin="$$($(SWIFT) build -c release --show-bin-path)/paperpost-bench"; \
 	cluster="$$(mktemp -d)"; \
 	trap 'scripts/postgres-cluster stop "$$cluster"' EXIT; \
 	export PAPERPOST_BENCH_POSTGRES_URL="$$(scripts/postgres-cluster start "$$cluster")"; \
-	for bench in arxiv curation rendering personal sending scale web inbound; do "$$bin" $$bench; done
+	for bench in $(BENCHES); do "$$bin" $$bench; done
 
 ## At most 16 tests at a time. Swift Testing otherwise starts all of them at once; most wait on
 ## servers and `paperpost` children, so on two cores 16 finish as fast, and the test process

@@ -50,7 +50,7 @@ public struct InstallationCopy: Sendable {
             throw PostgresStoreError.schemaMismatch("SQLite has no table '\(missing)'")
         }
 
-        return try await target.transaction { connection in
+        let report = try await target.transaction { connection in
             // One copy at a time into a database, and none beside a process migrating it.
             try await target.run("SELECT pg_advisory_xact_lock(7370617065727374)", on: connection)
             for table in PostgresSchema.tables {
@@ -87,6 +87,12 @@ public struct InstallationCopy: Sendable {
             }
             return report
         }
+        // Rows just copied have no statistics and no hint bits yet: the first commands would
+        // plan blind and write every page they read while autovacuum catches up beside them.
+        for table in PostgresSchema.tables {
+            try await target.run(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE) \(table)"))
+        }
+        return report
     }
 
     private func copy(

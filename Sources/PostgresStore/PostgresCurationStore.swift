@@ -186,6 +186,9 @@ public struct PostgresCurationStore: CurationLedger {
         let notes = try CurationStore.encodeNotes(digest)
         try await database.pooledTransaction { connection in
             let day = digest.day.description
+            // Two curations of one day store one after the other (the last one stays, as on
+            // SQLite), instead of the second failing on the first's uncommitted row.
+            try await database.run("SELECT pg_advisory_xact_lock(hashtext('paperpost digest ' || \(day))::bigint)", on: connection)
             try await database.run("DELETE FROM digest WHERE day = \(day)", on: connection)
             try await database.run(
                 """

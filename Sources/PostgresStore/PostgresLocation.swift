@@ -105,6 +105,10 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = connections
+        // Prepared statements are planned for their values each time. A plan cached for all
+        // values is made while a day's delivery rows are few and kept as they grow: the first
+        // send of 100,000 after a copy took 106 s with it, 59 s without.
+        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_custom_plan")]
         return configuration
     }
 
