@@ -88,6 +88,12 @@ struct PostgresDailyTests {
                 let run = try await rows("daily_run", postgres: url)
                 #expect(run.count == 1 && run[0][1] == "2025-08-20" && run[0][4] == "ok", "\(run)")
 
+                for command in [["papers", "--format", "csv"], ["digest", "show", "--format", "table"], ["digest", "show", "--language", "zh"]] {
+                    let (original, copy) = (try await onSQLite.run(command), try await onPostgres.run(command))
+                    #expect(copy.status == 0 && !copy.stdout.isEmpty, "\(command): \(copy.stderr)")
+                    #expect(copy.stdout == original.stdout, "\(command)")
+                }
+
                 let again = try await onPostgres.run("daily", "--feed", feed.path, "--transport", "outbox")
                 #expect(again.status == 0, "\(again.stderr)")
                 #expect(again.stdout.contains("already fetched") && again.stdout.contains("the digest of 2025-08-20 exists"), "\(again.stdout)")

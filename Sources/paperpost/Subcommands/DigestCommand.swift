@@ -32,9 +32,11 @@ struct ShowDigest: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (database, settings) = try await global.database()
-        try await explainMissingDigest(database: database)
-        let digest = try await loadDigest(date, database: database)
+        let settings = try await global.settings()
+        let digest = try await global.withStores(settings, connections: 1) { stores in
+            try await explainMissingDigest(stores)
+            return try await loadDigest(date, papers: stores.papers, digests: stores.curation)
+        }
         switch format {
         case .markdown:
             let markdown = try DigestMarkdown(templatesDirectory: settings.templatesDirectory)
@@ -65,9 +67,9 @@ struct ShowDigest: AsyncParsableCommand {
 extension ShowDigest {
     /// A day whose curation failed has no digest: say why, from the ledger, instead of
     /// suggesting a first run.
-    func explainMissingDigest(database: PaperPostDatabase) async throws {
-        let store = CurationStore(database: database)
-        let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
+    func explainMissingDigest(_ stores: Stores) async throws {
+        let store = stores.curation
+        let latest = try await stores.papers.latestDay()
         guard let day = date ?? latest, try await store.digest(on: day) == nil else { return }
         // The cause, not its consequences: calls in flight when the run stopped are recorded as
         // abandoned, possibly after the refusal that stopped it.

@@ -23,8 +23,9 @@ struct ListPapers: AsyncParsableCommand {
 
     func run() async throws {
         let category = try category.map(ArxivCategory.validCode)
-        let (database, _) = try await global.database()
-        let papers = try await PaperStore(database: database).papers(announcedOn: date, category: category)
+        let papers = try await global.withStores(try await global.settings(), connections: 1) { stores in
+            try await stores.papers.papers(announcedOn: date, category: category)
+        }
         var listing: Listing
         if format == .table {
             listing = Listing(columns: ["id", "primary", "type", "enriched", "title"])

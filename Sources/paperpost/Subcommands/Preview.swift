@@ -38,7 +38,7 @@ struct Preview: AsyncParsableCommand {
         if subscriber.status != .active {
             Terminal.error("note: \(address) is \(subscriber.status.rawValue) and receives no digest; this is what they would get if active")
         }
-        let digest = try await loadDigest(date, database: database)
+        let digest = try await loadDigest(date, papers: PaperStore(database: database), digests: CurationStore(database: database))
         let composer = try EmailComposer(
             digest: digest, recipients: [recipient], settings: settings, serverSecret: try ServerSecret.load(settings))
         var buffer: [UInt8] = []
@@ -74,9 +74,9 @@ struct Preview: AsyncParsableCommand {
 }
 
 /// The digest of a day, or the latest one.
-func loadDigest(_ day: Day?, database: PaperPostDatabase) async throws -> Digest {
-    let latest = try await PaperStore(database: database).announcements(limit: 1).first?.day
-    guard let day = day ?? latest, let digest = try await CurationStore(database: database).digest(on: day) else {
+func loadDigest(_ day: Day?, papers: any PaperArchive, digests: any DigestArchive) async throws -> Digest {
+    let latest = try await papers.latestDay()
+    guard let day = day ?? latest, let digest = try await digests.digest(on: day) else {
         throw ValidationError("no digest for \(day.map(\.description) ?? "any day") yet; run 'paperpost curate' first")
     }
     return digest
