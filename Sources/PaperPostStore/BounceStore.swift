@@ -246,6 +246,14 @@ public struct BounceStats: Sendable, Hashable {
     public var softBounces: Int
     public var complaints: Int
 
+    public init(day: Day, delivered: Int, hardBounces: Int, softBounces: Int, complaints: Int) {
+        self.day = day
+        self.delivered = delivered
+        self.hardBounces = hardBounces
+        self.softBounces = softBounces
+        self.complaints = complaints
+    }
+
     /// Complaints per message delivered (0 when none were).
     public var complaintRate: Double { delivered == 0 ? 0 : Double(complaints) / Double(delivered) }
 

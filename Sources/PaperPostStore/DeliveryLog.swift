@@ -35,6 +35,8 @@ public protocol DeliveryLog: Sendable {
     /// Rows per relay and state, the relays in order of name (`nil`: no relay answered yet, or
     /// the outbox).
     func statsByRelay(day: Day?) async throws -> [(String?, Delivery.State, Int)]
+    /// Per digest, newest first: messages delivered, and the bounces and complaints read back.
+    func bounceStats(day: Day?) async throws -> [BounceStats]
     /// A page of the log, optionally for one day, state or address, newest day first and then
     /// by reader: the rows after `after`.
     func deliveries(
@@ -97,4 +99,8 @@ extension DeliveryLog {
     }
 }
 
-extension DeliveryStore: DeliveryLog {}
+extension DeliveryStore: DeliveryLog {
+    public func bounceStats(day: Day?) async throws -> [BounceStats] {
+        try await BounceStore(database: database).stats(day: day)
+    }
+}

@@ -507,6 +507,23 @@ public struct PostgresDeliveryStore: DeliveryLog {
         }
     }
 
+    public func bounceStats(day: Day?) async throws -> [BounceStats] {
+        try await database.pooledStatement(
+            """
+            SELECT d.day, count(*) FILTER (WHERE d.state IN ('sent', 'bounced')),
+                (SELECT count(*) FROM bounce_event e WHERE e.day = d.day AND e.kind = 'hard'),
+                (SELECT count(*) FROM bounce_event e WHERE e.day = d.day AND e.kind = 'soft'),
+                (SELECT count(*) FROM bounce_event e WHERE e.day = d.day AND e.kind = 'complaint')
+            FROM delivery d WHERE \(day?.description)::text IS NULL OR d.day = \(day?.description)
+            GROUP BY d.day ORDER BY d.day DESC
+            """
+        ).map { row in
+            let (day, delivered, hard, soft, complaints) = try row.decode((String, Int64, Int64, Int64, Int64).self)
+            return BounceStats(
+                day: try Day(parsing: day), delivered: Int(delivered), hardBounces: Int(hard), softBounces: Int(soft), complaints: Int(complaints))
+        }
+    }
+
     public func statsByRelay(day: Day?) async throws -> [(String?, Delivery.State, Int)] {
         try await database.pooledTransaction { connection in
             try await database.run(

@@ -111,11 +111,13 @@ struct PostgresStoreCommandTests {
 
             var withPassword = cli
             withPassword.environment["PAPERPOST_DB"] = cli.environment["PAPERPOST_DB"]!.replacingOccurrences(of: "paperpost@", with: "paperpost:hunter2@")
-            for command in [["subscribers", "list"], ["subscribers", "show", "reader1@example.com"], ["deliveries", "stats", "--by", "digest"]] {
+            let digests = try await cli.run("deliveries", "stats", "--by", "digest", "--format", "csv")
+            #expect(digests.stdout.contains("2025-08-20,12,0,0,0,0"), "\(digests.stdout)")
+            for command in [["subscribers", "list"], ["subscribers", "show", "reader1@example.com"], ["preview", "reader1@example.com"]] {
                 let refused = try await withPassword.run(command)
                 #expect(refused.status == 1, "\(command)")
                 #expect(refused.stderr.contains("PAPERPOST_DB: postgres://paperpost:***@127.0.0.1:"), "\(refused.stderr)")
-                #expect(refused.stderr.contains("is a PostgreSQL store, on which only 'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show' and 'deliveries'"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("is a PostgreSQL store, on which only 'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show' and 'deliveries' run"), "\(refused.stderr)")
                 #expect(!refused.stderr.contains("hunter2"))
             }
             let migrate = try await cli.run("migrate", "--to", try await TestPostgres.newDatabase())

@@ -182,6 +182,13 @@ struct DeliveryLogTests {
             let tomorrow = try await log.acquireLease(day: next, owner: "host-a", duration: 60)
             let due = try await log.reserve(tomorrow, after: 0, through: .max, limit: 3, includeDeferred: false, only: nil, now: Date())
             #expect(try await commit(log, due.map { .claim($0) }, tomorrow) == [.withhold("bounced during the send")])
+
+            // Per digest, newest first: the SMTP hard bounce is the day's; complaints and soft
+            // bounces come from `inbound`, and there are none.
+            let stats = try await log.bounceStats(day: nil)
+            #expect(stats.map(\.day) == [next, day])
+            #expect(stats[1].delivered == 0 && stats[1].hardBounces == 1 && stats[1].softBounces == 0 && stats[1].complaints == 0)
+            #expect(try await log.bounceStats(day: next).map(\.hardBounces) == [0])
         }
     }
 }

@@ -86,9 +86,8 @@ struct DeliveryStats: AsyncParsableCommand {
             }
             Terminal.write(listing.rendered(as: format))
         case .digest:
-            let (database, _) = try await global.database()
             var listing = Listing(columns: ["day", "delivered", "hard_bounces", "soft_bounces", "complaints", "complaint_rate"])
-            for stats in try await BounceStore(database: database).stats(day: date) {
+            for stats in try await global.withDeliveryLog({ try await $0.bounceStats(day: date) }) {
                 listing.append([
                     .text(stats.day.description), .number(stats.delivered), .number(stats.hardBounces), .number(stats.softBounces),
                     .number(stats.complaints), .decimal(stats.complaintRate),
