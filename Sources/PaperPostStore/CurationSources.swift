@@ -42,6 +42,29 @@ public protocol SubscriberList: RecipientDirectory {
     /// The editions the active readers who take the day's order as it is (no interests, no
     /// votes) will get, with how many readers get each, the most read first.
     func editionDemand() async throws -> [EditionDemand]
+    /// Up to `limit` subscribers after the one with id `after`, in id order, whatever their status
+    /// unless one is given.
+    func subscribers(after id: Int64, limit: Int, status: SubscriberStatus?, category: String?) async throws -> [Subscriber]
+    /// Subscribers per status, and active ones per category and language.
+    func stats() async throws -> SubscriberStats
+}
+
+extension SubscriberList {
+    /// Calls `body` with each page of subscribers in the order they were added: a listing or
+    /// an export of the whole list holds one page.
+    public func forEachSubscriberPage(
+        status: SubscriberStatus? = nil, category: String? = nil, pageSize: Int = 1_000, isolation: isolated (any Actor)? = #isolation,
+        _ body: ([Subscriber]) async throws -> Void
+    ) async throws {
+        var after: Int64 = 0
+        while true {
+            let page = try await subscribers(after: after, limit: pageSize, status: status, category: category)
+            guard let last = page.last else { return }
+            try await body(page)
+            guard page.count == pageSize else { return }
+            after = last.id
+        }
+    }
 }
 
 extension PaperStore: PaperArchive {}

@@ -60,6 +60,12 @@ public struct SubscriberStats: Sendable {
     public var byStatus: [(SubscriberStatus, Int)]
     public var activeByCategory: [(String, Int)]
     public var activeByLanguage: [(Language, Int)]
+
+    public init(byStatus: [(SubscriberStatus, Int)], activeByCategory: [(String, Int)], activeByLanguage: [(Language, Int)]) {
+        self.byStatus = byStatus
+        self.activeByCategory = activeByCategory
+        self.activeByLanguage = activeByLanguage
+    }
 }
 
 /// A subscriber as a signed link finds them: who they are, and the secret their links are
@@ -124,24 +130,8 @@ public struct SubscriberStore: Sendable {
         return all
     }
 
-    /// Calls `body` with each page of subscribers in the order they were added: a listing or
-    /// an export of the whole list holds one page.
-    public func forEachSubscriberPage(
-        status: SubscriberStatus? = nil, category: String? = nil, pageSize: Int = 1_000, isolation: isolated (any Actor)? = #isolation,
-        _ body: ([Subscriber]) async throws -> Void
-    ) async throws {
-        var after: Int64 = 0
-        while true {
-            let page = try await subscribers(after: after, limit: pageSize, status: status, category: category)
-            guard let last = page.last else { return }
-            try await body(page)
-            guard page.count == pageSize else { return }
-            after = last.id
-        }
-    }
-
     /// Up to `limit` subscribers after the one with id `after`, in id order.
-    public func subscribers(after id: Int64, limit: Int, status: SubscriberStatus? = nil, category: String? = nil) async throws -> [Subscriber] {
+    public func subscribers(after id: Int64, limit: Int, status: SubscriberStatus?, category: String?) async throws -> [Subscriber] {
         try await database.read { db in
             var request = SubscriberRecord.filter(Column("id") > id).order(Column("id")).limit(limit)
             if let status {

@@ -86,6 +86,54 @@ public struct PostgresSubscriberStore: SubscriberList {
             .sorted { ($0.readers, $1.categories.joined(separator: " ")) > ($1.readers, $0.categories.joined(separator: " ")) }
     }
 
+    public func subscribers(after id: Int64, limit: Int, status: SubscriberStatus?, category: String?) async throws -> [Subscriber] {
+        try await database.pooledTransaction { connection in
+            let rows = try await database.run(
+                """
+                SELECT s.id, s.email, s.name, s.language, s.status, s.bounce_count, s.bounce_score, s.created_at, s.confirmed_at,
+                    s.unsubscribed_at, s.schedule
+                FROM subscriber s WHERE s.id > \(id) AND (\(status?.rawValue)::text IS NULL OR s.status = \(status?.rawValue))
+                AND (\(category)::text IS NULL OR s.id IN (SELECT subscriber_id FROM subscriber_category WHERE category = \(category)))
+                ORDER BY s.id LIMIT \(Int64(max(0, limit)))
+                """,
+                on: connection
+            ).map { try $0.decode((Int64, String?, String?, String, String, Int64, Double, Date, Date?, Date?, String).self) }
+            let ids = rows.map(\.0)
+            let categories = try await Self.categories(of: ids, database, connection)
+            let interests = try await Self.interests(of: ids, database, connection)
+            return rows.map { id, email, name, language, status, bounces, score, created, confirmed, unsubscribed, schedule in
+                Subscriber(
+                    id: id, email: email, name: name, language: Language(rawValue: language) ?? .en,
+                    status: SubscriberStatus(rawValue: status) ?? .paused, categories: categories[id] ?? [], bounceCount: Int(bounces),
+                    bounceScore: score, createdAt: created, confirmedAt: confirmed, unsubscribedAt: unsubscribed,
+                    interests: interests[id] ?? .none, schedule: (try? Schedule(parsing: schedule)) ?? .daily)
+            }
+        }
+    }
+
+    public func stats() async throws -> SubscriberStats {
+        try await database.pooledTransaction { connection in
+            let statuses = Dictionary(
+                uniqueKeysWithValues: try await database.run("SELECT status, count(*) FROM subscriber GROUP BY status", on: connection)
+                    .map { try $0.decode((String, Int64).self) })
+            let categories = try await database.run(
+                """
+                SELECT c.category, count(*) FROM subscriber_category c JOIN subscriber s ON s.id = c.subscriber_id
+                WHERE s.status = 'active' GROUP BY c.category ORDER BY count(*) DESC, c.category COLLATE "C"
+                """,
+                on: connection
+            ).map { try $0.decode((String, Int64).self) }
+            let languages = Dictionary(
+                uniqueKeysWithValues: try await database.run(
+                    "SELECT language, count(*) FROM subscriber WHERE status = 'active' GROUP BY language", on: connection
+                ).map { try $0.decode((String, Int64).self) })
+            return SubscriberStats(
+                byStatus: SubscriberStatus.allCases.map { ($0, Int(statuses[$0.rawValue] ?? 0)) },
+                activeByCategory: categories.map { ($0.0, Int($0.1)) },
+                activeByLanguage: Language.allCases.map { ($0, Int(languages[$0.rawValue] ?? 0)) })
+        }
+    }
+
     static let columns = "SELECT s.id, s.email, s.name, s.language, s.secret, s.status, s.schedule FROM subscriber s"
 
     /// The readers a query of ``columns`` selects, with the categories, interests and tastes of
@@ -96,29 +144,8 @@ public struct PostgresSubscriberStore: SubscriberList {
                 try $0.decode((Int64, String, String?, String, String, String, String).self)
             }
             let ids = rows.map(\.0)
-            var categories: [Int64: [String]] = [:]
-            for row in try await database.run(
-                "SELECT subscriber_id, category FROM subscriber_category WHERE subscriber_id = ANY(\(ids)) ORDER BY subscriber_id, position",
-                on: connection)
-            {
-                let (id, category) = try row.decode((Int64, String).self)
-                categories[id, default: []].append(category)
-            }
-            var interestLists: [Int64: [ReaderInterests.Kind: [String]]] = [:]
-            for row in try await database.run(
-                """
-                SELECT subscriber_id, kind, phrase FROM subscriber_interest WHERE subscriber_id = ANY(\(ids))
-                ORDER BY subscriber_id, kind, position
-                """,
-                on: connection)
-            {
-                let (id, kind, phrase) = try row.decode((Int64, String, String).self)
-                guard let kind = ReaderInterests.Kind(rawValue: kind) else { continue }
-                interestLists[id, default: [:]][kind, default: []].append(phrase)
-            }
-            let interests = try interestLists.mapValues {
-                try ReaderInterests(interests: $0[.interest] ?? [], muted: $0[.muted] ?? [], authors: $0[.author] ?? [])
-            }
+            let categories = try await Self.categories(of: ids, database, connection)
+            let interests = try await Self.interests(of: ids, database, connection)
             var tastes: [Int64: TasteVector] = [:]
             for row in try await database.run(
                 "SELECT subscriber_id, terms FROM subscriber_taste WHERE subscriber_id = ANY(\(ids))", on: connection)
@@ -134,6 +161,38 @@ public struct PostgresSubscriberStore: SubscriberList {
                     schedule: (try? Schedule(parsing: schedule)) ?? .daily)
             }
         }
+    }
+}
+
+extension PostgresSubscriberStore {
+    /// Categories by subscriber, in each one's own order.
+    static func categories(of ids: [Int64], _ database: PostgresDatabase, _ connection: PostgresConnection) async throws -> [Int64: [String]] {
+        var categories: [Int64: [String]] = [:]
+        for row in try await database.run(
+            "SELECT subscriber_id, category FROM subscriber_category WHERE subscriber_id = ANY(\(ids)) ORDER BY subscriber_id, position",
+            on: connection)
+        {
+            let (id, category) = try row.decode((Int64, String).self)
+            categories[id, default: []].append(category)
+        }
+        return categories
+    }
+
+    /// Interests by subscriber; subscribers without any are absent.
+    static func interests(of ids: [Int64], _ database: PostgresDatabase, _ connection: PostgresConnection) async throws -> [Int64: ReaderInterests] {
+        var lists: [Int64: [ReaderInterests.Kind: [String]]] = [:]
+        for row in try await database.run(
+            """
+            SELECT subscriber_id, kind, phrase FROM subscriber_interest WHERE subscriber_id = ANY(\(ids))
+            ORDER BY subscriber_id, kind, position
+            """,
+            on: connection)
+        {
+            let (id, kind, phrase) = try row.decode((Int64, String, String).self)
+            guard let kind = ReaderInterests.Kind(rawValue: kind) else { continue }
+            lists[id, default: [:]][kind, default: []].append(phrase)
+        }
+        return try lists.mapValues { try ReaderInterests(interests: $0[.interest] ?? [], muted: $0[.muted] ?? [], authors: $0[.author] ?? []) }
     }
 }
 

@@ -11,13 +11,23 @@ import Testing
 /// run there, and the ones that refuse it by name.
 @Suite("the PostgreSQL store")
 struct PostgresStoreCommandTests {
-    @Test("after migrate, a send reads the same readers, digests and link key from PostgreSQL as from SQLite")
+    @Test("after migrate, a send reads the same readers, digests and link key from PostgreSQL as from SQLite, and the list reads the same")
     func sameSendingSources() async throws {
         try await withTemporaryDirectory { directory in
             let cli = try await MigrateCommandTests().installation(directory)
             _ = try await cli.run("subscribers", "pause", "reader1@example.com")
             let url = try await TestPostgres.newDatabase()
             #expect(try await cli.run("migrate", "--to", url).status == 0)
+            var onPostgres = cli
+            onPostgres.environment["PAPERPOST_DB"] = url
+            for command in [
+                ["subscribers", "list", "--format", "json"], ["subscribers", "list", "--status", "paused", "--format", "csv"],
+                ["subscribers", "list", "--category", "cs.CL"], ["subscribers", "stats", "--format", "json"],
+            ] {
+                let (original, copy) = (try await cli.run(command), try await onPostgres.run(command))
+                #expect(copy.status == 0 && copy.stdout.count > 40, "\(command): \(copy.stderr)")
+                #expect(copy.stdout == original.stdout, "\(command)")
+            }
 
             var settings = Settings()
             settings.databasePath = directory.appendingPathComponent("var/paperpost.sqlite").path
@@ -113,11 +123,11 @@ struct PostgresStoreCommandTests {
             withPassword.environment["PAPERPOST_DB"] = cli.environment["PAPERPOST_DB"]!.replacingOccurrences(of: "paperpost@", with: "paperpost:hunter2@")
             let digests = try await cli.run("deliveries", "stats", "--by", "digest", "--format", "csv")
             #expect(digests.stdout.contains("2025-08-20,12,0,0,0,0"), "\(digests.stdout)")
-            for command in [["subscribers", "list"], ["subscribers", "show", "reader1@example.com"], ["preview", "reader1@example.com"]] {
+            for command in [["subscribers", "show", "reader1@example.com"], ["subscribers", "export"], ["preview", "reader1@example.com"]] {
                 let refused = try await withPassword.run(command)
                 #expect(refused.status == 1, "\(command)")
                 #expect(refused.stderr.contains("PAPERPOST_DB: postgres://paperpost:***@127.0.0.1:"), "\(refused.stderr)")
-                #expect(refused.stderr.contains("is a PostgreSQL store, on which only 'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show' and 'deliveries' run"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("is a PostgreSQL store, on which only 'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show', 'deliveries', 'subscribers list' and"), "\(refused.stderr)")
                 #expect(!refused.stderr.contains("hunter2"))
             }
             let migrate = try await cli.run("migrate", "--to", try await TestPostgres.newDatabase())

@@ -214,7 +214,7 @@ struct SubscriberCommandTests {
     @Test("a database server's URL where subscribers need SQLite is bad input (exit 1) that says so, and creates nothing")
     func databaseServerURL() async throws {
         try await withCLI { cli, directory in
-            let result = try await cli.run("subscribers", "list", "--db", "postgres://paperpost@localhost/paperpost")
+            let result = try await cli.run("subscribers", "show", "a@example.com", "--db", "postgres://paperpost@localhost/paperpost")
             #expect(result.status == 1)
             #expect(result.stderr.contains("--db: postgres://paperpost@localhost:5432/paperpost is a PostgreSQL store, on which only"), "\(result.stderr)")
             let mysql = try await cli.run("subscribers", "list", "--db", "mysql://localhost/paperpost")

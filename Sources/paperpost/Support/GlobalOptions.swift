@@ -37,7 +37,8 @@ struct GlobalOptions: ParsableArguments {
         if settings.storesInPostgreSQL {
             throw ConfigurationError(
                 "\(db == nil ? "PAPERPOST_DB" : "--db"): \(Self.masked(settings.databasePath)) is a PostgreSQL store, on which only "
-                    + "'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show' and 'deliveries' run so far; "
+                    + "'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show', 'deliveries', 'subscribers list' and "
+                    + "'subscribers stats' run so far; "
                     + "this command needs the SQLite file (see README: Moving to PostgreSQL)")
         }
         return (try PaperPostDatabase.open(path: settings.databasePath), settings)

@@ -18,8 +18,10 @@ struct ListSubscribers: AsyncParsableCommand {
     func run() async throws {
         let category = try category.map(ArxivCategory.validCode)
         var writer = ListingWriter(columns: Listing.subscriberColumns, format: format) { Terminal.write($0) }
-        try await global.subscriberStore().forEachSubscriberPage(status: status, category: category) { page in
-            for row in Listing(subscribers: page).rows { writer.append(row) }
+        try await global.withStores(try await global.settings(), connections: 1) { stores in
+            try await stores.subscribers.forEachSubscriberPage(status: status, category: category) { page in
+                for row in Listing(subscribers: page).rows { writer.append(row) }
+            }
         }
         writer.finish()
     }

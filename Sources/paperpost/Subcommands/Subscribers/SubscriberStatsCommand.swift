@@ -12,7 +12,7 @@ struct SubscriberStatsCommand: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        let stats = try await global.subscriberStore().stats()
+        let stats = try await global.withStores(try await global.settings(), connections: 1) { try await $0.subscribers.stats() }
         var listing = Listing(columns: ["dimension", "value", "name", "subscribers"])
         for (status, count) in stats.byStatus {
             listing.append([.text("status"), .text(status.rawValue), .text(nil), .number(count)])
