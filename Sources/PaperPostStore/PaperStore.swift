@@ -77,19 +77,7 @@ public struct PaperStore: Sendable {
                 arguments: [day.description, allCategories.joined(separator: " "), source, now])
 
             for announced in papers {
-                let outcome = try Self.upsert(db, announced.paper, now: now)
-                switch outcome {
-                case .new: tally.total.new += 1
-                case .updated: tally.total.updated += 1
-                case .skipped: tally.total.skipped += 1
-                }
-                for code in announced.paper.categories where categories.contains(code) {
-                    switch outcome {
-                    case .new: tally.byCategory[code, default: .init()].new += 1
-                    case .updated: tally.byCategory[code, default: .init()].updated += 1
-                    case .skipped: tally.byCategory[code, default: .init()].skipped += 1
-                    }
-                }
+                tally.count(try Self.upsert(db, announced.paper, now: now), of: announced.paper, askedFor: categories)
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO announcement_paper (day, paper_id, announce_type) VALUES (?, ?, ?)",
                     arguments: [day.description, announced.paper.id, announced.announceType.rawValue])
@@ -149,16 +137,37 @@ public struct PaperStore: Sendable {
     }
 }
 
-extension PaperStore {
-    enum Outcome { case new, updated, skipped }
+extension AnnouncementTally {
+    /// What recording one paper did.
+    package enum Outcome { case new, updated, skipped }
 
-    static func upsert(_ db: Database, _ paper: Paper, now: Date) throws -> Outcome {
+    /// Counts a paper once overall and once in each of the categories asked for that it is in.
+    package mutating func count(_ outcome: Outcome, of paper: Paper, askedFor categories: [String]) {
+        func add(_ counts: inout Counts) {
+            switch outcome {
+            case .new: counts.new += 1
+            case .updated: counts.updated += 1
+            case .skipped: counts.skipped += 1
+            }
+        }
+        add(&total)
+        for code in paper.categories where categories.contains(code) {
+            add(&byCategory[code, default: Counts()])
+        }
+    }
+}
+
+extension PaperStore {
+    /// Whether `paper` replaces the stored one: a newer version, or the API's details for the same.
+    package static func supersedes(_ paper: Paper, storedVersion: Int, storedEnriched: Bool) -> Bool {
+        paper.version > storedVersion || (paper.version == storedVersion && paper.enriched && !storedEnriched)
+    }
+
+    static func upsert(_ db: Database, _ paper: Paper, now: Date) throws -> AnnouncementTally.Outcome {
         let stored = try Row.fetchOne(db, sql: "SELECT version, enriched FROM paper WHERE id = ?", arguments: [paper.id])
-        let outcome: Outcome
+        let outcome: AnnouncementTally.Outcome
         if let stored {
-            let version: Int = stored["version"]
-            let enriched: Bool = stored["enriched"]
-            guard paper.version > version || (paper.version == version && paper.enriched && !enriched) else {
+            guard supersedes(paper, storedVersion: stored["version"], storedEnriched: stored["enriched"]) else {
                 return .skipped
             }
             outcome = .updated

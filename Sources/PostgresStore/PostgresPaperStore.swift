@@ -34,19 +34,8 @@ public struct PostgresPaperStore: PaperArchive {
                 "UPDATE announcement SET categories = \(allCategories.joined(separator: " ")) WHERE day = \(key)", on: connection)
 
             for announced in papers {
-                let outcome = try await Self.upsert(announced.paper, now: now, database, connection)
-                switch outcome {
-                case .new: tally.total.new += 1
-                case .updated: tally.total.updated += 1
-                case .skipped: tally.total.skipped += 1
-                }
-                for code in announced.paper.categories where categories.contains(code) {
-                    switch outcome {
-                    case .new: tally.byCategory[code, default: .init()].new += 1
-                    case .updated: tally.byCategory[code, default: .init()].updated += 1
-                    case .skipped: tally.byCategory[code, default: .init()].skipped += 1
-                    }
-                }
+                tally.count(
+                    try await Self.upsert(announced.paper, now: now, database, connection), of: announced.paper, askedFor: categories)
                 try await database.run(
                     """
                     INSERT INTO announcement_paper (day, paper_id, announce_type) VALUES (\(key), \(announced.paper.id), \(announced.announceType.rawValue))
@@ -61,14 +50,14 @@ public struct PostgresPaperStore: PaperArchive {
         }
     }
 
-    private enum Outcome { case new, updated, skipped }
-
-    private static func upsert(_ paper: Paper, now: Date, _ database: PostgresDatabase, _ connection: PostgresConnection) async throws -> Outcome {
+    private static func upsert(
+        _ paper: Paper, now: Date, _ database: PostgresDatabase, _ connection: PostgresConnection
+    ) async throws -> AnnouncementTally.Outcome {
         let stored = try await database.run("SELECT version, enriched FROM paper WHERE id = \(paper.id) FOR UPDATE", on: connection)
             .first.map { try $0.decode((Int64, Bool).self) }
-        let outcome: Outcome
+        let outcome: AnnouncementTally.Outcome
         if let (version, enriched) = stored {
-            guard paper.version > version || (paper.version == version && paper.enriched && !enriched) else {
+            guard PaperStore.supersedes(paper, storedVersion: Int(version), storedEnriched: enriched) else {
                 return .skipped
             }
             outcome = .updated
