@@ -40,13 +40,13 @@ struct Edition: Hashable {
 public struct Curation: Sendable {
     let settings: Settings
     let papers: any PaperArchive
-    let store: any CurationLedger
+    let ledger: any CurationLedger
     let subscribers: any SubscriberList
 
     public init(settings: Settings, papers: any PaperArchive, ledger: any CurationLedger, subscribers: any SubscriberList) {
         self.settings = settings
         self.papers = papers
-        self.store = ledger
+        self.ledger = ledger
         self.subscribers = subscribers
     }
 
@@ -62,9 +62,9 @@ public struct Curation: Sendable {
         guard let day = options.day ?? latest, try await papers.announcement(on: day) != nil else {
             throw CurationError.nothingFetched(options.day)
         }
-        let ledgerBefore = try await store.calls(on: day).count
-        let usageBefore = try await store.usage(on: day, currency: settings.llm.currency)
-        let previous = try await store.digest(on: day)
+        let ledgerBefore = try await ledger.calls(on: day).count
+        let usageBefore = try await ledger.usage(on: day, currency: settings.llm.currency)
+        let previous = try await ledger.digest(on: day)
         // Questions about the whole list are answered in SQL; readers are never all loaded.
         let categories = settings.defaultCategories
             + Set(try await subscribers.activeCategories()).subtracting(settings.defaultCategories).sorted()
@@ -87,8 +87,8 @@ public struct Curation: Sendable {
             let llm = LLMCurator(
                 client: ChatCompletionClient(
                     settings: settings.llm, apiKey: key, userAgent: "PaperPost (+\(settings.baseURL))", maxResponseBytes: settings.httpMaxBytes),
-                prompts: try Prompts(directory: settings.templatesDirectory), store: store,
-                spending: try await Spending(day: day, settings: settings.llm, store: store), settings: settings.llm, force: options.force)
+                prompts: try Prompts(directory: settings.templatesDirectory), store: ledger,
+                spending: try await Spending(day: day, settings: settings.llm, store: ledger), settings: settings.llm, force: options.force)
             curator = llm
             planned = llm
         } else {
@@ -174,12 +174,12 @@ public struct Curation: Sendable {
             else { .mixed }
         // The digest's own figures: this run's calls, or, when it only reused cached answers,
         // those of the digest it replaces.
-        let usageAfter = try await store.usage(on: day, currency: settings.llm.currency)
+        let usageAfter = try await ledger.usage(on: day, currency: settings.llm.currency)
         var usage = TokenUsage(
             promptTokens: usageAfter.promptTokens - usageBefore.promptTokens,
             completionTokens: usageAfter.completionTokens - usageBefore.completionTokens,
             cost: usageAfter.cost.map { $0 - (usageBefore.cost ?? 0) }, currency: settings.llm.currency)
-        if try await store.calls(on: day).count == ledgerBefore, let previous {
+        if try await ledger.calls(on: day).count == ledgerBefore, let previous {
             usage = previous.usage
         }
         if usage.cost == nil, settings.llm.pricePerMillionInput != nil {
@@ -190,7 +190,7 @@ public struct Curation: Sendable {
             candidates: candidateCount, mustRead: options.mustRead, more: options.more, languages: inUse,
             categories: categories, usage: usage, notes: notes, createdAt: Date(),
             modelFailure: failure?.description)
-        try await store.save(digest)
-        return try await store.digest(on: day) ?? digest
+        try await ledger.save(digest)
+        return try await ledger.digest(on: day) ?? digest
     }
 }

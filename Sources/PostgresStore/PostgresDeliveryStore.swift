@@ -217,9 +217,9 @@ public struct PostgresDeliveryStore: DeliveryLog {
     /// The usual group commit (claims, and messages the server accepted) as one prepared
     /// statement: the lease held `FOR SHARE` and both updates conditioned on it, so a fenced
     /// sender writes nothing, in one round trip where a transaction of separate statements took
-    /// five, planned once per connection instead of on every commit. A
-    /// claim the statement could not make is looked at again with ``commitEach``, which says
-    /// why. `nil` when the entries hold anything else (failures, deferrals, bounces).
+    /// five, parsed once per connection. A claim the statement could not make is looked at
+    /// again with ``commitEach``, which says why. `nil` when the entries hold anything else
+    /// (failures, deferrals, bounces).
     private func commitClaimsAndSent(
         _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy
     ) async throws -> [ClaimDecision]? {
@@ -250,8 +250,8 @@ public struct PostgresDeliveryStore: DeliveryLog {
         return claims.map { reasons[$0.subscriberID] ?? .send }
     }
 
-    /// A group commit as a transaction of one statement per entry, or per run of claims or of
-    /// accepted messages.
+    /// A group commit as a transaction of one statement per entry: the general case, for
+    /// failures, deferrals and bounces, and for the claims ``commitClaimsAndSent`` could not make.
     private func commitEach(
         _ entries: [LogEntry], lease: LeaseToken, leaseDuration: TimeInterval, bouncePolicy: BouncePolicy
     ) async throws -> [ClaimDecision] {
@@ -261,41 +261,20 @@ public struct PostgresDeliveryStore: DeliveryLog {
             if expiry < date.addingTimeInterval(leaseDuration * 0.8) {
                 _ = try await Self.renew(lease, duration: leaseDuration, database, connection)
             }
-            // Consecutive claims of one day, and consecutive messages sent on one day, are one
-            // statement each: a round trip per group instead of one per message. The order of
-            // the entries is kept.
             var decisions: [ClaimDecision] = []
-            var index = entries.startIndex
-            while index < entries.endIndex {
-                switch entries[index] {
-                case .claim(let first):
-                    var rows = [first]
-                    while index + rows.count < entries.endIndex, case .claim(let row) = entries[index + rows.count], row.day == first.day {
-                        rows.append(row)
-                    }
-                    decisions += try await claim(rows, lease: lease, now: date, connection)
-                    index += rows.count
-                case .outcome(let first):
-                    var sent: [DeliveryOutcome] = []
-                    while index + sent.count < entries.endIndex, case .outcome(let outcome) = entries[index + sent.count],
-                        outcome.day == first.day, case .sent = outcome.result
-                    {
-                        sent.append(outcome)
-                    }
-                    if sent.isEmpty {
-                        try await write(first, now: date, bouncePolicy: bouncePolicy, connection)
-                        index += 1
-                    } else {
-                        try await writeSent(sent, now: date, connection)
-                        index += sent.count
-                    }
+            for entry in entries {
+                switch entry {
+                case .claim(let row):
+                    decisions += try await claim([row], lease: lease, now: date, connection)
+                case .outcome(let outcome):
+                    try await write(outcome, now: date, bouncePolicy: bouncePolicy, connection)
                 }
             }
             return decisions
         }
     }
 
-    /// Claims rows of one day in one statement; a row that cannot be claimed is looked at on its own.
+    /// Claims rows of one day; a row that cannot be claimed is looked at on its own.
     private func claim(_ rows: [DueDelivery], lease: LeaseToken, now: Date, _ connection: PostgresConnection) async throws -> [ClaimDecision] {
         let claimed = Set(
             try await database.run(
@@ -313,19 +292,6 @@ public struct PostgresDeliveryStore: DeliveryLog {
             decisions.append(claimed.contains(row.subscriberID) ? .send : try await unclaimed(row, lease: lease, now: now, connection))
         }
         return decisions
-    }
-
-    /// Messages accepted on one day, logged in one statement.
-    private func writeSent(_ outcomes: [DeliveryOutcome], now: Date, _ connection: PostgresConnection) async throws {
-        var sent = SentColumns()
-        for outcome in outcomes { _ = sent.append(outcome) }
-        var bindings = PostgresBindings()
-        bindings.append(outcomes[0].day.description)
-        bindings.append(now)
-        sent.bind(&bindings)
-        try await database.run(
-            PostgresQuery(unsafeSQL: SentColumns.update(day: "$1", now: "$2", firstArray: 3, condition: "true"), binds: bindings),
-            on: connection)
     }
 
     /// Why a row could not be claimed; a reader who left during the send gets a `skipped` row.
@@ -608,8 +574,8 @@ private final class ResultBox: @unchecked Sendable {
     func get() throws -> [ClaimDecision] { try lock.withLock { result! }.get() }
 }
 
-/// Accepted messages as the columns of one `UPDATE … FROM unnest(…)`. PostgreSQL arrays bound
-/// here hold no NULLs, so the optional values travel with a flag.
+/// Accepted messages as the columns of ``ClaimsAndSent``'s `UPDATE … FROM unnest(…)`. The
+/// arrays bound hold no NULLs, so the optional values travel with a flag.
 private struct SentColumns {
     var ids: [Int64] = [], codes: [Int64] = [], replies: [String] = [], noReply: [Bool] = []
     var messageIDs: [String] = [], sizes: [Int64] = [], relays: [String] = [], noRelay: [Bool] = []
@@ -628,7 +594,7 @@ private struct SentColumns {
         return true
     }
 
-    /// Binds the eight arrays, in the order ``update(day:now:firstArray:condition:)`` reads them.
+    /// Binds the eight arrays, in the order ``ClaimsAndSent`` reads them.
     func bind(_ bindings: inout PostgresBindings) {
         bindings.append(ids)
         bindings.append(codes)
@@ -638,20 +604,6 @@ private struct SentColumns {
         bindings.append(sizes)
         bindings.append(relays)
         bindings.append(noRelay)
-    }
-
-    /// The statement, its day and time the parameters named, the arrays from `$firstArray` on.
-    static func update(day: String, now: String, firstArray: Int, condition: String) -> String {
-        let p = (firstArray..<firstArray + 8).map { "$\($0)" }
-        return """
-            UPDATE delivery AS d SET state = 'sent', last_code = NULLIF(v.code, -1),
-                last_reply = CASE WHEN v.no_reply THEN NULL ELSE v.reply END, message_id = v.message_id, bytes = v.bytes,
-                next_attempt_at = NULL, sent_at = \(now), updated_at = \(now), relay = CASE WHEN v.no_relay THEN NULL ELSE v.relay END
-            FROM unnest(\(p[0])::bigint[], \(p[1])::bigint[], \(p[2])::text[], \(p[3])::boolean[], \(p[4])::text[], \(p[5])::bigint[],
-                        \(p[6])::text[], \(p[7])::boolean[])
-                AS v(id, code, reply, no_reply, message_id, bytes, relay, no_relay)
-            WHERE \(condition) AND d.day = \(day) AND d.subscriber_id = v.id
-            """
     }
 }
 
@@ -671,10 +623,14 @@ private struct ClaimsAndSent: PostgresPreparedStatement {
             AND EXISTS (SELECT 1 FROM subscriber WHERE subscriber.id = delivery.subscriber_id AND subscriber.status = 'active')
             RETURNING subscriber_id
         ), sent AS (
-            \(SentColumns.update(day: "$1", now: "$4", firstArray: 6, condition: "EXISTS (SELECT 1 FROM lease)"))
-            RETURNING 1
+            UPDATE delivery AS d SET state = 'sent', last_code = NULLIF(v.code, -1),
+                last_reply = CASE WHEN v.no_reply THEN NULL ELSE v.reply END, message_id = v.message_id, bytes = v.bytes,
+                next_attempt_at = NULL, sent_at = $4, updated_at = $4, relay = CASE WHEN v.no_relay THEN NULL ELSE v.relay END
+            FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::boolean[], $10::text[], $11::bigint[], $12::text[], $13::boolean[])
+                AS v(id, code, reply, no_reply, message_id, bytes, relay, no_relay)
+            WHERE EXISTS (SELECT 1 FROM lease) AND d.day = $1 AND d.subscriber_id = v.id
         )
-        SELECT (SELECT expires_at FROM lease), ARRAY(SELECT subscriber_id FROM claimed), (SELECT count(*) FROM sent)
+        SELECT (SELECT expires_at FROM lease), ARRAY(SELECT subscriber_id FROM claimed)
         """
 
     var lease: LeaseToken
@@ -694,7 +650,6 @@ private struct ClaimsAndSent: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (expiry, claimed, _) = try row.decode((Date?, [Int64], Int64).self)
-        return (expiry, claimed)
+        try row.decode((Date?, [Int64]).self)
     }
 }
