@@ -46,13 +46,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// The delivery log on whichever engine `PAPERPOST_DB` names, open for the length of `body`.
     func withDeliveryLog<T: Sendable>(_ body: (any DeliveryLog) async throws -> T) async throws -> T {
-        let settings = try await settings()
-        guard settings.storesInPostgreSQL else {
-            return try await body(DeliveryStore(database: try PaperPostDatabase.open(path: settings.databasePath)))
-        }
-        return try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: settings.databasePath), connections: 2) { database in
-            try await body(PostgresDeliveryStore(database: database))
-        }
+        try await withStores(try await settings(), connections: 2) { try await body($0.sending.deliveries) }
     }
 
     /// The PostgreSQL URL with its password masked, or the text as given when it does not parse.
