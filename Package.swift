@@ -249,7 +249,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "Web", "Mail", "PaperPostCore", "PaperPostStore", "Curation", "Rendering", "TestSupport",
+                "Web", "Mail", "PaperPostCore", "PaperPostStore", "PostgresStore", "Curation", "Rendering", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -709,3 +709,10 @@ extension Settings {
         return path
     }
 }
+
+extension Settings {
+    /// Parses an address with this installation's comparison rules.
+    public func address(_ text: String) throws(InputError) -> EmailAddress {
+        try EmailAddress(text, caseSensitiveLocalPart: caseSensitiveLocalPart)
+    }
+}

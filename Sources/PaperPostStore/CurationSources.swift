@@ -16,6 +16,8 @@ public protocol PaperArchive: Sendable {
     /// Papers announced on a day (or all stored papers), optionally only those in a category,
     /// in order of id.
     func papers(announcedOn day: Day?, category: String?) async throws -> [AnnouncedPaper]
+    /// A stored paper's title: what a reader's vote page names.
+    func title(of id: String) async throws -> String?
 }
 
 /// What a curation writes besides papers: the ledger of model calls, the answer cache and the

@@ -19,11 +19,30 @@ public struct NewsletterStatus: Sendable, Hashable {
     /// The last run's day's delivery log, by state.
     public var lastDeliveries: [Delivery.State: Int]
 
+    public init(
+        subscribers: [SubscriberStatus: Int], signUpsRequested: Int, signUpsConfirmed: Int, unsubscribes: [SubscriberEvent.Source: Int],
+        lastRun: DailyRun?, lastDigest: DigestFigures?, lastDeliveries: [Delivery.State: Int]
+    ) {
+        self.subscribers = subscribers
+        self.signUpsRequested = signUpsRequested
+        self.signUpsConfirmed = signUpsConfirmed
+        self.unsubscribes = unsubscribes
+        self.lastRun = lastRun
+        self.lastDigest = lastDigest
+        self.lastDeliveries = lastDeliveries
+    }
+
     /// A day's digest in numbers: papers scanned and picked, and what the model calls cost.
     public struct DigestFigures: Sendable, Hashable {
         public var scanned: Int
         public var picked: Int
         public var usage: TokenUsage
+
+        public init(scanned: Int, picked: Int, usage: TokenUsage) {
+            self.scanned = scanned
+            self.picked = picked
+            self.usage = usage
+        }
     }
 
     /// Reads every figure in one read transaction, so they agree with each other.
@@ -33,25 +52,9 @@ public struct NewsletterStatus: Sendable, Hashable {
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM subscriber GROUP BY status") {
                 if let status = SubscriberStatus(rawValue: row["status"]) { subscribers[status] = row["n"] }
             }
-            var requested = 0
-            var confirmed = 0
-            var unsubscribes: [SubscriberEvent.Source: Int] = [:]
-            let events = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT kind, source, COUNT(*) AS n FROM subscriber_event
-                    WHERE kind IN ('added', 'confirmed', 'unsubscribed') GROUP BY kind, source
-                    """)
-            for row in events {
-                let count: Int = row["n"]
-                let source = SubscriberEvent.Source(rawValue: row["source"])
-                switch SubscriberEvent.Kind(rawValue: row["kind"]) {
-                case .added where source == .web: requested += count
-                case .confirmed: confirmed += count
-                case .unsubscribed: if let source { unsubscribes[source, default: 0] += count }
-                default: break
-                }
-            }
+            let events = EventTally(
+                try Row.fetchAll(db, sql: "SELECT kind, source, COUNT(*) AS n FROM subscriber_event WHERE \(EventTally.kinds) GROUP BY kind, source")
+                    .map { (kind: $0["kind"], source: $0["source"], count: $0["n"]) })
             let lastRun = try Row.fetchOne(db, sql: "SELECT * FROM daily_run ORDER BY id DESC LIMIT 1").map(DailyRunStore.run)
             var digest: DigestFigures?
             var deliveries: [Delivery.State: Int] = [:]
@@ -70,8 +73,30 @@ public struct NewsletterStatus: Sendable, Hashable {
                 }
             }
             return NewsletterStatus(
-                subscribers: subscribers, signUpsRequested: requested, signUpsConfirmed: confirmed, unsubscribes: unsubscribes,
+                subscribers: subscribers, signUpsRequested: events.requested, signUpsConfirmed: events.confirmed, unsubscribes: events.unsubscribes,
                 lastRun: lastRun, lastDigest: digest, lastDeliveries: deliveries)
+        }
+    }
+}
+
+/// Sign-ups and unsubscribes counted from the audit trail's events, grouped by kind and source
+/// (the same `GROUP BY` on both engines).
+package struct EventTally {
+    /// The `WHERE` condition on `subscriber_event` that selects the events counted.
+    package static let kinds = "kind IN ('added', 'confirmed', 'unsubscribed')"
+    package var requested = 0
+    package var confirmed = 0
+    package var unsubscribes: [SubscriberEvent.Source: Int] = [:]
+
+    package init(_ groups: [(kind: String, source: String, count: Int)]) {
+        for group in groups {
+            let source = SubscriberEvent.Source(rawValue: group.source)
+            switch SubscriberEvent.Kind(rawValue: group.kind) {
+            case .added where source == .web: requested += group.count
+            case .confirmed: confirmed += group.count
+            case .unsubscribed: if let source { unsubscribes[source, default: 0] += group.count }
+            default: break
+            }
         }
     }
 }

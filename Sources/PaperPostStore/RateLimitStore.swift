@@ -24,7 +24,7 @@ public struct RateLimitStore: Sendable {
     ///
     /// - Returns: `nil` when admitted, otherwise how long until the key may try again.
     public func admit(scope: String, key: String, limit: Int, window: Duration, now: Date = Date()) async throws -> Duration? {
-        let hashed = Data(HMAC<SHA256>.authenticationCode(for: Data("\(scope)\u{0}\(key)".utf8), using: self.key).prefix(16))
+        let hashed = RateLimitKey.hashed(scope: scope, key: key, secret: self.key)
         let windowSeconds = window.seconds
         return try await database.write { db in
             let moment = now.timeIntervalSince1970
@@ -34,12 +34,11 @@ public struct RateLimitStore: Sendable {
                 db, sql: "SELECT COUNT(*) AS n, MIN(at) AS first FROM rate_event WHERE scope = ? AND key = ?", arguments: [scope, hashed])
             let count: Int = row?["n"] ?? 0
             if count >= limit, let first: Double = row?["first"] {
-                return .milliseconds(max(1, Int(((first + windowSeconds - moment) * 1_000).rounded(.up))))
+                return RateLimitKey.wait(oldest: first, window: windowSeconds, now: moment)
             }
             try db.execute(sql: "INSERT INTO rate_event (scope, key, at) VALUES (?, ?, ?)", arguments: [scope, hashed, moment])
-            // Keys nobody uses again would stay forever; a sign-up in a thousand clears them.
             if Int.random(in: 0..<1_000) == 0 {
-                try db.execute(sql: "DELETE FROM rate_event WHERE at <= ?", arguments: [moment - 7 * 86_400])
+                try db.execute(sql: "DELETE FROM rate_event WHERE at <= ?", arguments: [moment - RateLimitKey.retention])
             }
             return nil
         }

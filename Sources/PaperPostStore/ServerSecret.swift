@@ -10,7 +10,13 @@ import PaperPostCore
 public enum ServerSecret {
     /// The key that signs, then the previous ones that are still accepted when checking.
     public static func verificationKeys(_ settings: Settings) throws -> [SymmetricKey] {
-        [try load(settings)] + settings.mail.previousSecrets.map { SymmetricKey(data: Data($0.utf8)) }
+        verificationKeys(signing: try load(settings), settings)
+    }
+
+    /// `key`, then the previous ones that are still accepted when checking (a PostgreSQL
+    /// installation keeps its key in the database).
+    public static func verificationKeys(signing key: SymmetricKey, _ settings: Settings) -> [SymmetricKey] {
+        [key] + settings.mail.previousSecrets.map { SymmetricKey(data: Data($0.utf8)) }
     }
 
     public static func load(_ settings: Settings) throws -> SymmetricKey {

@@ -56,6 +56,22 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
         String.randomHex(bytes: 32)
     }
 
+    /// The columns a change may touch.
+    var fields: SubscriberFields {
+        get {
+            SubscriberFields(
+                name: name, language: language, status: status, schedule: schedule, confirmedAt: confirmedAt, unsubscribedAt: unsubscribedAt)
+        }
+        set {
+            name = newValue.name
+            language = newValue.language
+            status = newValue.status
+            schedule = newValue.schedule
+            confirmedAt = newValue.confirmedAt
+            unsubscribedAt = newValue.unsubscribedAt
+        }
+    }
+
     func subscriber(categories: [String], interests: ReaderInterests = .none) -> Subscriber {
         Subscriber(
             id: id!,

@@ -8,6 +8,13 @@ public struct PaperVote: Sendable, Hashable {
     public var title: String?
     public var vote: Vote
     public var at: Date
+
+    public init(paperID: String, title: String?, vote: Vote, at: Date) {
+        self.paperID = paperID
+        self.title = title
+        self.vote = vote
+        self.at = at
+    }
 }
 
 extension SubscriberStore {
@@ -87,7 +94,7 @@ extension SubscriberStore {
 
 extension JSONEncoder {
     /// Keys sorted, so that the same taste is stored as the same text.
-    static var sorted: JSONEncoder {
+    package static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return encoder

@@ -73,6 +73,11 @@ public struct SubscriberStats: Sendable {
 public struct LinkIdentity: Sendable {
     public var subscriber: Subscriber
     public var secret: String
+
+    public init(subscriber: Subscriber, secret: String) {
+        self.subscriber = subscriber
+        self.secret = secret
+    }
 }
 
 /// Subscribers and their audit trail. Every change is one transaction that also writes the
@@ -88,7 +93,7 @@ public struct SubscriberStore: Sendable {
 
     /// Parses an address with this installation's comparison rules.
     public func address(_ text: String) throws(InputError) -> EmailAddress {
-        try EmailAddress(text, caseSensitiveLocalPart: settings.caseSensitiveLocalPart)
+        try settings.address(text)
     }
 
     /// Adds a new subscriber.
@@ -111,16 +116,6 @@ public struct SubscriberStore: Sendable {
             guard let record = try Self.record(db, for: address) else { return nil }
             return try Self.loaded(db, record)
         }
-    }
-
-    /// The subscriber with this address.
-    ///
-    /// - Throws: ``StoreError/notFound(email:)``.
-    public func get(_ address: EmailAddress) async throws -> Subscriber {
-        guard let subscriber = try await find(address) else {
-            throw StoreError.notFound(email: address.value)
-        }
-        return subscriber
     }
 
     /// Subscribers in the order they were added, optionally only those with a status or a category.
@@ -260,15 +255,6 @@ public struct SubscriberStore: Sendable {
             try Self.apply(change, to: &record, db, source: source)
             return try Self.loaded(db, record)
         }
-    }
-
-    /// What a subscription request from the web leads to.
-    public enum SubscriptionRequest: Sendable, Hashable {
-        /// The address must confirm before anything is sent: it is new, pending, or came back
-        /// after unsubscribing or bouncing.
-        case needsConfirmation(Subscriber)
-        /// The address already receives the digest (or paused it); nothing was changed.
-        case alreadySubscribed(Subscriber)
     }
 
     /// Records a request to subscribe, as typed into the web form by anyone.
@@ -422,7 +408,7 @@ extension SubscriberStore {
         }
         rows.events += [
             id.databaseValue, kind.rawValue.databaseValue, source.rawValue.databaseValue,
-            "status \(new.status.rawValue); categories \(new.categories.joined(separator: " "))".databaseValue, stamp,
+            new.addedDetail.databaseValue, stamp,
         ]
         if rows.events.count >= ChildRows.flushAt * 5 { try rows.write(db) }
         return id
@@ -433,76 +419,23 @@ extension SubscriberStore {
     static func apply(_ change: SubscriberChange, to record: inout SubscriberRecord, _ db: Database, source: SubscriberEvent.Source) throws -> Bool {
         let id = record.id!
         let now = Date()
-        var changed = false
-
-        let touchesCategories = change.categories != nil || !change.addCategories.isEmpty || !change.removeCategories.isEmpty
-        let oldCategories = touchesCategories ? try categories(db, of: id) : []
-        var newCategories = change.categories ?? oldCategories
-        for code in change.addCategories where !newCategories.contains(code) {
-            newCategories.append(code)
+        let edit = try SubscriberEdit(
+            change, on: record.fields, categories: change.touchesCategories ? try categories(db, of: id) : nil,
+            interests: change.interests.isEmpty ? nil : try interests(db, of: id), now: now)
+        guard edit.changed else { return false }
+        if let categories = edit.categories {
+            try setCategories(db, of: id, to: categories)
         }
-        newCategories.removeAll { change.removeCategories.contains($0) }
-        if touchesCategories && newCategories != oldCategories {
-            guard !newCategories.isEmpty else {
-                throw InputError.invalidValue(
-                    field: "categories", value: "", reason: "a subscriber needs at least one category")
-            }
-            try setCategories(db, of: id, to: newCategories)
-            try log(db, id, .categoriesChanged, source,
-                    detail: "\(oldCategories.joined(separator: " ")) → \(newCategories.joined(separator: " "))")
-            changed = true
+        for (kind, entries) in edit.interests {
+            try setInterests(db, of: id, kind, to: entries)
         }
-
-        if !change.interests.isEmpty {
-            let old = try interests(db, of: id)
-            let new = try old.applying(change.interests)
-            for kind in ReaderInterests.Kind.allCases where new[kind] != old[kind] {
-                try setInterests(db, of: id, kind, to: new[kind])
-                try log(db, id, .updated, source, detail: "\(kind.field): \(new[kind].count)")
-                changed = true
-            }
+        for event in edit.events {
+            try log(db, id, event.kind, source, detail: event.detail)
         }
-
-        if let schedule = change.schedule, schedule.description != record.schedule {
-            try log(db, id, .updated, source, detail: "schedule \(record.schedule) → \(schedule.description)")
-            record.schedule = schedule.description
-            changed = true
-        }
-        if let name = change.name, (name.isEmpty ? nil : name) != record.name {
-            record.name = name.isEmpty ? nil : name
-            try log(db, id, .updated, source, detail: "name")
-            changed = true
-        }
-        if let language = change.language, language.rawValue != record.language {
-            try log(db, id, .updated, source, detail: "language \(record.language) → \(language.rawValue)")
-            record.language = language.rawValue
-            changed = true
-        }
-        if let status = change.status, status.rawValue != record.status {
-            let old = SubscriberStatus(rawValue: record.status) ?? .paused
-            let kind: SubscriberEvent.Kind =
-                switch (old, status) {
-                case (_, .unsubscribed): .unsubscribed
-                case (_, .bounced): .bounced
-                case (.pending, .active): .confirmed
-                case (let from, .active) where from.isSuppressed: .resubscribed
-                case (let from, .pending) where from.isSuppressed: .resubscribed
-                default: .statusChanged
-                }
-            try log(db, id, kind, source, detail: "\(old.rawValue) → \(status.rawValue)")
-            record.status = status.rawValue
-            switch status {
-            case .active: record.confirmedAt = record.confirmedAt ?? now
-            case .unsubscribed: record.unsubscribedAt = now
-            default: break
-            }
-            changed = true
-        }
-        if changed {
-            record.updatedAt = now
-            try record.update(db)
-        }
-        return changed
+        record.fields = edit.fields
+        record.updatedAt = now
+        try record.update(db)
+        return true
     }
 
     static func linkIdentity(_ db: Database, id: Int64) throws -> LinkIdentity? {

@@ -4,7 +4,7 @@ import PaperPostStore
 import PostgresNIO
 
 /// The ledger of model calls, the answer cache and the digests, in PostgreSQL.
-public struct PostgresCurationStore: CurationLedger {
+public struct PostgresCurationStore: CurationLedger, EditionArchive {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {
@@ -139,7 +139,7 @@ public struct PostgresCurationStore: CurationLedger {
         }
     }
 
-    private static func usage(on day: Day, currency: String, _ database: PostgresDatabase, _ connection: PostgresConnection) async throws -> TokenUsage {
+    static func usage(on day: Day, currency: String, _ database: PostgresDatabase, _ connection: PostgresConnection) async throws -> TokenUsage {
         let totals = try await database.run(
             """
             SELECT COALESCE(SUM(prompt_tokens), 0)::bigint, COALESCE(SUM(completion_tokens), 0)::bigint, SUM(cost)
@@ -223,6 +223,25 @@ public struct PostgresCurationStore: CurationLedger {
                         on: connection)
                 }
             }
+        }
+    }
+
+    public func digestDays(limit: Int) async throws -> [Day] {
+        try await database.pooledStatement("SELECT day FROM digest ORDER BY day DESC LIMIT \(Int64(max(0, limit)))").map {
+            try Day(parsing: try $0.decode(String.self))
+        }
+    }
+
+    public func digestStamps(limit: Int) async throws -> [(day: Day, createdAt: String)] {
+        try await database.pooledStatement("SELECT day, created_at::text FROM digest ORDER BY day DESC LIMIT \(Int64(max(0, limit)))").map {
+            let (day, stamp) = try $0.decode((String, String).self)
+            return (try Day(parsing: day), stamp)
+        }
+    }
+
+    public func digestStamp(on day: Day) async throws -> String? {
+        try await database.pooledStatement("SELECT created_at::text FROM digest WHERE day = \(day.description)").first.map {
+            try $0.decode(String.self)
         }
     }
 }

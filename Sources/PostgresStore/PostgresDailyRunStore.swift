@@ -32,8 +32,12 @@ public struct PostgresDailyRunStore: DailyRunLog {
     }
 
     public func last() async throws -> DailyRun? {
-        try await database.pooledStatement(
-            "SELECT id, day, started_at, finished_at, outcome, detail FROM daily_run ORDER BY id DESC LIMIT 1"
+        try await database.pooledTransaction { connection in try await Self.last(database, connection) }
+    }
+
+    static func last(_ database: PostgresDatabase, _ connection: PostgresConnection) async throws -> DailyRun? {
+        try await database.run(
+            "SELECT id, day, started_at, finished_at, outcome, detail FROM daily_run ORDER BY id DESC LIMIT 1", on: connection
         ).first.map { row in
             let (id, day, started, finished, outcome, detail) = try row.decode((Int64, String?, Date, Date?, String, String?).self)
             return DailyRun(

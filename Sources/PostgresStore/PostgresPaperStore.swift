@@ -50,6 +50,10 @@ public struct PostgresPaperStore: PaperArchive {
         }
     }
 
+    public func title(of id: String) async throws -> String? {
+        try await database.pooledStatement("SELECT title FROM paper WHERE id = \(id)").first.map { try $0.decode(String.self) }
+    }
+
     private static func upsert(
         _ paper: Paper, now: Date, _ database: PostgresDatabase, _ connection: PostgresConnection
     ) async throws -> AnnouncementTally.Outcome {

@@ -9,7 +9,7 @@ extension Site {
     func archive(_ request: Request) async throws -> Response {
         let language = Self.language(request)
         let text = WebText.for(language)
-        let days = try await curation.digestDays().map { ["day": $0.description] }
+        let days = try await curation.digestDays(limit: 90).map { ["day": $0.description] }
         return page(language, title: text.archiveTitle, template: "archive", context: [
             "heading": text.archiveTitle, "days": days, "lang": language.rawValue, "empty": text.archiveEmpty,
         ])

@@ -13,7 +13,7 @@ extension Site {
         guard case .success(let (subscriber, paper, vote)) = try await feedbackHolder(token) else { return invalidLink(Self.language(request), request) }
         let language = Self.language(request, reader: subscriber.language)
         let text = FeedbackText.for(language)
-        guard let title = try await PaperStore(database: subscribers.database).title(of: paper) else {
+        guard let title = try await papers.title(of: paper) else {
             return message(language, heading: text.gone, paragraphs: [], status: .notFound)
         }
         if try await subscribers.currentVote(id: subscriber.id, paper: paper) == vote {
@@ -31,7 +31,7 @@ extension Site {
         guard case .success(let (subscriber, paper, vote)) = try await feedbackHolder(token) else { return invalidLink(Self.language(request)) }
         let language = Self.language(request, reader: subscriber.language)
         let text = FeedbackText.for(language)
-        guard let title = try await PaperStore(database: subscribers.database).title(of: paper),
+        guard let title = try await papers.title(of: paper),
             try await subscribers.vote(id: subscriber.id, paper: paper, vote, taste: TasteProfile.vector)
         else {
             return message(language, heading: text.gone, paragraphs: [], status: .notFound)

@@ -245,7 +245,7 @@ extension Site {
                 language, heading: text.invalidTitle, paragraphs: [text.csrfFailed], status: .forbidden,
                 linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)
         }
-        guard let address = try? subscribers.address(form.email ?? "") else {
+        guard let address = try? settings.address(form.email ?? "") else {
             return message(
                 language, heading: text.invalidTitle, paragraphs: [text.badEmail(form.email ?? "")], status: .badRequest,
                 linkForm: freshLinkForm(language, nonce: nonce.value), nonce: nonce)

@@ -49,7 +49,7 @@ extension Site {
 
         var errors: [String] = []
         var address: EmailAddress?
-        do { address = try subscribers.address(form.email ?? "") } catch { errors.append(text.badEmail(form.email ?? "")) }
+        do { address = try settings.address(form.email ?? "") } catch { errors.append(text.badEmail(form.email ?? "")) }
         var name: String?
         do { name = try Subscriber.validName(form.name ?? "") } catch { errors.append(text.badName) }
         let (categories, choiceErrors) = validChoices(form, text: text)

@@ -13,8 +13,9 @@ import struct Crypto.SymmetricKey
 /// CSRF protection and the transport for notices. The flows live in extensions, one file each.
 struct Site: Sendable {
     let settings: Settings
-    let subscribers: SubscriberStore
-    let curation: CurationStore
+    let subscribers: any SubscriberRegistry
+    let curation: any EditionArchive
+    let papers: any PaperArchive
     let secret: SymmetricKey
     /// `secret`, then `PAPERPOST_SECRET_PREVIOUS`: what links are checked with.
     let verificationKeys: [SymmetricKey]
@@ -26,18 +27,19 @@ struct Site: Sendable {
     let transport: any MailTransport
     let csrf: CSRFProtection
     /// Sign-up limits, in the database so that every replica of the server keeps them.
-    let limits: RateLimitStore
+    let limits: any RateLimiter
     /// Past editions and the feed, as rendered.
     let pages = PageCache()
     let logger = Logger(label: "paperpost.web")
 
-    init(settings: Settings, database: PaperPostDatabase, transport: any MailTransport) async throws {
+    init(settings: Settings, stores: WebStores, transport: any MailTransport) async throws {
         self.settings = settings
         self.transport = transport
-        subscribers = SubscriberStore(database: database, settings: settings)
-        curation = CurationStore(database: database)
-        secret = try ServerSecret.load(settings)
-        verificationKeys = try ServerSecret.verificationKeys(settings)
+        subscribers = stores.subscribers
+        curation = stores.editions
+        papers = stores.papers
+        secret = stores.linkKey
+        verificationKeys = ServerSecret.verificationKeys(signing: stores.linkKey, settings)
         var library = MustacheLibrary()
         let files = settings.templates
         for name in files.names(in: "web") {
@@ -52,7 +54,7 @@ struct Site: Sendable {
         notices = try NoticeComposer(settings: settings)
         signer = try settings.mail.dkim.map { dkim throws(DKIMError) in try DKIMSigner(settings: dkim, from: settings.mail.from.address) }
         csrf = CSRFProtection(serverSecret: secret, baseURL: settings.baseURL)
-        limits = RateLimitStore(database: database, serverSecret: secret)
+        limits = stores.limits
     }
 
     // MARK: Links

@@ -102,12 +102,12 @@ final class SiteMetrics: Sendable {
 /// public request also arrives from loopback.
 struct MetricsEndpoint: Sendable {
     let metrics: SiteMetrics
-    let database: PaperPostDatabase
+    let status: @Sendable () async throws -> NewsletterStatus
     let token: String?
 
     func respond(_ request: Request, context: WebRequestContext) async throws -> Response {
         if let refusal = refusal(request, peer: context.peerAddress) { return refusal }
-        let body = metrics.exposition(try await NewsletterStatus.read(from: database))
+        let body = metrics.exposition(try await status())
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],

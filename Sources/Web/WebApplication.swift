@@ -6,15 +6,25 @@ import Mail
 import PaperPostCore
 import PaperPostStore
 
-/// The web app, built from values so that tests build it directly: the settings, the store,
-/// and the transport that carries confirmation mail (the same one `send` would use).
-///
-/// - Throws: ``RenderingError`` when the page or notice templates cannot be loaded.
+/// The web app on one SQLite file (see ``buildApplication(settings:stores:transport:host:port:logger:)``).
 public func buildApplication(
     settings: Settings, database: PaperPostDatabase, transport: any MailTransport, host: String, port: Int,
     logger: Logger = Logger(label: "paperpost.web")
 ) async throws -> some ApplicationProtocol {
-    let site = try await Site(settings: settings, database: database, transport: transport)
+    try await buildApplication(
+        settings: settings, stores: try WebStores.sqlite(database, settings: settings), transport: transport, host: host, port: port,
+        logger: logger)
+}
+
+/// The web app, built from values so that tests build it directly: the settings, the stores,
+/// and the transport that carries confirmation mail (the same one `send` would use).
+///
+/// - Throws: ``RenderingError`` when the page or notice templates cannot be loaded.
+public func buildApplication(
+    settings: Settings, stores: WebStores, transport: any MailTransport, host: String, port: Int,
+    logger: Logger = Logger(label: "paperpost.web")
+) async throws -> some ApplicationProtocol {
+    let site = try await Site(settings: settings, stores: stores, transport: transport)
     // A HEAD is answered by the GET's handler with the body left off: every page a GET shows.
     let router = Router(context: WebRequestContext.self, options: .autoGenerateHeadEndpoints)
     let metrics = SiteMetrics()
@@ -23,7 +33,7 @@ public func buildApplication(
     router.add(middleware: SecurityHeaders())
     router.add(middleware: ErrorPages(site: site))
     router.get("healthz") { _, _ in "ok\n" }
-    let metricsEndpoint = MetricsEndpoint(metrics: metrics, database: database, token: settings.web.metricsToken)
+    let metricsEndpoint = MetricsEndpoint(metrics: metrics, status: stores.status, token: settings.web.metricsToken)
     router.get("metrics") { request, context in try await metricsEndpoint.respond(request, context: context) }
     router.get("/") { request, _ in try await site.home(request) }
     router.post("subscribe") { request, context in try await site.subscribe(request, context: context) }

@@ -7,13 +7,7 @@ import PostgresStore
 import TestSupport
 import Testing
 
-/// The two implementations of the delivery log, and a way to set a subscriber's fields behind
-/// the log's back (as the web app or an import would).
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-
-    var testDescription: String { rawValue }
-
+extension Backend {
     /// A log with `subscribers` active readers, ids 1…n, address `rN@example.com`.
     func withLog(subscribers: Int, _ body: (any DeliveryLog, _ sql: @escaping @Sendable (String) async throws -> Void) async throws -> Void)
         async throws

@@ -22,14 +22,14 @@ struct ArchiveCacheTests {
             #expect(try await browser.get("/feed.xml").body.contains("Paper 0"))
 
             // A change underneath that is not a new curation: the kept pages are what is served.
-            try await world.store.database.writer.write { db in
+            try await (try #require(world.sqlite)).writer.write { db in
                 try db.execute(sql: "UPDATE paper SET title = 'A retitled paper' WHERE id = '2602.00000'")
             }
             #expect(try await browser.get("/archive/2026-02-20?lang=en").body == first.body, "rendered once, served as kept")
             #expect(try await browser.get("/feed.xml").body.contains("Paper 0"))
 
             // Curating the day again (here, as another process would) makes the pages anew.
-            _ = try await Curation(settings: world.settings, database: world.store.database).run(CurationOptions(day: WebWorld.day))
+            _ = try await Curation(settings: world.settings, database: (try #require(world.sqlite))).run(CurationOptions(day: WebWorld.day))
             let again = try await browser.get("/archive/2026-02-20?lang=en")
             #expect(again.body.contains("A retitled paper") && !again.body.contains("Paper 0 |"))
             #expect(try await browser.get("/archive/2026-02-20?lang=zh").body.contains("A retitled paper"))

@@ -19,9 +19,9 @@ struct FeedbackTests {
             .signed(serverSecret: WebWorld.serverSecret, subscriberSecret: secret ?? identity.secret)
     }
 
-    @Test("a GET shows the paper and one button and records nothing; the POST records; the last vote stands; undo takes it back")
-    func vote() async throws {
-        try await withWebApp { world, client in
+    @Test("a GET shows the paper and one button and records nothing; the POST records; the last vote stands; undo takes it back", arguments: Backend.allCases)
+    func vote(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let up = try await Self.token(world, paper: "2602.00001", .up)
             let page = try await browser.get("/feedback?token=\(up)&lang=en")
@@ -58,9 +58,9 @@ struct FeedbackTests {
         }
     }
 
-    @Test("a token for another reader, another paper or vote, an expired one, or one for a paper not stored changes nothing")
-    func refused() async throws {
-        try await withWebApp { world, client in
+    @Test("a token for another reader, another paper or vote, an expired one, or one for a paper not stored changes nothing", arguments: Backend.allCases)
+    func refused(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let other = try await world.store.add(
                 NewSubscriber(email: try EmailAddress("other@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active),

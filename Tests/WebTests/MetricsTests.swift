@@ -34,7 +34,7 @@ struct MetricsTests {
                 #expect($0.status == .ok)
             }
 
-            let database = world.store.database
+            let database = (try #require(world.sqlite))
             let before = Self.samples(try await browser.get("/metrics").body)
             #expect(before["paperpost_daily_run_started_timestamp_seconds"] == 0, "no run yet")
             #expect(before[#"paperpost_daily_run_outcome{outcome="ok"}"#] == 0)

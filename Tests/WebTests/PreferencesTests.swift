@@ -10,9 +10,9 @@ import Testing
 /// The preference centre behind the link in every email.
 @Suite("The web app: preferences")
 struct PreferencesTests {
-    @Test("GET shows the reader's choices and changes nothing; save changes categories and language; bad input is kept and named")
-    func save() async throws {
-        try await withWebApp { world, client in
+    @Test("GET shows the reader's choices and changes nothing; save changes categories and language; bad input is kept and named", arguments: Backend.allCases)
+    func save(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let token = try await world.token(.preferences)
             var browser = Browser(client)
             let page = try await browser.get("/preferences?token=\(token)")
@@ -40,9 +40,9 @@ struct PreferencesTests {
         }
     }
 
-    @Test("interests, muted topics and followed authors: shown, saved one per line, refused with the entry named and the typed text kept")
-    func interests() async throws {
-        try await withWebApp { world, client in
+    @Test("interests, muted topics and followed authors: shown, saved one per line, refused with the entry named and the typed text kept", arguments: Backend.allCases)
+    func interests(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             _ = try await world.store.update(
                 id: world.li.id, SubscriberChange(interests: [.interest: ["RLHF"], .author: ["Yoshua Bengio"]]), source: .cli)
             let token = try await world.token(.preferences)
@@ -89,9 +89,9 @@ struct PreferencesTests {
         }
     }
 
-    @Test("pause, resume and unsubscribe from the preference page; a wrong CSRF field or a bad token changes nothing")
-    func status() async throws {
-        try await withWebApp { world, client in
+    @Test("pause, resume and unsubscribe from the preference page; a wrong CSRF field or a bad token changes nothing", arguments: Backend.allCases)
+    func status(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let token = try await world.token(.preferences)
             var browser = Browser(client)
             let csrf = try #require(try await browser.get("/preferences?token=\(token)").csrf)

@@ -42,9 +42,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("with a bounce address, the confirmation's envelope sender is a return path naming the new subscriber")
-    func confirmationReturnPath() async throws {
-        try await withWebApp(configure: { $0.delivery.bounceAddress = try! EmailAddress("bounces@example.org") }) { world, client in
+    @Test("with a bounce address, the confirmation's envelope sender is a return path naming the new subscriber", arguments: Backend.allCases)
+    func confirmationReturnPath(backend: Backend) async throws {
+        try await withWebApp(backend: backend, configure: { $0.delivery.bounceAddress = try! EmailAddress("bounces@example.org") }) { world, client in
             var browser = Browser(client)
             let home = try await browser.get("/?lang=en")
             _ = try await browser.post("/subscribe?lang=en", Self.signUp("ada@example.net", csrf: home.csrf))
@@ -55,13 +55,13 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("with DKIM configured, the confirmation is signed and dkimpy verifies it")
-    func signedConfirmation() async throws {
+    @Test("with DKIM configured, the confirmation is signed and dkimpy verifies it", arguments: Backend.allCases)
+    func signedConfirmation(backend: Backend) async throws {
         let keys = try TemporaryDirectory.make(prefix: "dkim")
         defer { try? FileManager.default.removeItem(at: keys) }
         let written = try DKIMKeyGenerator.generate(selector: "web", directory: keys.path, ed25519: false)
         let dkim = DKIMSettings(keyFile: written[0].path, selector: "web")
-        try await withWebApp(configure: { $0.mail.dkim = dkim }) { world, client in
+        try await withWebApp(backend: backend, configure: { $0.mail.dkim = dkim }) { world, client in
             var browser = Browser(client)
             let home = try await browser.get("/?lang=en")
             _ = try await browser.post("/subscribe?lang=en", Self.signUp("ada@example.net", csrf: home.csrf))
@@ -72,9 +72,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("subscribe, receive the confirmation at the SMTP server, GET its link (nothing changes), POST confirms, then preferences")
-    func doubleOptIn() async throws {
-        try await withWebApp { world, client in
+    @Test("subscribe, receive the confirmation at the SMTP server, GET its link (nothing changes), POST confirms, then preferences", arguments: Backend.allCases)
+    func doubleOptIn(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let home = try await browser.get("/?lang=en")
             let answer = try await browser.post(
@@ -126,9 +126,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a broken link's page asks for the address and mails a fresh manage link; the answer is the same for an unknown address, which gets nothing")
-    func freshLinkForm() async throws {
-        try await withWebApp { world, client in
+    @Test("a broken link's page asks for the address and mails a fresh manage link; the answer is the same for an unknown address, which gets nothing", arguments: Backend.allCases)
+    func freshLinkForm(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let broken = try await browser.get("/unsubscribe?token=u.1.0.tampered&lang=en")
             #expect(broken.status == .badRequest)
@@ -147,9 +147,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("the answer is identical for a new, a pending and an active address; only the mail differs, and nothing about the active reader changes")
-    func noEnumeration() async throws {
-        try await withWebApp { world, client in
+    @Test("the answer is identical for a new, a pending and an active address; only the mail differs, and nothing about the active reader changes", arguments: Backend.allCases)
+    func noEnumeration(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let csrf = try await browser.get("/?lang=en").csrf
             _ = try await world.store.add(
@@ -179,9 +179,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a form POST without the CSRF field, with a wrong one, or without the cookie is refused and changes nothing")
-    func csrf() async throws {
-        try await withWebApp { world, client in
+    @Test("a form POST without the CSRF field, with a wrong one, or without the cookie is refused and changes nothing", arguments: Backend.allCases)
+    func csrf(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let good = try #require(try await browser.get("/?lang=en").csrf)
             let missing = try await browser.post("/subscribe?lang=en", Self.signUp("eve@example.com", csrf: nil))
@@ -206,9 +206,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("bad input is named, escaped and kept: a bad address, no category, an unknown category, a long name")
-    func validation() async throws {
-        try await withWebApp { world, client in
+    @Test("bad input is named, escaped and kept: a bad address, no category, an unknown category, a long name", arguments: Backend.allCases)
+    func validation(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let csrf = try await browser.get("/?lang=en").csrf
             let badAddress = try await browser.post(
@@ -237,9 +237,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a form in the wrong shape gets a 400 page, never a 500 or the decoder's message")
-    func unreadableForm() async throws {
-        try await withWebApp { world, client in
+    @Test("a form in the wrong shape gets a 400 page, never a 500 or the decoder's message", arguments: Backend.allCases)
+    func unreadableForm(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             let csrf = try #require(try await browser.get("/?lang=en").csrf)
             let page = try await browser.post("/subscribe?lang=en", [("email", "x@example.com"), ("category", "cs.AI"), ("csrf", csrf)])
@@ -266,9 +266,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("sign-ups are limited per client and per target address, answering 429 with Retry-After")
-    func rateLimits() async throws {
-        try await withWebApp(configure: {
+    @Test("sign-ups are limited per client and per target address, answering 429 with Retry-After", arguments: Backend.allCases)
+    func rateLimits(backend: Backend) async throws {
+        try await withWebApp(backend: backend, configure: {
             $0.web.subscribeLimitPerClient = 3
             $0.web.subscribeLimitPerAddress = 2
             $0.web.trustForwardedFor = true
@@ -295,9 +295,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("expired, tampered and wrong-purpose confirmation links show a clear page with a way to ask again, and confirm nothing")
-    func badConfirmationLinks() async throws {
-        try await withWebApp { world, client in
+    @Test("expired, tampered and wrong-purpose confirmation links show a clear page with a way to ask again, and confirm nothing", arguments: Backend.allCases)
+    func badConfirmationLinks(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let pending = try await world.store.add(
                 NewSubscriber(email: try EmailAddress("late@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .pending),
                 source: .cli)
@@ -330,9 +330,9 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("after unsubscribing, subscribing again sends a confirmation and the reader stays unsubscribed until they confirm")
-    func resubscribe() async throws {
-        try await withWebApp { world, client in
+    @Test("after unsubscribing, subscribing again sends a confirmation and the reader stays unsubscribed until they confirm", arguments: Backend.allCases)
+    func resubscribe(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let unsubscribe = try await world.token(.unsubscribe)
             try await client.execute(uri: "/unsubscribe?token=\(unsubscribe)", method: .post, headers: WebWorld.form, body: WebWorld.oneClick) {
                 #expect($0.status == .ok)

@@ -21,9 +21,9 @@ struct WebTests {
     static let oneClick = WebWorld.oneClick
     static let form = WebWorld.form
 
-    @Test("/healthz answers, and every page carries the security headers")
-    func health() async throws {
-        try await withWebApp { _, client in
+    @Test("/healthz answers, and every page carries the security headers", arguments: Backend.allCases)
+    func health(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { _, client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "ok\n")
@@ -35,9 +35,9 @@ struct WebTests {
         }
     }
 
-    @Test("a GET of the emailed unsubscribe link changes nothing and shows one button")
-    func getChangesNothing() async throws {
-        try await withWebApp { world, client in
+    @Test("a GET of the emailed unsubscribe link changes nothing and shows one button", arguments: Backend.allCases)
+    func getChangesNothing(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let token = try await world.token(.unsubscribe)
             try await client.execute(uri: "/unsubscribe?token=\(token)", method: .get) { response in
                 #expect(response.status == .ok)
@@ -50,9 +50,9 @@ struct WebTests {
         }
     }
 
-    @Test("the one-click POST (RFC 8058) unsubscribes at once, without cookies, records source link, and is idempotent")
-    func oneClick() async throws {
-        try await withWebApp { world, client in
+    @Test("the one-click POST (RFC 8058) unsubscribes at once, without cookies, records source link, and is idempotent", arguments: Backend.allCases)
+    func oneClick(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let token = try await world.token(.unsubscribe)
             for _ in 0..<2 {
                 try await client.execute(uri: "/unsubscribe?token=\(token)", method: .post, headers: Self.form, body: Self.oneClick) { response in
@@ -67,9 +67,9 @@ struct WebTests {
         }
     }
 
-    @Test("tampered, wrong-purpose and revoked tokens, and a POST without the one-click body, change nothing")
-    func badTokens() async throws {
-        try await withWebApp { world, client in
+    @Test("tampered, wrong-purpose and revoked tokens, and a POST without the one-click body, change nothing", arguments: Backend.allCases)
+    func badTokens(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             let good = try await world.token(.unsubscribe)
             let tampered = String(good.dropLast()) + (good.hasSuffix("A") ? "B" : "A")
             let wrongPurpose = try await world.token(.preferences)
@@ -163,7 +163,7 @@ struct WebTests {
     @Test("the email's 'read on the web' link opens the reader's own edition: the same papers, numbers and language; a tampered one is refused")
     func readerEdition() async throws {
         try await withWebApp { world, client in
-            let digest = try #require(try await CurationStore(database: world.store.database).digest(on: WebWorld.day))
+            let digest = try #require(try await world.editions.digest(on: WebWorld.day))
             let identity = try #require(try await world.store.linkIdentity(id: world.li.id))
             let recipient = Recipient(
                 subscriberID: world.li.id, email: "li.wei@example.com", name: "李伟", language: .zh, categories: ["cs.AI"],
@@ -192,18 +192,18 @@ struct WebTests {
         }
     }
 
-    @Test("a reader ranked by their interests gets a link to their own edition, which shows the email's order and reason lines; weekly readers get the week's")
-    func personalEditionLink() async throws {
+    @Test("a reader ranked by their interests gets a link to their own edition, which shows the email's order and reason lines; weekly readers get the week's", arguments: Backend.allCases)
+    func personalEditionLink(backend: Backend) async throws {
         let papers = (0..<3).map { number in
             Paper(
                 id: "2602.0000\(number)", version: 1, title: "Paper \(number) about " + ["agents", "robots", "reward models"][number],
                 abstract: "We study " + ["agents", "robots", "reward models"][number] + ". Experiments show gains.", authors: ["A"], categories: ["cs.AI"])
         }
-        try await withWebApp(papers: papers) { world, client in
+        try await withWebApp(backend: backend, papers: papers) { world, client in
             _ = try await world.store.update(
                 id: world.li.id, SubscriberChange(interests: [.interest: ["reward model"]], schedule: .weekly(weekday: WebWorld.day.weekday)),
                 source: .cli)
-            let store = CurationStore(database: world.store.database)
+            let store = world.editions
             let digest = try #require(try await store.digest(on: WebWorld.day))
             let week = try #require(try await store.week(endingOn: WebWorld.day))
             let reader = try #require(try await world.store.recipients().first { $0.subscriberID == world.li.id })
@@ -235,10 +235,10 @@ struct WebTests {
         }
     }
 
-    @Test("the unsubscribe link in a real email works end to end")
-    func linkFromEmail() async throws {
-        try await withWebApp { world, client in
-            let digest = try #require(try await CurationStore(database: world.store.database).digest(on: Self.day))
+    @Test("the unsubscribe link in a real email works end to end", arguments: Backend.allCases)
+    func linkFromEmail(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
+            let digest = try #require(try await world.editions.digest(on: Self.day))
             let recipient = try #require(try await world.store.recipients().first)
             let composer = try EmailComposer(
                 digest: digest, recipients: [recipient], settings: world.settings, serverSecret: try ServerSecret.load(world.settings))
@@ -255,9 +255,9 @@ struct WebTests {
         }
     }
 
-    @Test("the archive lists the editions and shows each as a page, with untrusted text escaped")
-    func archive() async throws {
-        try await withWebApp { _, client in
+    @Test("the archive lists the editions and shows each as a page, with untrusted text escaped", arguments: Backend.allCases)
+    func archive(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { _, client in
             try await client.execute(uri: "/archive?lang=en", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("<a href=\"/archive/2026-02-20?lang=en\">2026-02-20</a>"))
@@ -275,9 +275,9 @@ struct WebTests {
         }
     }
 
-    @Test("/feed.xml is an Atom feed of the editions that an XML parser accepts, with titles escaped")
-    func feed() async throws {
-        try await withWebApp { _, client in
+    @Test("/feed.xml is an Atom feed of the editions that an XML parser accepts, with titles escaped", arguments: Backend.allCases)
+    func feed(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { _, client in
             try await client.execute(uri: "/feed.xml", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/atom+xml; charset=utf-8")

@@ -6,13 +6,15 @@ import HummingbirdTesting
 import Mail
 import PaperPostCore
 import PaperPostStore
+import PostgresStore
 import TestSupport
 import Testing
 import Web
 import struct Crypto.SymmetricKey
 
 /// A store with one active reader (李伟, cs.AI, Chinese) and one curated day, the web app over
-/// live HTTP on 127.0.0.1, and a real SMTP server (aiosmtpd) that receives its notices.
+/// live HTTP on 127.0.0.1, and a real SMTP server (aiosmtpd) that receives its notices. The
+/// store is SQLite unless a test asks for PostgreSQL.
 struct WebWorld: Sendable {
     static let templates = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -22,7 +24,10 @@ struct WebWorld: Sendable {
     static let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
     static let serverSecret = SymmetricKey(data: Data("web-secret".utf8))
 
-    var store: SubscriberStore
+    var store: any SubscriberRegistry
+    var editions: any EditionArchive
+    /// The SQLite database, for the tests that reach behind the store.
+    var sqlite: PaperPostDatabase?
     var settings: Settings
     var li: Subscriber
     var smtp: LocalSMTPServer
@@ -47,6 +52,7 @@ struct WebWorld: Sendable {
 /// Runs `body` against a fresh world; `configure` adjusts the settings first (limits, lifetimes);
 /// `papers` replaces the day's three papers (curated by the heuristic, as there is no API key).
 func withWebApp(
+    backend: Backend = .sqlite,
     configure: @Sendable (inout Settings) -> Void = { _ in },
     papers: [Paper]? = nil,
     _ body: @escaping @Sendable (WebWorld, any TestClientProtocol) async throws -> Void
@@ -61,21 +67,37 @@ func withWebApp(
         settings.baseURL = "https://digest.example.org"
         settings.delivery = DeliverySettings(smtpURL: smtp.url, tls: .off)
         configure(&settings)
-        let li = try await store.add(
-            NewSubscriber(email: try EmailAddress("li.wei@example.com"), name: "李伟", categories: ["cs.AI"], language: .zh, status: .active),
-            source: .cli)
         let papers = (papers ?? (0..<3).map { number in
             Paper(id: "2602.0000\(number)", version: 1, title: "Paper \(number) | <b>bold</b>",
                   abstract: "Agents struggle. We propose a method. Experiments show gains.", authors: ["A"], categories: ["cs.AI"])
         }).map { AnnouncedPaper(paper: $0, announceType: .new) }
-        _ = try await PaperStore(database: store.database).record(day: WebWorld.day, categories: ["cs.AI"], papers: papers, source: "test")
-        _ = try await Curation(settings: settings, database: store.database).run(CurationOptions(day: WebWorld.day))
         let transport = try SMTPTransport(settings: settings.delivery, heloName: "digest.example.org")
-        let app = try await buildApplication(
-            settings: settings, database: store.database, transport: transport, host: "127.0.0.1", port: 0)
-        let world = WebWorld(store: SubscriberStore(database: store.database, settings: settings), settings: settings, li: li, smtp: smtp)
-        try await app.test(.live) { client in
-            try await body(world, client)
+        let run: @Sendable (WebStores, any CurationLedger, PaperPostDatabase?) async throws -> Void = { [settings] stores, ledger, sqlite in
+            let li = try await stores.subscribers.add(
+                NewSubscriber(email: try EmailAddress("li.wei@example.com"), name: "李伟", categories: ["cs.AI"], language: .zh, status: .active),
+                source: .cli)
+            _ = try await stores.papers.record(day: WebWorld.day, categories: ["cs.AI"], papers: papers, source: "test")
+            _ = try await Curation(settings: settings, papers: stores.papers, ledger: ledger, subscribers: stores.subscribers)
+                .run(CurationOptions(day: WebWorld.day))
+            let app = try await buildApplication(settings: settings, stores: stores, transport: transport, host: "127.0.0.1", port: 0)
+            let world = WebWorld(store: stores.subscribers, editions: stores.editions, sqlite: sqlite, settings: settings, li: li, smtp: smtp)
+            try await app.test(.live) { client in
+                try await body(world, client)
+            }
+        }
+        switch backend {
+        case .sqlite:
+            let stores = try WebStores.sqlite(store.database, settings: settings)
+            try await run(stores, CurationStore(database: store.database), store.database)
+        case .postgres:
+            try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: try await TestPostgres.newDatabase()), connections: 8) { database in
+                let key = try await database.linkKey(settings)
+                let stores = WebStores(
+                    subscribers: PostgresSubscriberStore(database: database), editions: PostgresCurationStore(database: database),
+                    papers: PostgresPaperStore(database: database), limits: PostgresRateLimitStore(database: database, serverSecret: key),
+                    status: { try await NewsletterStatus.read(from: database) }, linkKey: key)
+                try await run(stores, PostgresCurationStore(database: database), nil)
+            }
         }
     }
 }

@@ -28,9 +28,11 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var (database, settings) = try await global.database()
+        var settings = try await global.settings()
         let transport = try sending.transport(&settings, refusingUnsafe: false)
-        let app = try await buildApplication(settings: settings, database: database, transport: transport, host: host, port: port)
-        try await app.runService()
+        try await global.withStores(settings, connections: 8) { [settings] stores in
+            let app = try await buildApplication(settings: settings, stores: try await stores.web(), transport: transport, host: host, port: port)
+            try await app.runService()
+        }
     }
 }

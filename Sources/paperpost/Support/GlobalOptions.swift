@@ -31,14 +31,19 @@ struct GlobalOptions: ParsableArguments {
         return SubscriberStore(database: database, settings: settings)
     }
 
+    /// The list on whichever engine `PAPERPOST_DB` names, open for the length of `body`.
+    func withSubscribers<T: Sendable>(_ body: (any SubscriberRegistry, Settings) async throws -> T) async throws -> T {
+        let settings = try await settings()
+        return try await withStores(settings, connections: 1) { try await body($0.subscribers, settings) }
+    }
+
     /// The SQLite store, for the commands that run on SQLite only so far.
     func database() async throws -> (PaperPostDatabase, Settings) {
         let settings = try await settings()
         if settings.storesInPostgreSQL {
             throw ConfigurationError(
-                "\(db == nil ? "PAPERPOST_DB" : "--db"): \(Self.masked(settings.databasePath)) is a PostgreSQL store, on which only "
-                    + "'paperpost fetch', 'curate', 'send', 'daily', 'papers', 'digest show', 'deliveries', 'subscribers list' and "
-                    + "'subscribers stats' run so far; "
+                "\(db == nil ? "PAPERPOST_DB" : "--db"): \(Self.masked(settings.databasePath)) is a PostgreSQL store, on which "
+                    + "'paperpost subscribers import', 'subscribers export', 'inbound' and 'preview' do not run yet; "
                     + "this command needs the SQLite file (see README: Moving to PostgreSQL)")
         }
         return (try PaperPostDatabase.open(path: settings.databasePath), settings)

@@ -2,15 +2,25 @@ import Mail
 import PaperPostCore
 import PaperPostStore
 import PostgresStore
+import Web
+import struct Crypto.SymmetricKey
 
-/// The installation's stores on whichever engine `PAPERPOST_DB` names: what `fetch`, `curate`,
-/// `send` and `daily` run on.
+/// The installation's stores on whichever engine `PAPERPOST_DB` names.
 struct Stores {
     var papers: any PaperArchive
-    var curation: any CurationLedger
-    var subscribers: any SubscriberList
+    var curation: any CurationLedger & EditionArchive
+    var subscribers: any SubscriberRegistry
     var runs: any DailyRunLog
     var sending: SendingStore
+    /// Sign-up limits, their keys hashed with the link key.
+    var limits: @Sendable (SymmetricKey) -> any RateLimiter
+    var status: @Sendable () async throws -> NewsletterStatus
+
+    /// What `serve` runs on.
+    func web() async throws -> WebStores {
+        let key = try await sending.linkKey()
+        return WebStores(subscribers: subscribers, editions: curation, papers: papers, limits: limits(key), status: status, linkKey: key)
+    }
 }
 
 extension GlobalOptions {
@@ -24,7 +34,8 @@ extension GlobalOptions {
                 Stores(
                     papers: PaperStore(database: database), curation: CurationStore(database: database),
                     subscribers: SubscriberStore(database: database, settings: settings), runs: DailyRunStore(database: database),
-                    sending: SendingStore(sqlite: database, settings: settings)))
+                    sending: SendingStore(sqlite: database, settings: settings),
+                    limits: { RateLimitStore(database: database, serverSecret: $0) }, status: { try await NewsletterStatus.read(from: database) }))
         }
         return try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: settings.databasePath), connections: connections) {
             database in
@@ -32,7 +43,9 @@ extension GlobalOptions {
                 Stores(
                     papers: PostgresPaperStore(database: database), curation: PostgresCurationStore(database: database),
                     subscribers: PostgresSubscriberStore(database: database), runs: PostgresDailyRunStore(database: database),
-                    sending: .postgres(database, settings: settings)))
+                    sending: .postgres(database, settings: settings),
+                    limits: { PostgresRateLimitStore(database: database, serverSecret: $0) },
+                    status: { try await NewsletterStatus.read(from: database) }))
         }
     }
 }

@@ -29,18 +29,18 @@ struct AddSubscriber: AsyncParsableCommand {
         guard status == .active || status == .pending else {
             throw ValidationError("--status for a new subscriber is active or pending, not \(status.rawValue)")
         }
-        let (database, settings) = try await global.database()
-        let store = SubscriberStore(database: database, settings: settings)
-        let subscriber = try await store.add(
-            NewSubscriber(
-                email: try store.address(email),
-                name: try name.flatMap(Subscriber.validName),
-                categories: try categories.map { try categoryList([$0]) } ?? settings.defaultCategories,
-                language: language ?? settings.defaultLanguage,
-                status: status,
-                interests: try ReaderInterests.none.applying(taste.interestChanges()),
-                schedule: try taste.parsedSchedule() ?? .daily),
-            source: .cli)
+        let subscriber = try await global.withSubscribers { store, settings in
+            try await store.add(
+                NewSubscriber(
+                    email: try settings.address(email),
+                    name: try name.flatMap(Subscriber.validName),
+                    categories: try categories.map { try categoryList([$0]) } ?? settings.defaultCategories,
+                    language: language ?? settings.defaultLanguage,
+                    status: status,
+                    interests: try ReaderInterests.none.applying(taste.interestChanges()),
+                    schedule: try taste.parsedSchedule() ?? .daily),
+                source: .cli)
+        }
         print("added \(subscriber.email ?? email) (\(subscriber.status.rawValue); \(subscriber.categories.joined(separator: ", ")); \(subscriber.language.rawValue))")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaperPostCore
 import PaperPostStore
 
 struct RemoveSubscriber: AsyncParsableCommand {
@@ -23,8 +24,10 @@ struct RemoveSubscriber: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        let store = try await global.subscriberStore()
-        let address = try store.address(email)
+        try await global.withSubscribers { store, settings in try await remove(store, address: try settings.address(email)) }
+    }
+
+    private func remove(_ store: any SubscriberRegistry, address: EmailAddress) async throws {
         let subscriber = try await store.get(address)
         let shown = subscriber.email ?? address.value
         if dryRun {

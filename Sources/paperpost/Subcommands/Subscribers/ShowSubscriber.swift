@@ -15,11 +15,12 @@ struct ShowSubscriber: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        let store = try await global.subscriberStore()
-        let subscriber = try await store.get(try store.address(email))
-        let events = try await store.events(of: subscriber)
+        let (subscriber, events, given) = try await global.withSubscribers { store, settings in
+            let subscriber = try await store.get(try settings.address(email))
+            return (subscriber, try await store.events(of: subscriber), try await store.votes(of: subscriber.id))
+        }
         var votes = Listing(columns: ["at", "vote", "paper_id", "title"])
-        for vote in try await store.votes(of: subscriber.id) {
+        for vote in given {
             votes.append([.text(vote.at.timestamp), .text(vote.vote.name), .text(vote.paperID), .text(vote.title)])
         }
         var history = Listing(columns: ["at", "event", "source", "detail"])

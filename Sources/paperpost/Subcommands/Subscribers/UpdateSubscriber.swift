@@ -44,8 +44,9 @@ struct UpdateSubscriber: AsyncParsableCommand {
             throw ValidationError(
                 "nothing to change: give --name, --categories, --add-category, --remove-category, --language, --status, --schedule, --interests, --muted or --authors")
         }
-        let store = try await global.subscriberStore()
-        let subscriber = try await store.update(try store.address(email), change, source: .cli)
+        let subscriber = try await global.withSubscribers { store, settings in
+            try await store.update(try settings.address(email), change, source: .cli)
+        }
         print("updated \(subscriber.email ?? email) (\(subscriber.status.rawValue); \(subscriber.categories.joined(separator: ", ")); \(subscriber.language.rawValue))")
     }
 }

@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+import PaperPostCore
+
+/// What a web sign-up leads to.
+public enum SubscriptionRequest: Sendable, Hashable {
+    /// The address must confirm before anything is sent: it is new, pending, or came back
+    /// after unsubscribing or bouncing.
+    case needsConfirmation(Subscriber)
+    /// The address already receives the digest (or paused it); nothing was changed.
+    case alreadySubscribed(Subscriber)
+}
+
+/// The list as its readers and its operator change it: sign-ups, confirmations, preferences,
+/// unsubscribes and votes, each one transaction that also writes the event saying who made it.
+/// Two implementations: SQLite (``SubscriberStore``) and PostgreSQL, which several `serve`
+/// replicas share.
+public protocol SubscriberRegistry: SubscriberList {
+    /// Adds a new subscriber.
+    ///
+    /// - Throws: ``StoreError/alreadyExists(email:status:)`` if the address is known, whatever
+    ///   its status: an unsubscribed person is never re-added by accident.
+    @discardableResult
+    func add(_ new: NewSubscriber, source: SubscriberEvent.Source) async throws -> Subscriber
+    /// The subscriber with this address, including a forgotten one (whose `email` is `nil`).
+    func find(_ address: EmailAddress) async throws -> Subscriber?
+    /// The audit trail of one subscriber, oldest first.
+    func events(of subscriber: Subscriber) async throws -> [SubscriberEvent]
+    /// Changes a subscriber.
+    ///
+    /// - Throws: ``StoreError/notFound(email:)``, or ``InputError`` when the change would
+    ///   leave the subscriber without categories.
+    @discardableResult
+    func update(_ address: EmailAddress, _ change: SubscriberChange, source: SubscriberEvent.Source) async throws -> Subscriber
+    /// Changes a subscriber named by id (a signed link names them by id).
+    @discardableResult
+    func update(id: Int64, _ change: SubscriberChange, source: SubscriberEvent.Source) async throws -> Subscriber
+    /// Marks a subscriber unsubscribed and keeps the row, so that no later import re-adds them.
+    ///
+    /// - Returns: whether the status changed.
+    @discardableResult
+    func unsubscribe(_ address: EmailAddress, source: SubscriberEvent.Source) async throws -> Bool
+    /// Unsubscribes the subscriber a link names, checking the link in the same transaction.
+    /// Idempotent.
+    ///
+    /// - Returns: the subscriber afterwards, or `nil` when there is none or `authorized` refused.
+    func unsubscribe(id: Int64, source: SubscriberEvent.Source, authorized: @escaping @Sendable (LinkIdentity) -> Bool) async throws -> Subscriber?
+    /// Erases what identifies a person and keeps a SHA-256 of their address and their
+    /// suppressed status, which is what keeps them from being mailed again.
+    func forget(_ address: EmailAddress, source: SubscriberEvent.Source) async throws
+    /// What a link's token is checked against and what its page shows, in one read; `nil` when
+    /// there is no such subscriber or they were forgotten.
+    func linkIdentity(id: Int64) async throws -> LinkIdentity?
+    /// Records a request to subscribe, as typed into the web form by anyone: nothing about a
+    /// subscriber who receives the digest changes, and a suppressed address stays suppressed
+    /// until its owner confirms.
+    func requestSubscription(_ new: NewSubscriber) async throws -> SubscriptionRequest
+    /// Activates a subscriber whose owner confirmed through their link. Confirming again
+    /// changes nothing.
+    func confirm(id: Int64) async throws -> Subscriber?
+    /// Records a reader's vote on a paper (replacing an earlier one) and remakes their taste
+    /// from all their votes with `taste`, in one transaction.
+    ///
+    /// - Returns: `false` when the paper is not in the store (nothing is recorded).
+    func vote(id: Int64, paper: String, _ vote: Vote, taste: @escaping @Sendable ([VotedPaper]) -> [String: Double]) async throws -> Bool
+    /// Takes back a vote, if it is still the one given (the undo after voting).
+    func withdrawVote(id: Int64, paper: String, _ vote: Vote, taste: @escaping @Sendable ([VotedPaper]) -> [String: Double]) async throws
+    /// A reader's current vote on a paper, if any.
+    func currentVote(id: Int64, paper: String) async throws -> Vote?
+    /// A reader's votes, newest first.
+    func votes(of id: Int64) async throws -> [PaperVote]
+}
+
+extension SubscriberRegistry {
+    /// The subscriber with this address.
+    ///
+    /// - Throws: ``StoreError/notFound(email:)``.
+    public func get(_ address: EmailAddress) async throws -> Subscriber {
+        guard let subscriber = try await find(address) else {
+            throw StoreError.notFound(email: address.value)
+        }
+        return subscriber
+    }
+}
+
+/// Past editions as the archive pages and the feed show them. Two implementations: SQLite
+/// (``CurationStore``) and PostgreSQL.
+public protocol EditionArchive: DigestArchive {
+    /// Days with a digest, newest first.
+    func digestDays(limit: Int) async throws -> [Day]
+    /// When each of the latest digests was made, newest day first: what tells a cached page
+    /// that the day was curated again.
+    func digestStamps(limit: Int) async throws -> [(day: Day, createdAt: String)]
+    /// When the day's digest was made, if there is one.
+    func digestStamp(on day: Day) async throws -> String?
+}
+
+/// Sliding-window limits that hold across every `serve` sharing the store. Two
+/// implementations: SQLite (``RateLimitStore``) and PostgreSQL.
+public protocol RateLimiter: Sendable {
+    /// Records one event for `key` in `scope`, or refuses it.
+    ///
+    /// - Returns: `nil` when admitted, otherwise how long until the key may try again.
+    func admit(scope: String, key: String, limit: Int, window: Duration, now: Date) async throws -> Duration?
+}
+
+extension RateLimiter {
+    public func admit(scope: String, key: String, limit: Int, window: Duration) async throws -> Duration? {
+        try await admit(scope: scope, key: key, limit: limit, window: window, now: Date())
+    }
+}
+
+/// How rate-limit keys are stored: a keyed hash (HMAC-SHA-256 with the server secret, 16 bytes),
+/// so that the table holds no client address and no email address.
+package enum RateLimitKey {
+    package static func hashed(scope: String, key: String, secret: SymmetricKey) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("\(scope)\u{0}\(key)".utf8), using: secret).prefix(16))
+    }
+
+    /// How long until the oldest event in the window leaves it.
+    package static func wait(oldest: Double, window: Double, now: Double) -> Duration {
+        .milliseconds(max(1, Int(((oldest + window - now) * 1_000).rounded(.up))))
+    }
+
+    /// Events older than this are dropped by whichever sign-up happens to clear them (one in a
+    /// thousand): keys nobody uses again would otherwise stay forever.
+    package static let retention: Double = 7 * 86_400
+}
+
+extension SubscriberStore: SubscriberRegistry {}
+extension CurationStore: EditionArchive {}
+extension RateLimitStore: RateLimiter {}
