@@ -301,53 +301,23 @@ extension SubscriberStore {
         }
     }
 
-    /// Every subscriber who still has an address, in the import format: exporting and
-    /// importing into an empty database gives the same export again. Forgotten subscribers
-    /// are left out (there is no address to write). A cell that a spreadsheet would run as a
-    /// formula gets a leading `'` (see ``SpreadsheetFormula``), which the import takes off.
-    ///
-    /// Written a page of subscribers at a time through `output`.
-    public func exportCSV(isolation: isolated (any Actor)? = #isolation, to output: @escaping (String) -> Void) async throws {
-        var writer = ListingWriter(columns: SubscriberCSVColumn.allCases.map(\.rawValue), format: .csv, output: output)
-        var after: Int64 = 0
-        while true {
+    public func exportRows(after id: Int64, limit: Int) async throws -> [ExportedSubscriber] {
+        try await database.read { db in
             // The export's own columns read by position: decoding whole records (their dates
             // parsed) was most of the time of exporting a large list.
-            let page = try await database.read { [after] db in
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT id, email, name, language, status, schedule FROM subscriber WHERE id > ? AND email IS NOT NULL ORDER BY id LIMIT 1000",
-                    arguments: [after]
-                ).map { row in
-                    (id: row[0] as Int64, email: row[1] as String, name: row[2] as String?, language: row[3] as String, status: row[4] as String,
-                     schedule: row[5] as String)
-                }
-                let ids = rows.map(\.id)
-                return (rows, try Self.categories(db, of: ids), try Self.interests(db, of: ids))
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, email, name, language, status, schedule FROM subscriber WHERE id > ? AND email IS NOT NULL ORDER BY id LIMIT ?",
+                arguments: [id, limit])
+            let ids = rows.map { $0[0] as Int64 }
+            let categories = try Self.categories(db, of: ids)
+            let interests = try Self.interests(db, of: ids)
+            return rows.map { row in
+                let id: Int64 = row[0]
+                return ExportedSubscriber(
+                    id: id, email: row[1], name: row[2], language: row[3], status: row[4], schedule: row[5], categories: categories[id] ?? [],
+                    interests: interests[id] ?? .none)
             }
-            let (rows, categories, interests) = page
-            for row in rows {
-                let id = row.id
-                let theirs = interests[id] ?? .none
-                let lists: [Listing.Value] = ReaderInterests.Kind.allCases.map { kind in
-                    .text(theirs[kind].isEmpty ? nil : ReaderInterests.joined(theirs[kind].map(SpreadsheetFormula.defused)))
-                }
-                let fields: [Listing.Value] = [
-                    .text(SpreadsheetFormula.defused(row.email)), .text(row.name.map(SpreadsheetFormula.defused)), .list(categories[id] ?? []),
-                    .text(row.language), .text(row.status),
-                ]
-                writer.append(fields + lists + [.text(row.schedule)])
-            }
-            guard rows.count == 1000, let last = rows.last else { break }
-            after = last.id
         }
-        writer.finish()
-    }
-
-    /// The whole export as one string (small lists, tests).
-    public func exportCSV() async throws -> String {
-        var text = ""
-        try await exportCSV { text += $0 }
-        return text
     }
 }

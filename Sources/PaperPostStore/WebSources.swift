@@ -69,6 +69,9 @@ public protocol SubscriberRegistry: SubscriberList {
     func currentVote(id: Int64, paper: String) async throws -> Vote?
     /// A reader's votes, newest first.
     func votes(of id: Int64) async throws -> [PaperVote]
+    /// Up to `limit` subscribers who still have an address, after the one with id `after`, in
+    /// id order: a page of ``exportCSV(isolation:to:)``.
+    func exportRows(after id: Int64, limit: Int) async throws -> [ExportedSubscriber]
 }
 
 extension SubscriberRegistry {
@@ -130,3 +133,65 @@ package enum RateLimitKey {
 extension SubscriberStore: SubscriberRegistry {}
 extension CurationStore: EditionArchive {}
 extension RateLimitStore: RateLimiter {}
+
+/// A subscriber as the export writes them: the import's columns and nothing else.
+public struct ExportedSubscriber: Sendable {
+    public var id: Int64
+    public var email: String
+    public var name: String?
+    public var language: String
+    public var status: String
+    public var schedule: String
+    public var categories: [String]
+    public var interests: ReaderInterests
+
+    public init(
+        id: Int64, email: String, name: String?, language: String, status: String, schedule: String, categories: [String],
+        interests: ReaderInterests
+    ) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.language = language
+        self.status = status
+        self.schedule = schedule
+        self.categories = categories
+        self.interests = interests
+    }
+}
+
+extension SubscriberRegistry {
+    /// Every subscriber who still has an address, in the import format: exporting and
+    /// importing into an empty database gives the same export again. Forgotten subscribers
+    /// are left out (there is no address to write). A cell that a spreadsheet would run as a
+    /// formula gets a leading `'` (see ``SpreadsheetFormula``), which the import takes off.
+    ///
+    /// Written a page of subscribers at a time through `output`.
+    public func exportCSV(isolation: isolated (any Actor)? = #isolation, to output: @escaping (String) -> Void) async throws {
+        var writer = ListingWriter(columns: SubscriberCSVColumn.allCases.map(\.rawValue), format: .csv, output: output)
+        var after: Int64 = 0
+        while true {
+            let rows = try await exportRows(after: after, limit: 1_000)
+            for row in rows {
+                let lists: [Listing.Value] = ReaderInterests.Kind.allCases.map { kind in
+                    .text(row.interests[kind].isEmpty ? nil : ReaderInterests.joined(row.interests[kind].map(SpreadsheetFormula.defused)))
+                }
+                let fields: [Listing.Value] = [
+                    .text(SpreadsheetFormula.defused(row.email)), .text(row.name.map(SpreadsheetFormula.defused)), .list(row.categories),
+                    .text(row.language), .text(row.status),
+                ]
+                writer.append(fields + lists + [.text(row.schedule)])
+            }
+            guard rows.count == 1_000, let last = rows.last else { break }
+            after = last.id
+        }
+        writer.finish()
+    }
+
+    /// The whole export as one string (small lists, tests).
+    public func exportCSV() async throws -> String {
+        var text = ""
+        try await exportCSV { text += $0 }
+        return text
+    }
+}

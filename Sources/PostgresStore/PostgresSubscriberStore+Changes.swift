@@ -208,6 +208,26 @@ extension PostgresSubscriberStore: SubscriberRegistry {
             return PaperVote(paperID: paper, title: title, vote: Vote(rawValue: Int(vote)) ?? .up, at: at)
         }
     }
+
+    public func exportRows(after id: Int64, limit: Int) async throws -> [ExportedSubscriber] {
+        try await database.pooledTransaction { connection in
+            let rows = try await database.run(
+                """
+                SELECT id, email, name, language, status, schedule FROM subscriber WHERE id > \(id) AND email IS NOT NULL
+                ORDER BY id LIMIT \(Int64(max(0, limit)))
+                """,
+                on: connection
+            ).map { try $0.decode((Int64, String, String?, String, String, String).self) }
+            let ids = rows.map(\.0)
+            let categories = try await Self.categories(of: ids, database, connection)
+            let interests = try await Self.interests(of: ids, database, connection)
+            return rows.map { id, email, name, language, status, schedule in
+                ExportedSubscriber(
+                    id: id, email: email, name: name, language: language, status: status, schedule: schedule, categories: categories[id] ?? [],
+                    interests: interests[id] ?? .none)
+            }
+        }
+    }
 }
 
 // MARK: - Inside a transaction

@@ -23,11 +23,14 @@ struct PostgresStoreCommandTests {
             for command in [
                 ["subscribers", "list", "--format", "json"], ["subscribers", "list", "--status", "paused", "--format", "csv"],
                 ["subscribers", "list", "--category", "cs.CL"], ["subscribers", "stats", "--format", "json"],
-                ["subscribers", "show", "odd@example.com", "--format", "json"],
+                ["subscribers", "show", "odd@example.com", "--format", "json"], ["subscribers", "export"],
+                ["preview", "odd@example.com", "--format", "html"], ["preview", "odd@example.com", "--format", "text"],
             ] {
                 let (original, copy) = (try await cli.run(command), try await onPostgres.run(command))
                 #expect(copy.status == 0 && copy.stdout.count > 40, "\(command): \(copy.stderr)")
-                #expect(copy.stdout == original.stdout, "\(command)")
+                // Feedback links expire a set time after they are made: the second may differ.
+                let expiring = #/feedback\?token=f\.[^\s"&]+/#
+                #expect(copy.stdout.replacing(expiring, with: "feedback") == original.stdout.replacing(expiring, with: "feedback"), "\(command)")
             }
 
             var settings = Settings()
@@ -124,11 +127,12 @@ struct PostgresStoreCommandTests {
             withPassword.environment["PAPERPOST_DB"] = cli.environment["PAPERPOST_DB"]!.replacingOccurrences(of: "paperpost@", with: "paperpost:hunter2@")
             let digests = try await cli.run("deliveries", "stats", "--by", "digest", "--format", "csv")
             #expect(digests.stdout.contains("2025-08-20,12,0,0,0,0"), "\(digests.stdout)")
-            for command in [["subscribers", "import", "/dev/null"], ["subscribers", "export"], ["preview", "reader1@example.com"]] {
+            FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("empty.mbox").path, contents: Data())
+            for command in [["subscribers", "import", "/dev/null"], ["inbound", "--mbox", "empty.mbox"]] {
                 let refused = try await withPassword.run(command)
                 #expect(refused.status == 1, "\(command)")
                 #expect(refused.stderr.contains("PAPERPOST_DB: postgres://paperpost:***@127.0.0.1:"), "\(refused.stderr)")
-                #expect(refused.stderr.contains("is a PostgreSQL store, on which 'paperpost subscribers import', 'subscribers export', 'inbound' and 'preview' do not run yet"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("is a PostgreSQL store, on which 'paperpost subscribers import' and 'inbound' do not run yet"), "\(refused.stderr)")
                 #expect(!refused.stderr.contains("hunter2"))
             }
             let migrate = try await cli.run("migrate", "--to", try await TestPostgres.newDatabase())

@@ -218,9 +218,9 @@ struct SubscriberCommandTests {
     @Test("a database server's URL where subscribers need SQLite is bad input (exit 1) that says so, and creates nothing")
     func databaseServerURL() async throws {
         try await withCLI { cli, directory in
-            let result = try await cli.run("subscribers", "export", "--db", "postgres://paperpost@localhost/paperpost")
+            let result = try await cli.run("subscribers", "import", "/dev/null", "--db", "postgres://paperpost@localhost/paperpost")
             #expect(result.status == 1)
-            #expect(result.stderr.contains("--db: postgres://paperpost@localhost:5432/paperpost is a PostgreSQL store, on which 'paperpost subscribers import', 'subscribers export'"), "\(result.stderr)")
+            #expect(result.stderr.contains("--db: postgres://paperpost@localhost:5432/paperpost is a PostgreSQL store, on which 'paperpost subscribers import' and 'inbound' do not run yet"), "\(result.stderr)")
             let mysql = try await cli.run("subscribers", "list", "--db", "mysql://localhost/paperpost")
             #expect(mysql.status == 1)
             #expect(mysql.stderr.contains("--db: 'mysql://…' names a database server PaperPost does not support"), "\(mysql.stderr)")

@@ -20,9 +20,9 @@ struct MetricsTests {
         return samples
     }
 
-    @Test("on loopback: requests by route and status with latency, subscribers by status, sign-ups, unsubscribes and the last daily run")
-    func loopback() async throws {
-        try await withWebApp { world, client in
+    @Test("on loopback: requests by route and status with latency, subscribers by status, sign-ups, unsubscribes and the last daily run", arguments: Backend.allCases)
+    func loopback(backend: Backend) async throws {
+        try await withWebApp(backend: backend) { world, client in
             var browser = Browser(client)
             #expect(try await browser.get("/archive/2026-02-20").status == .ok)
             #expect(try await browser.get("/archive/2026-02-21").status == .notFound)
@@ -34,17 +34,16 @@ struct MetricsTests {
                 #expect($0.status == .ok)
             }
 
-            let database = (try #require(world.sqlite))
             let before = Self.samples(try await browser.get("/metrics").body)
             #expect(before["paperpost_daily_run_started_timestamp_seconds"] == 0, "no run yet")
             #expect(before[#"paperpost_daily_run_outcome{outcome="ok"}"#] == 0)
 
-            let runs = DailyRunStore(database: database)
+            let runs = world.runs
             let run = try await runs.start(at: Date(timeIntervalSince1970: 1_771_600_000))
             try await runs.setDay(run, WebWorld.day)
             let reader = try await world.store.add(
                 NewSubscriber(email: try EmailAddress("b@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active), source: .cli)
-            _ = try await DeliveryStore(database: database).enqueue(
+            _ = try await world.deliveries.enqueue(
                 day: WebWorld.day, queued: [(id: reader.id, email: "b@example.com")], skipped: [(id: world.li.id, email: "li.wei@example.com", reason: "unsubscribed")])
             let running = Self.samples(try await browser.get("/metrics").body)
             #expect(running[#"paperpost_daily_run_outcome{outcome="running"}"#] == 1)

@@ -26,6 +26,8 @@ struct WebWorld: Sendable {
 
     var store: any SubscriberRegistry
     var editions: any EditionArchive
+    var runs: any DailyRunLog
+    var deliveries: any DeliveryLog
     /// The SQLite database, for the tests that reach behind the store.
     var sqlite: PaperPostDatabase?
     var settings: Settings
@@ -72,7 +74,8 @@ func withWebApp(
                   abstract: "Agents struggle. We propose a method. Experiments show gains.", authors: ["A"], categories: ["cs.AI"])
         }).map { AnnouncedPaper(paper: $0, announceType: .new) }
         let transport = try SMTPTransport(settings: settings.delivery, heloName: "digest.example.org")
-        let run: @Sendable (WebStores, any CurationLedger, PaperPostDatabase?) async throws -> Void = { [settings] stores, ledger, sqlite in
+        let run: @Sendable (WebStores, any CurationLedger, any DailyRunLog, any DeliveryLog, PaperPostDatabase?) async throws -> Void = {
+            [settings] stores, ledger, runs, deliveries, sqlite in
             let li = try await stores.subscribers.add(
                 NewSubscriber(email: try EmailAddress("li.wei@example.com"), name: "李伟", categories: ["cs.AI"], language: .zh, status: .active),
                 source: .cli)
@@ -80,7 +83,8 @@ func withWebApp(
             _ = try await Curation(settings: settings, papers: stores.papers, ledger: ledger, subscribers: stores.subscribers)
                 .run(CurationOptions(day: WebWorld.day))
             let app = try await buildApplication(settings: settings, stores: stores, transport: transport, host: "127.0.0.1", port: 0)
-            let world = WebWorld(store: stores.subscribers, editions: stores.editions, sqlite: sqlite, settings: settings, li: li, smtp: smtp)
+            let world = WebWorld(
+                store: stores.subscribers, editions: stores.editions, runs: runs, deliveries: deliveries, sqlite: sqlite, settings: settings, li: li, smtp: smtp)
             try await app.test(.live) { client in
                 try await body(world, client)
             }
@@ -88,7 +92,9 @@ func withWebApp(
         switch backend {
         case .sqlite:
             let stores = try WebStores.sqlite(store.database, settings: settings)
-            try await run(stores, CurationStore(database: store.database), store.database)
+            try await run(
+                stores, CurationStore(database: store.database), DailyRunStore(database: store.database), DeliveryStore(database: store.database),
+                store.database)
         case .postgres:
             try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: try await TestPostgres.newDatabase()), connections: 8) { database in
                 let key = try await database.linkKey(settings)
@@ -96,7 +102,9 @@ func withWebApp(
                     subscribers: PostgresSubscriberStore(database: database), editions: PostgresCurationStore(database: database),
                     papers: PostgresPaperStore(database: database), limits: PostgresRateLimitStore(database: database, serverSecret: key),
                     status: { try await NewsletterStatus.read(from: database) }, linkKey: key)
-                try await run(stores, PostgresCurationStore(database: database), nil)
+                try await run(
+                    stores, PostgresCurationStore(database: database), PostgresDailyRunStore(database: database),
+                    PostgresDeliveryStore(database: database), nil)
             }
         }
     }

@@ -28,19 +28,18 @@ struct Preview: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (database, settings) = try await global.database()
-        let subscribers = SubscriberStore(database: database, settings: settings)
-        let address = try subscribers.address(email)
-        guard let recipient = try await subscribers.recipients(only: address, includingInactive: true).first else {
-            throw StoreError.notFound(email: address.value)
+        let settings = try await global.settings()
+        let address = try settings.address(email)
+        let (recipient, digest, key) = try await global.withStores(settings, connections: 1) { stores in
+            guard let recipient = try await stores.subscribers.recipients(only: address, includingInactive: true).first else {
+                throw StoreError.notFound(email: address.value)
+            }
+            if recipient.status != .active {
+                Terminal.error("note: \(address) is \(recipient.status.rawValue) and receives no digest; this is what they would get if active")
+            }
+            return (recipient, try await loadDigest(date, papers: stores.papers, digests: stores.curation), try await stores.sending.linkKey())
         }
-        let subscriber = try await subscribers.get(address)
-        if subscriber.status != .active {
-            Terminal.error("note: \(address) is \(subscriber.status.rawValue) and receives no digest; this is what they would get if active")
-        }
-        let digest = try await loadDigest(date, papers: PaperStore(database: database), digests: CurationStore(database: database))
-        let composer = try EmailComposer(
-            digest: digest, recipients: [recipient], settings: settings, serverSecret: try ServerSecret.load(settings))
+        let composer = try EmailComposer(digest: digest, recipients: [recipient], settings: settings, serverSecret: key)
         var buffer: [UInt8] = []
         let bytes: [UInt8]
         switch format {

@@ -43,7 +43,7 @@ struct GlobalOptions: ParsableArguments {
         if settings.storesInPostgreSQL {
             throw ConfigurationError(
                 "\(db == nil ? "PAPERPOST_DB" : "--db"): \(Self.masked(settings.databasePath)) is a PostgreSQL store, on which "
-                    + "'paperpost subscribers import', 'subscribers export', 'inbound' and 'preview' do not run yet; "
+                    + "'paperpost subscribers import' and 'inbound' do not run yet; "
                     + "this command needs the SQLite file (see README: Moving to PostgreSQL)")
         }
         return (try PaperPostDatabase.open(path: settings.databasePath), settings)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PaperPostStore
 
 struct ExportSubscribers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,10 @@ struct ExportSubscribers: AsyncParsableCommand {
     var file: String?
 
     func run() async throws {
-        let store = try await global.subscriberStore()
+        try await global.withSubscribers { store, _ in try await export(store) }
+    }
+
+    private func export(_ store: any SubscriberRegistry) async throws {
         guard let file else {
             try await store.exportCSV { Terminal.write($0) }
             return
