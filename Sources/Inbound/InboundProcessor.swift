@@ -17,8 +17,8 @@ public struct InboundProcessor: Sendable {
     }
 
     let classifier: InboundClassifier
-    let bounces: BounceStore
-    let subscribers: SubscriberStore
+    let bounces: any BounceLedger
+    let subscribers: any SubscriberRegistry
     let bounceAddress: EmailAddress?
     /// The current secret, then previous ones: what tokens are checked with.
     let serverSecrets: [SymmetricKey]
@@ -26,7 +26,7 @@ public struct InboundProcessor: Sendable {
     let keepDirectory: String
 
     public init(
-        settings: Settings, serverSecrets: [SymmetricKey], bounces: BounceStore, subscribers: SubscriberStore
+        settings: Settings, serverSecrets: [SymmetricKey], bounces: any BounceLedger, subscribers: any SubscriberRegistry
     ) {
         classifier = InboundClassifier(unsubscribeAddress: settings.mail.unsubscribeMailto?.value)
         self.bounces = bounces

@@ -59,6 +59,20 @@ public struct BounceRecording: Sendable, Hashable {
         public var statusAfter: SubscriberStatus
         /// Whether a delivery row moved to `bounced`.
         public var deliveryBounced: Bool
+
+        package init(
+            subscriberID: Int64, email: String?, kind: BounceEvent.Kind, day: Day?, scoreBefore: Double, scoreAfter: Double,
+            statusAfter: SubscriberStatus, deliveryBounced: Bool
+        ) {
+            self.subscriberID = subscriberID
+            self.email = email
+            self.kind = kind
+            self.day = day
+            self.scoreBefore = scoreBefore
+            self.scoreAfter = scoreAfter
+            self.statusAfter = statusAfter
+            self.deliveryBounced = deliveryBounced
+        }
     }
 
     /// The same message was recorded before; nothing changed.
@@ -66,7 +80,24 @@ public struct BounceRecording: Sendable, Hashable {
     public var applied: [Applied]
     /// Events that named no subscriber we know (an address never subscribed, a forged token).
     public var unmatched: Int
+
+    package init(duplicate: Bool, applied: [Applied], unmatched: Int) {
+        self.duplicate = duplicate
+        self.applied = applied
+        self.unmatched = unmatched
+    }
 }
+
+/// Where what mail sends back is recorded: the bounce score, the subscriber's status, the
+/// digest's delivery row. Two implementations: SQLite (``BounceStore``) and PostgreSQL.
+public protocol BounceLedger: Sendable {
+    /// Records one inbound message's events in one transaction, once: a message whose digest
+    /// was recorded before changes nothing and comes back as `duplicate`.
+    func record(messageDigest: String, kind: String, summary: String?, events: [BounceEvent], policy: BouncePolicy, now: Date) async throws
+        -> BounceRecording
+}
+
+extension BounceStore: BounceLedger {}
 
 /// The bounce score and the record of everything mail sent back, in SQLite.
 public struct BounceStore: Sendable {
@@ -84,7 +115,7 @@ public struct BounceStore: Sendable {
     /// Records one inbound message's events in one transaction, once: a message whose digest
     /// was recorded before changes nothing and comes back as `duplicate`.
     public func record(
-        messageDigest: String, kind: String, summary: String?, events: [BounceEvent], policy: BouncePolicy, now: Date = Date()
+        messageDigest: String, kind: String, summary: String?, events: [BounceEvent], policy: BouncePolicy, now: Date
     ) async throws -> BounceRecording {
         try await database.write { db in
             try db.execute(
@@ -194,7 +225,7 @@ public struct BounceStore: Sendable {
 
     /// The day in a digest's Message-ID, `<2026-02-21.42.0123456789abcdef@example.org>`, when it
     /// is this subscriber's. Other Message-IDs (notices, mail PaperPost did not send) name none.
-    static func day(namedIn messageID: String, subscriberID: Int64) -> Day? {
+    package static func day(namedIn messageID: String, subscriberID: Int64) -> Day? {
         var text = Substring(messageID)
         if text.hasPrefix("<") { text = text.dropFirst() }
         guard let at = text.lastIndex(of: "@") else { return nil }

@@ -52,9 +52,9 @@ public enum SubscriberCSVColumn: String, CaseIterable, Sendable {
 
 /// One valid data row of an import file, with the columns it actually had (a column absent
 /// from the file leaves that field of an existing subscriber alone).
-struct ImportRow: Sendable {
-    var line: Int
-    var email: EmailAddress
+package struct ImportRow: Sendable {
+    package var line: Int
+    package var email: EmailAddress
     var name: String?
     var categories: [String]?
     var language: Language?

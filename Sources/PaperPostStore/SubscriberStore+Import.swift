@@ -34,7 +34,7 @@ public struct ListedRows<Element: Sendable>: Sendable {
 
     public init() {}
 
-    mutating func append(_ element: Element) {
+    package mutating func append(_ element: Element) {
         count += 1
         if listed.count < Self.limit { listed.append(element) }
     }
@@ -65,7 +65,9 @@ public struct ImportReport: Sendable {
     public var invalid = ListedRows<ImportProblem>()
     public var dryRun = false
 
-    fileprivate mutating func append(_ other: ImportReport) {
+    package init() {}
+
+    package mutating func append(_ other: ImportReport) {
         added.append(other.added)
         updated.append(other.updated)
         unchanged.append(other.unchanged)
@@ -99,17 +101,17 @@ public struct ImportInterrupted: Error, Sendable, CustomStringConvertible {
 }
 
 /// How an import cuts its writing into transactions.
-struct ImportChunking: Sendable {
+package struct ImportChunking: Sendable {
     /// At most this many rows in one transaction…
     var rows: Int
     /// …and no more rows once a transaction has taken this long, so that nobody else waits
     /// behind one for much longer, however slow the machine.
-    var duration: Duration
+    package var duration: Duration
     /// Time left between two transactions for whoever is waiting to write (they try again
     /// every ``PaperPostDatabase/busyRetryInterval``).
     var pause: Duration
 
-    static let standard = ImportChunking(rows: 5_000, duration: .milliseconds(250), pause: .milliseconds(10))
+    package static let standard = ImportChunking(rows: 5_000, duration: .milliseconds(250), pause: .milliseconds(10))
 }
 
 extension SubscriberStore {
@@ -148,10 +150,7 @@ extension SubscriberStore {
     public func importCSV(
         contentsOf url: URL, file: String, options: ImportOptions, progress: (@Sendable (ImportProgress) async -> Void)? = nil
     ) async throws -> ImportReport {
-        guard FileManager.default.isReadableFile(atPath: url.path), let stream = InputStream(url: url) else {
-            throw ImportError.unusableFile(ImportProblem(file: file, line: 1, message: "cannot read the file"))
-        }
-        return try await importCSV(stream, file: file, options: options, chunking: .standard, progress: progress)
+        try await importCSV(try ImportDriver.stream(url, file: file), file: file, options: options, chunking: .standard, progress: progress)
     }
 
     func importCSV(
@@ -165,67 +164,28 @@ extension SubscriberStore {
         _ stream: InputStream, file: String, options: ImportOptions, chunking: ImportChunking,
         progress: (@Sendable (ImportProgress) async -> Void)?
     ) async throws -> ImportReport {
-        // First every row is read and checked, the valid ones kept on disk.
-        let caseSensitive = settings.caseSensitiveLocalPart
-        var reader = try SubscriberCSVReader(stream: stream, file: file, caseSensitiveLocalPart: caseSensitive)
-        let staging = try ImportStaging(besides: database.writer.path)
-        var problems = ListedRows<ImportProblem>()
-        try await staging.fill(from: &reader, problems: &problems)
-        if !problems.isEmpty && !options.skipInvalid {
-            throw ImportError.invalidRows(problems)
-        }
-        let total = try staging.count()
-
-        // Then the rows are written in short transactions, read back from the staging file a
-        // transaction's worth at a time.
-        let defaults = settings
-        var report = ImportReport()
-        var applied = 0
-        var pending: [ImportRow] = []
-        // The next rows are read from the staging file while the current ones are written.
-        var next = Task { try staging.rows(after: 0, limit: chunking.rows) }
-        defer { next.cancel() }
-        while applied < total {
-            if pending.isEmpty {
-                pending = try await next.value
-                guard let last = pending.last else { break }
-                next = Task { try staging.rows(after: last.line, limit: chunking.rows) }
-            }
-            let rows = pending
-            let chunk: (report: ImportReport, used: Int)
-            do {
-                if applied > 0 {
-                    try await Task.sleep(for: chunking.pause)
+        try await ImportDriver(file: file, options: options, chunking: chunking, progress: progress).run(
+            stream, caseSensitiveLocalPart: settings.caseSensitiveLocalPart, stagingBeside: database.writer.path
+        ) { [settings] rows in
+            try await database.writer.writeWithoutTransaction { db in
+                var report = ImportReport()
+                var used = 0
+                try db.inTransaction(.immediate) {
+                    let started = ContinuousClock.now
+                    let known = try Self.knownKeys(rows, db)
+                    let now = Date()
+                    var children = ChildRows()
+                    repeat {
+                        try Self.importRow(
+                            rows[used], db, known: known, now: now, children: &children, options: options, defaults: settings, into: &report)
+                        used += 1
+                    } while used < rows.count && ContinuousClock.now - started < chunking.duration
+                    try children.write(db)
+                    return options.dryRun ? .rollback : .commit
                 }
-                chunk = try await database.writer.writeWithoutTransaction { db in
-                    var report = ImportReport()
-                    var used = 0
-                    try db.inTransaction(.immediate) {
-                        let started = ContinuousClock.now
-                        let known = try Self.knownKeys(rows, db)
-                        let now = Date()
-                        var children = ChildRows()
-                        repeat {
-                            try Self.importRow(
-                                rows[used], db, known: known, now: now, children: &children, options: options, defaults: defaults, into: &report)
-                            used += 1
-                        } while used < rows.count && ContinuousClock.now - started < chunking.duration
-                        try children.write(db)
-                        return options.dryRun ? .rollback : .commit
-                    }
-                    return (report, used)
-                }
-            } catch {
-                throw ImportInterrupted(file: file, applied: options.dryRun ? 0 : applied, total: total, reason: "\(error)")
+                return (report, used)
             }
-            report.append(chunk.report)
-            pending.removeFirst(chunk.used)
-            applied += chunk.used
-            await progress?(ImportProgress(applied: applied, total: total))
         }
-        report.invalid = problems
-        report.dryRun = options.dryRun
-        return report
     }
 
     /// The keys of these rows' addresses that the list already has (as they are, or
@@ -254,50 +214,32 @@ extension SubscriberStore {
         _ row: ImportRow, _ db: Database, known: Set<String>, now: Date, children: inout ChildRows, options: ImportOptions, defaults: Settings,
         into report: inout ImportReport
     ) throws {
-        func entry(_ note: String? = nil) -> ImportReport.Entry {
-            ImportReport.Entry(line: row.line, email: row.email.value, note: note)
-        }
-        guard known.contains(row.email.key), var record = try record(db, for: row.email) else {
-            let new = NewSubscriber(
-                email: row.email, name: row.name, categories: row.categories ?? defaults.defaultCategories,
-                language: row.language ?? defaults.defaultLanguage, status: row.status ?? .active,
-                interests: try ReaderInterests(
-                    interests: row.interests[.interest] ?? [], muted: row.interests[.muted] ?? [], authors: row.interests[.author] ?? []),
-                schedule: row.schedule ?? .daily)
+        let stored = known.contains(row.email.key) ? try record(db, for: row.email) : nil
+        let decision = try row.decision(
+            current: stored.map { (status: SubscriberStatus(rawValue: $0.status) ?? .paused, forgotten: $0.email == nil) }, options: options,
+            defaults: defaults)
+        switch decision {
+        case .add(let new):
             _ = try insert(db, new, source: .import, kind: .imported, now: now, into: &children)
-            report.added.append(entry())
-            return
-        }
-        let current = SubscriberStatus(rawValue: record.status) ?? .paused
-        let change = SubscriberChange(
-            name: row.hasName ? (row.name ?? "") : nil, categories: row.categories,
-            language: row.language, status: row.status, interests: row.interests, schedule: row.schedule)
-
-        if current.isSuppressed || record.email == nil {
-            let wanted = row.status ?? .active
-            guard options.resubscribe, !wanted.isSuppressed else {
-                report.suppressed.append(entry("\(current.rawValue); not re-activated (use --resubscribe if they asked to come back)"))
-                return
-            }
+            report.added.append(row.entry())
+        case .leave(let suppressed, let note):
+            if suppressed { report.suppressed.append(row.entry(note)) } else { report.existing.append(row.entry(note)) }
+        case .resubscribe(let change, let note):
+            guard var record = stored else { return }
             if record.email == nil {
                 record.email = row.email.value
                 record.emailKey = row.email.key
                 try record.update(db)
             }
-            try apply(SubscriberChange(
-                name: change.name, categories: change.categories ?? defaults.defaultCategories,
-                language: change.language, status: wanted, interests: change.interests, schedule: change.schedule), to: &record, db, source: .import)
-            report.resubscribed.append(entry("\(current.rawValue) → \(wanted.rawValue)"))
-            return
-        }
-        guard options.updateExisting else {
-            report.existing.append(entry("already on the list (\(current.rawValue)); left unchanged (use --update-existing)"))
-            return
-        }
-        if try apply(change, to: &record, db, source: .import) {
-            report.updated.append(entry())
-        } else {
-            report.unchanged.append(entry())
+            try apply(change, to: &record, db, source: .import)
+            report.resubscribed.append(row.entry(note))
+        case .update(let change):
+            guard var record = stored else { return }
+            if try apply(change, to: &record, db, source: .import) {
+                report.updated.append(row.entry())
+            } else {
+                report.unchanged.append(row.entry())
+            }
         }
     }
 

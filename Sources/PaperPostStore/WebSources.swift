@@ -72,6 +72,14 @@ public protocol SubscriberRegistry: SubscriberList {
     /// Up to `limit` subscribers who still have an address, after the one with id `after`, in
     /// id order: a page of ``exportCSV(isolation:to:)``.
     func exportRows(after id: Int64, limit: Int) async throws -> [ExportedSubscriber]
+    /// Imports subscribers from a CSV file read as it goes: every row checked before anything
+    /// is written, then written in short transactions (see ``SubscriberStore``'s).
+    ///
+    /// - Throws: ``ImportError`` with every problem found, the list unchanged; or
+    ///   ``ImportInterrupted`` when writing failed part-way (running it again finishes it).
+    func importCSV(
+        contentsOf url: URL, file: String, options: ImportOptions, progress: (@Sendable (ImportProgress) async -> Void)?
+    ) async throws -> ImportReport
 }
 
 extension SubscriberRegistry {

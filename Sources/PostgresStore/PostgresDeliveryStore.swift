@@ -364,36 +364,8 @@ public struct PostgresDeliveryStore: DeliveryLog {
     private func recordHardBounce(
         subscriberID: Int64, day: String, reply: String, policy: BouncePolicy, now: Date, _ connection: PostgresConnection
     ) async throws {
-        let found = try await database.run(
-            "SELECT status, bounce_score, last_bounce_at FROM subscriber WHERE id = \(subscriberID) AND email IS NOT NULL FOR UPDATE",
-            on: connection)
-        guard let (status, score, lastBounceAt) = try found.first?.decode((String, Double, Date?).self) else { return }
-        var weight = 0.0
-        if let newScore = policy.score(score, lastBounceAt: lastBounceAt, adding: BouncePolicy.hardWeight, now: now) {
-            weight = BouncePolicy.hardWeight
-            try await database.run(
-                """
-                UPDATE subscriber SET bounce_score = \(newScore), bounce_count = bounce_count + 1, last_bounce_at = \(now), updated_at = \(now)
-                WHERE id = \(subscriberID)
-                """,
-                on: connection)
-            if newScore >= policy.threshold, status == SubscriberStatus.active.rawValue {
-                try await database.run(
-                    "UPDATE subscriber SET status = 'bounced', updated_at = \(now) WHERE id = \(subscriberID)", on: connection)
-                try await database.run(
-                    """
-                    INSERT INTO subscriber_event (subscriber_id, kind, source, detail, created_at)
-                    VALUES (\(subscriberID), 'bounced', 'bounce', 'active → bounced', \(now))
-                    """,
-                    on: connection)
-            }
-        }
-        try await database.run(
-            """
-            INSERT INTO bounce_event (subscriber_id, day, kind, source, weight, diagnostic, created_at)
-            VALUES (\(subscriberID), \(day), 'hard', 'smtp', \(weight), \(String(reply.prefix(1000))), \(now))
-            """,
-            on: connection)
+        let event = BounceEvent(target: .subscriber(id: subscriberID, day: try Day(parsing: day)), kind: .hard, diagnostic: reply)
+        _ = try await PostgresBounceStore.apply(event, policy: policy, now: now, source: "smtp", database, connection)
     }
 
     @discardableResult

@@ -240,6 +240,7 @@ extension PostgresSubscriberStore {
         var secret: String
         var bounceCount: Int
         var bounceScore: Double
+        var lastBounceAt: Date?
         var createdAt: Date
         var fields: SubscriberFields
 
@@ -252,13 +253,14 @@ extension PostgresSubscriberStore {
         }
 
         init(_ row: PostgresRow) throws {
-            let (id, email, name, language, status, secret, bounces, score, created, confirmed, unsubscribed, schedule) = try row.decode(
-                (Int64, String?, String?, String, String, String, Int64, Double, Date, Date?, Date?, String).self)
+            let (id, email, name, language, status, secret, bounces, score, lastBounce, created, confirmed, unsubscribed, schedule) = try row.decode(
+                (Int64, String?, String?, String, String, String, Int64, Double, Date?, Date, Date?, Date?, String).self)
             self.id = id
             self.email = email
             self.secret = secret
             bounceCount = Int(bounces)
             bounceScore = score
+            lastBounceAt = lastBounce
             createdAt = created
             fields = SubscriberFields(
                 name: name, language: language, status: status, schedule: schedule, confirmedAt: confirmed, unsubscribedAt: unsubscribed)
@@ -266,7 +268,8 @@ extension PostgresSubscriberStore {
     }
 
     static let storedColumns = """
-        SELECT id, email, name, language, status, secret, bounce_count, bounce_score, created_at, confirmed_at, unsubscribed_at, schedule
+        SELECT id, email, name, language, status, secret, bounce_count, bounce_score, last_bounce_at, created_at, confirmed_at,
+            unsubscribed_at, schedule
         FROM subscriber
         """
 
@@ -302,7 +305,8 @@ extension PostgresSubscriberStore {
     ///
     /// - Returns: `nil` when another transaction added the address first.
     static func insert(
-        _ new: NewSubscriber, source: SubscriberEvent.Source, _ database: PostgresDatabase, _ connection: PostgresConnection
+        _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind = .added, _ database: PostgresDatabase,
+        _ connection: PostgresConnection
     ) async throws -> Subscriber? {
         let now = Date()
         let confirmed = new.status == .active || new.status == .paused ? now : nil
@@ -324,18 +328,20 @@ extension PostgresSubscriberStore {
         for kind in ReaderInterests.Kind.allCases where !new.interests[kind].isEmpty {
             try await setInterests(of: id, kind, to: new.interests[kind], database, connection, replacing: false)
         }
-        try await log(id, .added, source, detail: new.addedDetail, database, connection)
+        try await log(id, kind, source, detail: new.addedDetail, database, connection)
         return Subscriber(
             id: id, email: new.email.value, name: new.name, language: new.language, status: new.status, categories: new.categories,
             bounceCount: 0, createdAt: now, confirmedAt: confirmed, unsubscribedAt: unsubscribed, interests: new.interests,
             schedule: new.schedule)
     }
 
-    /// Applies a change as ``SubscriberEdit`` works it out and logs its events.
+    /// Applies a change as ``SubscriberEdit`` works it out and logs its events. Returns whether
+    /// anything changed.
+    @discardableResult
     static func apply(
         _ change: SubscriberChange, to row: inout StoredRow, source: SubscriberEvent.Source, _ database: PostgresDatabase,
         _ connection: PostgresConnection
-    ) async throws {
+    ) async throws -> Bool {
         let id = row.id
         let now = Date()
         let edit = try SubscriberEdit(
@@ -343,7 +349,7 @@ extension PostgresSubscriberStore {
             categories: change.touchesCategories ? try await categories(of: [id], database, connection)[id] ?? [] : nil,
             interests: change.interests.isEmpty ? nil : try await interests(of: [id], database, connection)[id] ?? ReaderInterests.none,
             now: now)
-        guard edit.changed else { return }
+        guard edit.changed else { return false }
         if let categories = edit.categories {
             try await setCategories(of: id, to: categories, database, connection, replacing: true)
         }
@@ -362,6 +368,7 @@ extension PostgresSubscriberStore {
             """,
             on: connection)
         row.fields = fields
+        return true
     }
 
     static func setCategories(

@@ -7,9 +7,12 @@ import PostgresNIO
 /// questions about the whole list answered in SQL.
 public struct PostgresSubscriberStore: SubscriberList {
     let database: PostgresDatabase
+    /// What an import takes for the columns a file leaves out, and how addresses compare.
+    let settings: Settings
 
-    public init(database: PostgresDatabase) {
+    public init(database: PostgresDatabase, settings: Settings = Settings()) {
         self.database = database
+        self.settings = settings
     }
 
     public func recipients(after id: Int64, limit: Int, _ filter: RecipientFilter) async throws -> [Recipient] {

@@ -11,10 +11,11 @@ struct InboundCommandTests {
     static let secret = "inbound-tests-secret-0123456789abcdef"
     static let day = Day(year: 2025, month: 8, day: 20)!
 
-    /// A sent digest: the sample subscribers, the fixture feed, heuristic curation, the outbox.
-    static func withSentDigest(_ body: (CommandLineRunner, URL, [String: Int64]) async throws -> Void) async throws {
+    /// A sent digest: the sample subscribers, the fixture feed, heuristic curation, the outbox;
+    /// on PostgreSQL, the installation copied there once sent.
+    static func withSentDigest(_ backend: Backend = .sqlite, _ body: (CommandLineRunner, URL, [String: Int64]) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
-            let cli = CommandLineRunner(directory: directory, environment: [
+            var cli = CommandLineRunner(directory: directory, environment: [
                 "PAPERPOST_TEMPLATES": CurateCommandTests.templates, "PAPERPOST_BASE_URL": "https://digest.example.org",
                 "PAPERPOST_MAIL_FROM": "PaperPost <digest@example.org>", "PAPERPOST_SECRET": secret,
                 "PAPERPOST_BOUNCE_ADDRESS": "bounces@example.org", "PAPERPOST_UNSUBSCRIBE_MAILTO": "leave@example.org",
@@ -34,6 +35,7 @@ struct InboundCommandTests {
                 sent[email] = Int64(id)
             }
             #expect(sent.count >= 4)
+            if backend == .postgres { cli = try await SendCrashTests().movedToPostgres(cli) }
             try await body(cli, directory, sent)
         }
     }
@@ -82,9 +84,9 @@ struct InboundCommandTests {
         try #require(try json(try await cli.run("subscribers", "list", "--format", "json").stdout).first { $0["email"] as? String == email })
     }
 
-    @Test("a DSN in a Maildir bounces the delivery row and moves the score; reading it again changes nothing")
-    func bounceThroughMaildir() async throws {
-        try await Self.withSentDigest { cli, directory, sent in
+    @Test("a DSN in a Maildir bounces the delivery row and moves the score; reading it again changes nothing", arguments: Backend.allCases)
+    func bounceThroughMaildir(backend: Backend) async throws {
+        try await Self.withSentDigest(backend) { cli, directory, sent in
             let (email, id) = try #require(sent.sorted { $0.key < $1.key }.first)
             let maildir = directory.appendingPathComponent("Maildir")
             for folder in ["new", "cur", "tmp"] {
@@ -125,9 +127,9 @@ struct InboundCommandTests {
         }
     }
 
-    @Test("a complaint and a mailto: unsubscribe unsubscribe; an auto-reply, a forged token and a stray message change nothing")
-    func complaintsAndTheRest() async throws {
-        try await Self.withSentDigest { cli, directory, sent in
+    @Test("a complaint and a mailto: unsubscribe unsubscribe; an auto-reply, a forged token and a stray message change nothing", arguments: Backend.allCases)
+    func complaintsAndTheRest(backend: Backend) async throws {
+        try await Self.withSentDigest(backend) { cli, directory, sent in
             let people = sent.sorted { $0.key < $1.key }
             let (complainer, complainerID) = people[0]
             let complaint = """
@@ -209,9 +211,9 @@ struct InboundCommandTests {
         }
     }
 
-    @Test("--poll reads a real IMAP and POP3 mailbox: recorded messages are deleted, a stray one is kept (flagged over IMAP)")
-    func pollIMAP() async throws {
-        try await Self.withSentDigest { cli, directory, sent in
+    @Test("--poll reads a real IMAP and POP3 mailbox: recorded messages are deleted, a stray one is kept (flagged over IMAP)", arguments: Backend.allCases)
+    func pollIMAP(backend: Backend) async throws {
+        try await Self.withSentDigest(backend) { cli, directory, sent in
             let server = try await LocalIMAPServer()
             defer { server.stop() }
             var cli = cli

@@ -7,8 +7,8 @@ import PostgresStore
 import TestSupport
 import Testing
 
-/// PaperPost on the PostgreSQL store: what a send reads is what SQLite gave, the commands that
-/// run there, and the ones that refuse it by name.
+/// PaperPost on the PostgreSQL store: what a send and the list's commands read is what SQLite
+/// gave, and a database that is not there is named with its password masked.
 @Suite("the PostgreSQL store")
 struct PostgresStoreCommandTests {
     @Test("after migrate, a send reads the same readers, digests and link key from PostgreSQL as from SQLite, and the list reads the same")
@@ -99,7 +99,7 @@ struct PostgresStoreCommandTests {
         #expect(keys[0].bitCount == 256)
     }
 
-    @Test("send and deliveries run on PostgreSQL; the commands that do not yet refuse it by name (exit 1), the password masked")
+    @Test("send and deliveries run on PostgreSQL; a database that is not there is a failure (exit 2) naming it, the password masked")
     func commands() async throws {
         let server = try await LocalSMTPServer()
         defer { server.stop() }
@@ -123,17 +123,19 @@ struct PostgresStoreCommandTests {
             let relays = try await cli.run("deliveries", "stats", "--by", "relay", "--format", "csv")
             #expect(relays.stdout.contains(",sent,12"), "\(relays.stdout)")
 
-            var withPassword = cli
-            withPassword.environment["PAPERPOST_DB"] = cli.environment["PAPERPOST_DB"]!.replacingOccurrences(of: "paperpost@", with: "paperpost:hunter2@")
             let digests = try await cli.run("deliveries", "stats", "--by", "digest", "--format", "csv")
             #expect(digests.stdout.contains("2025-08-20,12,0,0,0,0"), "\(digests.stdout)")
-            FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("empty.mbox").path, contents: Data())
-            for command in [["subscribers", "import", "/dev/null"], ["inbound", "--mbox", "empty.mbox"]] {
-                let refused = try await withPassword.run(command)
-                #expect(refused.status == 1, "\(command)")
-                #expect(refused.stderr.contains("PAPERPOST_DB: postgres://paperpost:***@127.0.0.1:"), "\(refused.stderr)")
-                #expect(refused.stderr.contains("is a PostgreSQL store, on which 'paperpost subscribers import' and 'inbound' do not run yet"), "\(refused.stderr)")
-                #expect(!refused.stderr.contains("hunter2"))
+
+            var elsewhere = cli
+            let database = try #require(cli.environment["PAPERPOST_DB"])
+            let url = try #require(URLComponents(string: database))
+            elsewhere.environment["PAPERPOST_DB"] = "postgres://paperpost:hunter2@127.0.0.1:\(url.port ?? 0)/no_such_database?sslmode=disable"
+            for command in [["subscribers", "list"], ["inbound", "--mbox", "empty.mbox"], ["send", "--force-unsafe"]] {
+                FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("empty.mbox").path, contents: Data())
+                let failed = try await elsewhere.run(command)
+                #expect(failed.status == 2, "\(command): \(failed.stderr)")
+                #expect(failed.stderr.contains("postgres://paperpost:***@127.0.0.1:\(url.port ?? 0)/no_such_database"), "\(failed.stderr)")
+                #expect(!failed.stderr.contains("hunter2"))
             }
             let migrate = try await cli.run("migrate", "--to", try await TestPostgres.newDatabase())
             #expect(migrate.status == 1 && migrate.stderr.contains("give the SQLite database to copy with --from sqlite:PATH"), "\(migrate.stderr)")

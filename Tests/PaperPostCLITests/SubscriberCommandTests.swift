@@ -10,6 +10,11 @@ import Testing
 /// The CLI as an operator meets it: the built binary, its exit codes, stdout and stderr.
 @Suite("paperpost subscribers")
 struct SubscriberCommandTests {
+    /// Another installation's store beside the first.
+    static func secondStore(_ backend: Backend, _ directory: URL) async throws -> String {
+        backend == .sqlite ? directory.appendingPathComponent("second.sqlite").path : try await TestPostgres.newDatabase()
+    }
+
     /// The CLI in a new directory; on PostgreSQL, with `PAPERPOST_DB` naming a new database.
     func withCLI(_ backend: Backend = .sqlite, _ body: (CommandLineRunner, URL) async throws -> Void) async throws {
         try await withTemporaryDirectory { directory in
@@ -144,9 +149,9 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("an import with bad rows exits 1, lists FILE:LINE for each, and writes nothing; --skip-invalid exits 3")
-    func importBadRows() async throws {
-        try await withCLI { cli, directory in
+    @Test("an import with bad rows exits 1, lists FILE:LINE for each, and writes nothing; --skip-invalid exits 3", arguments: Backend.allCases)
+    func importBadRows(backend: Backend) async throws {
+        try await withCLI(backend) { cli, directory in
             let file = directory.appendingPathComponent("people.csv")
             try Data("email,categories\ngood@example.com,cs.AI\nbad-address,cs.AI\nok@example.com,cs.ZZ\n".utf8).write(to: file)
 
@@ -163,9 +168,9 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("re-importing an unsubscribed address reports it on stderr and leaves it unsubscribed")
-    func reimportUnsubscribed() async throws {
-        try await withCLI { cli, directory in
+    @Test("re-importing an unsubscribed address reports it on stderr and leaves it unsubscribed", arguments: Backend.allCases)
+    func reimportUnsubscribed(backend: Backend) async throws {
+        try await withCLI(backend) { cli, directory in
             try Data("email\ngone@example.com\n".utf8).write(to: directory.appendingPathComponent("a.csv"))
             _ = try await cli.run("subscribers", "import", "a.csv")
             _ = try await cli.run("subscribers", "remove", "gone@example.com")
@@ -176,15 +181,15 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("export writes the import format, and the sample file round-trips exactly")
-    func exportRoundTrip() async throws {
-        try await withCLI { cli, directory in
+    @Test("export writes the import format, and the sample file round-trips exactly", arguments: Backend.allCases)
+    func exportRoundTrip(backend: Backend) async throws {
+        try await withCLI(backend) { cli, directory in
             let sample = try #require(Bundle.module.url(forResource: "Fixtures/subscribers", withExtension: "csv"))
             try FileManager.default.copyItem(at: sample, to: directory.appendingPathComponent("sample.csv"))
             #expect(try await cli.run("subscribers", "import", "sample.csv").status == 0)
             #expect(try await cli.run("subscribers", "export", "out.csv").status == 0)
 
-            let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": directory.appendingPathComponent("second.sqlite").path])
+            let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": try await Self.secondStore(backend, directory)])
             #expect(try await second.run("subscribers", "import", "out.csv").status == 0)
             let again = try await second.run("subscribers", "export")
             #expect(again.stdout == String(decoding: try Data(contentsOf: directory.appendingPathComponent("out.csv")), as: UTF8.self))
@@ -215,12 +220,14 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("a database server's URL where subscribers need SQLite is bad input (exit 1) that says so, and creates nothing")
+    @Test("a PostgreSQL server that refuses is a failure (exit 2) naming it with the password masked; a database server PaperPost does not support is bad input (exit 1); neither creates a file")
     func databaseServerURL() async throws {
         try await withCLI { cli, directory in
-            let result = try await cli.run("subscribers", "import", "/dev/null", "--db", "postgres://paperpost@localhost/paperpost")
-            #expect(result.status == 1)
-            #expect(result.stderr.contains("--db: postgres://paperpost@localhost:5432/paperpost is a PostgreSQL store, on which 'paperpost subscribers import' and 'inbound' do not run yet"), "\(result.stderr)")
+            let port = try refusingLocalPort()
+            let result = try await cli.run("subscribers", "add", "a@example.com", "--db", "postgres://paperpost:hunter2@127.0.0.1:\(port)/paperpost")
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("cannot connect to postgres://paperpost:***@127.0.0.1:\(port)/paperpost"), "\(result.stderr)")
+            #expect(!result.stderr.contains("hunter2"))
             let mysql = try await cli.run("subscribers", "list", "--db", "mysql://localhost/paperpost")
             #expect(mysql.status == 1)
             #expect(mysql.stderr.contains("--db: 'mysql://…' names a database server PaperPost does not support"), "\(mysql.stderr)")
@@ -350,9 +357,9 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("a 20,000-row file with a bad last row exits 1 naming its line, and writes nothing")
-    func bigImportWithBadLastRow() async throws {
-        try await withCLI { cli, directory in
+    @Test("a 20,000-row file with a bad last row exits 1 naming its line, and writes nothing", arguments: Backend.allCases)
+    func bigImportWithBadLastRow(backend: Backend) async throws {
+        try await withCLI(backend) { cli, directory in
             var csv = "email,categories\n"
             for index in 0..<20_000 { csv += "reader\(index)@example.com,cs.AI\n" }
             csv += "reader20000@example.com,cs.NOPE\n"
@@ -366,9 +373,9 @@ struct SubscriberCommandTests {
         }
     }
 
-    @Test("export writes names that spreadsheets would run as formulas behind a quote, and they import back unchanged")
-    func exportDefusesFormulas() async throws {
-        try await withCLI { cli, directory in
+    @Test("export writes names that spreadsheets would run as formulas behind a quote, and they import back unchanged", arguments: Backend.allCases)
+    func exportDefusesFormulas(backend: Backend) async throws {
+        try await withCLI(backend) { cli, directory in
             #expect(try await cli.run("subscribers", "add", "a@example.com", "--name", "=HYPERLINK(\"http://evil.example\")").status == 0)
             #expect(try await cli.run("subscribers", "add", "b@example.com", "--name", "@SUM(A1)", "--language", "en").status == 0)
             let exported = try await cli.run("subscribers", "export")
@@ -376,7 +383,7 @@ struct SubscriberCommandTests {
                 + #"a@example.com,"'=HYPERLINK(""http://evil.example"")",cs.AI;cs.CL;cs.LG,zh,active,,,,daily"# + "\r\n"
                 + "b@example.com,'@SUM(A1),cs.AI;cs.CL;cs.LG,en,active,,,,daily\r\n")
             try Data(exported.stdout.utf8).write(to: directory.appendingPathComponent("out.csv"))
-            let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": directory.appendingPathComponent("second.sqlite").path])
+            let second = CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": try await Self.secondStore(backend, directory)])
             #expect(try await second.run("subscribers", "import", "out.csv").status == 0)
             let shown = try await second.run("subscribers", "show", "a@example.com", "--format", "json")
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]])

@@ -78,14 +78,15 @@ struct InboundCommand: AsyncParsableCommand {
             return
         }
 
-        let processor = try await makeProcessor()
-        var listing = Self.listing
-        for message in messages {
-            let outcome = try await processor.process(message.bytes)
-            try source?.markDone(message, flagged: outcome.report.kind == .other)
-            Self.report(outcome, origin: message.origin, into: &listing)
+        try await withProcessor { processor in
+            var listing = Self.listing
+            for message in messages {
+                let outcome = try await processor.process(message.bytes)
+                try source?.markDone(message, flagged: outcome.report.kind == .other)
+                Self.report(outcome, origin: message.origin, into: &listing)
+            }
+            Terminal.write(listing.rendered(as: format))
         }
-        Terminal.write(listing.rendered(as: format))
     }
 
     /// Reads the IMAP mailbox: each message is deleted (or flagged, when a person should read
@@ -94,32 +95,35 @@ struct InboundCommand: AsyncParsableCommand {
         let settings = try await global.settings()
         let session: RemoteMailbox.Session
         do { session = try RemoteMailbox(settings: settings.inbound).open() } catch { throw ValidationError(error.description) }
-        let processor = try await makeProcessor()
-        var listing = Self.listing
-        var deleted = 0
-        do {
-            for uid in try await session.run({ session throws(RemoteMailbox.MailboxError) in try session.pending() }) {
-                let bytes = try await session.run { session throws(RemoteMailbox.MailboxError) in try session.fetch(uid: uid) }
-                let outcome = try await processor.process(bytes)
-                let flagged = outcome.report.kind == .other
-                try await session.run { session throws(RemoteMailbox.MailboxError) in try session.markDone(uid: uid, flagged: flagged) }
-                if !flagged { deleted += 1 }
-                Self.report(outcome, origin: "imap:\(uid)", into: &listing)
+        try await withProcessor { processor in
+            var listing = Self.listing
+            var deleted = 0
+            do {
+                for uid in try await session.run({ session throws(RemoteMailbox.MailboxError) in try session.pending() }) {
+                    let bytes = try await session.run { session throws(RemoteMailbox.MailboxError) in try session.fetch(uid: uid) }
+                    let outcome = try await processor.process(bytes)
+                    let flagged = outcome.report.kind == .other
+                    try await session.run { session throws(RemoteMailbox.MailboxError) in try session.markDone(uid: uid, flagged: flagged) }
+                    if !flagged { deleted += 1 }
+                    Self.report(outcome, origin: "imap:\(uid)", into: &listing)
+                }
+                if deleted > 0 { try await session.run { session throws(RemoteMailbox.MailboxError) in try session.expunge() } }
+            } catch {
+                // What was recorded before the failure is reported; the rest stays in the mailbox.
+                Terminal.write(listing.rendered(as: format))
+                throw error
             }
-            if deleted > 0 { try await session.run { session throws(RemoteMailbox.MailboxError) in try session.expunge() } }
-        } catch {
-            // What was recorded before the failure is reported; the rest stays in the mailbox.
             Terminal.write(listing.rendered(as: format))
-            throw error
         }
-        Terminal.write(listing.rendered(as: format))
     }
 
-    func makeProcessor() async throws -> InboundProcessor {
-        let (database, settings) = try await global.database()
-        return InboundProcessor(
-            settings: settings, serverSecrets: try ServerSecret.verificationKeys(settings), bounces: BounceStore(database: database),
-            subscribers: SubscriberStore(database: database, settings: settings))
+    /// The processor on whichever engine `PAPERPOST_DB` names, for the length of `body`.
+    func withProcessor(_ body: (InboundProcessor) async throws -> Void) async throws {
+        let settings = try await global.settings()
+        try await global.withStores(settings, connections: 2) { stores in
+            let keys = ServerSecret.verificationKeys(signing: try await stores.sending.linkKey(), settings)
+            try await body(InboundProcessor(settings: settings, serverSecrets: keys, bounces: stores.bounces, subscribers: stores.subscribers))
+        }
     }
 
     static var listing: Listing {

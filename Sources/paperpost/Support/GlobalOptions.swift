@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import PaperPostCore
 import PaperPostStore
-import PostgresStore
 
 /// Flags every command shares. They win over the environment and the configuration file.
 struct GlobalOptions: ParsableArguments {
@@ -26,37 +25,15 @@ struct GlobalOptions: ParsableArguments {
         return settings
     }
 
-    func subscriberStore() async throws -> SubscriberStore {
-        let (database, settings) = try await database()
-        return SubscriberStore(database: database, settings: settings)
-    }
-
     /// The list on whichever engine `PAPERPOST_DB` names, open for the length of `body`.
     func withSubscribers<T: Sendable>(_ body: (any SubscriberRegistry, Settings) async throws -> T) async throws -> T {
         let settings = try await settings()
         return try await withStores(settings, connections: 1) { try await body($0.subscribers, settings) }
     }
 
-    /// The SQLite store, for the commands that run on SQLite only so far.
-    func database() async throws -> (PaperPostDatabase, Settings) {
-        let settings = try await settings()
-        if settings.storesInPostgreSQL {
-            throw ConfigurationError(
-                "\(db == nil ? "PAPERPOST_DB" : "--db"): \(Self.masked(settings.databasePath)) is a PostgreSQL store, on which "
-                    + "'paperpost subscribers import' and 'inbound' do not run yet; "
-                    + "this command needs the SQLite file (see README: Moving to PostgreSQL)")
-        }
-        return (try PaperPostDatabase.open(path: settings.databasePath), settings)
-    }
-
     /// The delivery log on whichever engine `PAPERPOST_DB` names, open for the length of `body`.
     func withDeliveryLog<T: Sendable>(_ body: (any DeliveryLog) async throws -> T) async throws -> T {
         try await withStores(try await settings(), connections: 2) { try await body($0.sending.deliveries) }
-    }
-
-    /// The PostgreSQL URL with its password masked, or the text as given when it does not parse.
-    static func masked(_ url: String) -> String {
-        (try? PostgresLocation(url: url))?.description ?? "'postgres://…'"
     }
 }
 

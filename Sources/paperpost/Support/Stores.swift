@@ -12,6 +12,7 @@ struct Stores {
     var subscribers: any SubscriberRegistry
     var runs: any DailyRunLog
     var sending: SendingStore
+    var bounces: any BounceLedger
     /// Sign-up limits, their keys hashed with the link key.
     var limits: @Sendable (SymmetricKey) -> any RateLimiter
     var status: @Sendable () async throws -> NewsletterStatus
@@ -34,7 +35,7 @@ extension GlobalOptions {
                 Stores(
                     papers: PaperStore(database: database), curation: CurationStore(database: database),
                     subscribers: SubscriberStore(database: database, settings: settings), runs: DailyRunStore(database: database),
-                    sending: SendingStore(sqlite: database, settings: settings),
+                    sending: SendingStore(sqlite: database, settings: settings), bounces: BounceStore(database: database),
                     limits: { RateLimitStore(database: database, serverSecret: $0) }, status: { try await NewsletterStatus.read(from: database) }))
         }
         return try await PostgresDatabase.withDatabase(at: try PostgresLocation(url: settings.databasePath), connections: connections) {
@@ -42,8 +43,8 @@ extension GlobalOptions {
             try await body(
                 Stores(
                     papers: PostgresPaperStore(database: database), curation: PostgresCurationStore(database: database),
-                    subscribers: PostgresSubscriberStore(database: database), runs: PostgresDailyRunStore(database: database),
-                    sending: .postgres(database, settings: settings),
+                    subscribers: PostgresSubscriberStore(database: database, settings: settings), runs: PostgresDailyRunStore(database: database),
+                    sending: .postgres(database, settings: settings), bounces: PostgresBounceStore(database: database),
                     limits: { PostgresRateLimitStore(database: database, serverSecret: $0) },
                     status: { try await NewsletterStatus.read(from: database) }))
         }

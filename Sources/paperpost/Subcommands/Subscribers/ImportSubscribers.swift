@@ -42,7 +42,6 @@ struct ImportSubscribers: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot read '\(file)': \((error as NSError).localizedDescription)")
         }
-        let store = try await global.subscriberStore()
         let progressLine = ProgressLine()
         let options = ImportOptions(dryRun: dryRun, updateExisting: updateExisting, skipInvalid: skipInvalid, resubscribe: resubscribe)
         let report: ImportReport
@@ -50,18 +49,20 @@ struct ImportSubscribers: AsyncParsableCommand {
             // In a pipe or a log, a line once the first transaction is in (the file was valid
             // and writing has begun), then one every ten seconds, and the last.
             let lastLine = Mutex(ContinuousClock.now - .seconds(10))
-            report = try await store.importCSV(contentsOf: URL(fileURLWithPath: file), file: file, options: options) { progress in
-                let line = "\(progress.applied) of \(progress.total) rows \(dryRun ? "checked" : "written")"
-                if progressLine.isTerminal {
-                    progressLine.show("\(progressLine.bar(done: progress.applied, of: progress.total)) \(line)")
-                    return
+            report = try await global.withSubscribers { [file, dryRun] store, _ in
+                try await store.importCSV(contentsOf: URL(fileURLWithPath: file), file: file, options: options) { progress in
+                    let line = "\(progress.applied) of \(progress.total) rows \(dryRun ? "checked" : "written")"
+                    if progressLine.isTerminal {
+                        progressLine.show("\(progressLine.bar(done: progress.applied, of: progress.total)) \(line)")
+                        return
+                    }
+                    let due = lastLine.withLock { last -> Bool in
+                        guard ContinuousClock.now - last >= .seconds(10) || progress.applied == progress.total else { return false }
+                        last = ContinuousClock.now
+                        return true
+                    }
+                    if due { Terminal.error(line) }
                 }
-                let due = lastLine.withLock { last -> Bool in
-                    guard ContinuousClock.now - last >= .seconds(10) || progress.applied == progress.total else { return false }
-                    last = ContinuousClock.now
-                    return true
-                }
-                if due { Terminal.error(line) }
             }
             progressLine.clear()
         } catch {
