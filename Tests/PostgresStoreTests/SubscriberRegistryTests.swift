@@ -273,3 +273,64 @@ struct SubscriberRegistryTests {
         }
     }
 }
+
+@Suite("imports, on SQLite and on PostgreSQL")
+struct RegistryImportTests {
+    func importing(_ world: RegistryWorld, _ csv: String, _ options: ImportOptions, in directory: URL) async throws -> ImportReport {
+        let file = directory.appendingPathComponent("list-\(UUID().uuidString.prefix(6)).csv")
+        try Data(csv.utf8).write(to: file)
+        return try await world.subscribers.importCSV(contentsOf: file, file: "list.csv", options: options, progress: nil)
+    }
+
+    func counts(_ report: ImportReport) -> [Int] {
+        [report.added.count, report.updated.count, report.unchanged.count, report.existing.count, report.suppressed.count,
+         report.resubscribed.count, report.invalid.count]
+    }
+
+    @Test("adds, leaves, updates, brings back the suppressed and the forgotten only when asked, and a dry run writes nothing", arguments: Backend.allCases)
+    func decisions(backend: Backend) async throws {
+        try await backend.withRegistry { world in
+            try await withTemporaryDirectory { directory in
+                let store = world.subscribers
+                let first = try await importing(
+                    world, "email,name,categories,language\na@example.com,Ann,cs.AI,en\nb@example.com,,cs.CL;cs.LG,zh\nc@example.com,Cy,cs.AI,en\n",
+                    ImportOptions(), in: directory)
+                #expect(counts(first) == [3, 0, 0, 0, 0, 0, 0])
+                #expect(try await store.unsubscribe(try EmailAddress("b@example.com"), source: .cli))
+                try await store.forget(try EmailAddress("c@example.com"), source: .cli)
+
+                let again = "email,name,categories,status\nA@example.com,Anna,cs.AI;cs.RO,active\nb@example.com,Bo,cs.CL,active\nc@example.com,Cy,cs.AI,active\nd@example.com,,cs.AI,\n"
+                let dry = try await importing(world, again, ImportOptions(dryRun: true, updateExisting: true, resubscribe: true), in: directory)
+                #expect(counts(dry) == [1, 1, 0, 0, 0, 2, 0] && dry.dryRun)
+                #expect(try await world.count("SELECT count(*) FROM subscriber") == 3, "a dry run writes nothing")
+
+                let left = try await importing(world, again, ImportOptions(), in: directory)
+                #expect(counts(left) == [1, 0, 0, 1, 2, 0, 0])
+                #expect(left.suppressed.listed.map(\.note) == [
+                    "unsubscribed; not re-activated (use --resubscribe if they asked to come back)",
+                    "unsubscribed; not re-activated (use --resubscribe if they asked to come back)",
+                ])
+
+                let updated = try await importing(world, again, ImportOptions(updateExisting: true, resubscribe: true), in: directory)
+                #expect(counts(updated) == [0, 1, 1, 0, 0, 2, 0])
+                #expect(updated.resubscribed.listed.map(\.note) == ["unsubscribed → active", "unsubscribed → active"])
+                let back = try #require(try await store.find(try EmailAddress("c@example.com")))
+                #expect(back.email == "c@example.com" && back.status == .active && back.categories == ["cs.AI"])
+                let ann = try #require(try await store.find(try EmailAddress("a@example.com")))
+                #expect(ann.name == "Anna" && ann.categories == ["cs.AI", "cs.RO"] && ann.language == .en)
+                #expect(try await store.events(of: ann).map { "\($0.kind.rawValue) \($0.source.rawValue)" } == [
+                    "imported import", "categories_changed import", "updated import",
+                ])
+                let exported = try await store.exportCSV()
+                #expect(exported == """
+                    email,name,categories,language,status,interests,muted,authors,schedule\r
+                    a@example.com,Anna,cs.AI;cs.RO,en,active,,,,daily\r
+                    b@example.com,Bo,cs.CL,zh,active,,,,daily\r
+                    c@example.com,Cy,cs.AI,en,active,,,,daily\r
+                    d@example.com,,cs.AI,zh,active,,,,daily\r
+
+                    """)
+            }
+        }
+    }
+}
