@@ -3,8 +3,9 @@ import PaperPostCore
 import PaperPostStore
 import PostgresNIO
 
-/// The list in PostgreSQL as a send and a curation read it: readers a page at a time, and the
-/// questions about the whole list answered in SQL.
+/// The list in PostgreSQL: here as a send and a curation read it (readers a page at a time, the
+/// questions about the whole list answered in SQL); its changes, as the web pages and the
+/// `subscribers` commands make them, and its import are in the extensions beside this file.
 public struct PostgresSubscriberStore: SubscriberList {
     let database: PostgresDatabase
     /// What an import takes for the columns a file leaves out, and how addresses compare.
