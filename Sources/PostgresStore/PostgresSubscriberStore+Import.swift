@@ -39,52 +39,61 @@ extension PostgresSubscriberStore {
         _ rows: [ImportRow], options: ImportOptions, defaults: Settings, _ database: PostgresDatabase, _ connection: PostgresConnection
     ) async throws -> (report: ImportReport, used: Int) {
         let started = ContinuousClock.now
-        // Most rows of a large import are new: the known ones are found in one query.
+        // Most rows of a large import are new, and most known ones are left as they are or
+        // unchanged: what decides that is read for the whole transaction in a few queries, and
+        // only a row that changes is written on its own.
         let keys = rows.flatMap { [$0.email.key, SubscriberKeys.forgotten($0.email.key)] }
         var addressOf: [String: String] = [:]
         for row in rows {
             addressOf[row.email.key] = row.email.key
             addressOf[SubscriberKeys.forgotten(row.email.key)] = row.email.key
         }
-        // Most rows of a large import are new, and most known ones are left as they are: what
-        // decides that is read for the whole chunk in one query, and a row is read (and locked)
-        // on its own only when it is to change.
-        var known: [String: (status: SubscriberStatus, forgotten: Bool)] = [:]
-        for found in try await database.run(
-            "SELECT email_key, status, email IS NULL FROM subscriber WHERE email_key = ANY(\(keys)) FOR UPDATE", on: connection)
-        {
-            let (key, status, forgotten) = try found.decode((String, String, Bool).self)
-            if let address = addressOf[key] { known[address] = (SubscriberStatus(rawValue: status) ?? .paused, forgotten) }
+        var ids: [String: Int64] = [:]
+        for found in try await database.run("SELECT email_key, id FROM subscriber WHERE email_key = ANY(\(keys))", on: connection) {
+            let (key, id) = try found.decode((String, Int64).self)
+            if let address = addressOf[key] { ids[address] = id }
         }
+        var stored: [Int64: StoredRow] = [:]
+        var known = PostgresBindings()
+        known.append(Array(ids.values))
+        for found in try await database.run(
+            PostgresQuery(unsafeSQL: storedColumns + " WHERE id = ANY($1) ORDER BY id FOR UPDATE", binds: known), on: connection)
+        {
+            let row = try StoredRow(found)
+            stored[row.id] = row
+        }
+        let storedIDs = Array(stored.keys)
+        let categories = try await categories(of: storedIDs, database, connection)
+        let interests = try await interests(of: storedIDs, database, connection)
+
         var report = ImportReport()
         var used = 0
         // New addresses are written together at the end, a few statements for all of them.
         var adds: [(row: ImportRow, new: NewSubscriber)] = []
         repeat {
             let row = rows[used]
-            let decision = try row.decision(current: known[row.email.key], options: options, defaults: defaults)
-            var stored: StoredRow?
-            switch decision {
-            case .resubscribe, .update: stored = try await Self.stored(row.email, locked: true, database, connection)
-            case .add, .leave: break
-            }
+            let record = ids[row.email.key].flatMap { stored[$0] }
+            let decision = try row.decision(
+                current: record.map { (status: SubscriberStatus(rawValue: $0.fields.status) ?? .paused, forgotten: $0.email == nil) },
+                options: options, defaults: defaults)
+            let lists = record.map { (categories: categories[$0.id] ?? [], interests: interests[$0.id] ?? ReaderInterests.none) }
             switch decision {
             case .add(let new):
                 adds.append((row, new))
             case .leave(let suppressed, let note):
                 if suppressed { report.suppressed.append(row.entry(note)) } else { report.existing.append(row.entry(note)) }
             case .resubscribe(let change, let note):
-                guard var record = stored else { break }
-                if record.email == nil {
+                guard var changing = record else { break }
+                if changing.email == nil {
                     try await database.run(
-                        "UPDATE subscriber SET email = \(row.email.value), email_key = \(row.email.key) WHERE id = \(record.id)", on: connection)
-                    record.email = row.email.value
+                        "UPDATE subscriber SET email = \(row.email.value), email_key = \(row.email.key) WHERE id = \(changing.id)", on: connection)
+                    changing.email = row.email.value
                 }
-                try await apply(change, to: &record, source: .import, database, connection)
+                try await apply(change, to: &changing, source: .import, lists: lists, database, connection)
                 report.resubscribed.append(row.entry(note))
             case .update(let change):
-                guard var record = stored else { break }
-                if try await apply(change, to: &record, source: .import, database, connection) {
+                guard var changing = record else { break }
+                if try await apply(change, to: &changing, source: .import, lists: lists, database, connection) {
                     report.updated.append(row.entry())
                 } else {
                     report.unchanged.append(row.entry())

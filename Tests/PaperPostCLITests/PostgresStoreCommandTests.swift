@@ -130,8 +130,8 @@ struct PostgresStoreCommandTests {
             let database = try #require(cli.environment["PAPERPOST_DB"])
             let url = try #require(URLComponents(string: database))
             elsewhere.environment["PAPERPOST_DB"] = "postgres://paperpost:hunter2@127.0.0.1:\(url.port ?? 0)/no_such_database?sslmode=disable"
+            try Data().write(to: cli.directory.appendingPathComponent("empty.mbox"))
             for command in [["subscribers", "list"], ["inbound", "--mbox", "empty.mbox"], ["send", "--force-unsafe"]] {
-                FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("empty.mbox").path, contents: Data())
                 let failed = try await elsewhere.run(command)
                 #expect(failed.status == 2, "\(command): \(failed.stderr)")
                 #expect(failed.stderr.contains("postgres://paperpost:***@127.0.0.1:\(url.port ?? 0)/no_such_database"), "\(failed.stderr)")
