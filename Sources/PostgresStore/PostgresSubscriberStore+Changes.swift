@@ -338,25 +338,17 @@ extension PostgresSubscriberStore {
     /// Applies a change as ``SubscriberEdit`` works it out and logs its events. Returns whether
     /// anything changed.
     @discardableResult
-    ///
-    /// - Parameter lists: the reader's stored categories and interests when the caller read
-    ///   them already (an import reads a transaction's worth at once); else they are read here.
     static func apply(
-        _ change: SubscriberChange, to row: inout StoredRow, source: SubscriberEvent.Source,
-        lists: (categories: [String], interests: ReaderInterests)? = nil, _ database: PostgresDatabase, _ connection: PostgresConnection
+        _ change: SubscriberChange, to row: inout StoredRow, source: SubscriberEvent.Source, _ database: PostgresDatabase,
+        _ connection: PostgresConnection
     ) async throws -> Bool {
         let id = row.id
         let now = Date()
-        var stored = lists
-        if stored == nil && (change.touchesCategories || !change.interests.isEmpty) {
-            stored = (
-                try await categories(of: [id], database, connection)[id] ?? [],
-                try await interests(of: [id], database, connection)[id] ?? ReaderInterests.none
-            )
-        }
         let edit = try SubscriberEdit(
-            change, on: row.fields, categories: change.touchesCategories ? stored?.categories : nil,
-            interests: change.interests.isEmpty ? nil : stored?.interests, now: now)
+            change, on: row.fields,
+            categories: change.touchesCategories ? try await categories(of: [id], database, connection)[id] ?? [] : nil,
+            interests: change.interests.isEmpty ? nil : try await interests(of: [id], database, connection)[id] ?? ReaderInterests.none,
+            now: now)
         guard edit.changed else { return false }
         if let categories = edit.categories {
             try await setCategories(of: id, to: categories, database, connection, replacing: true)

@@ -68,32 +68,35 @@ extension PostgresSubscriberStore {
 
         var report = ImportReport()
         var used = 0
-        // New addresses are written together at the end, a few statements for all of them.
+        let now = Date()
+        // New addresses and changes are written together at the end, a few statements for all.
         var adds: [(row: ImportRow, new: NewSubscriber)] = []
+        var edits: [ImportEdit] = []
         repeat {
             let row = rows[used]
             let record = ids[row.email.key].flatMap { stored[$0] }
             let decision = try row.decision(
                 current: record.map { (status: SubscriberStatus(rawValue: $0.fields.status) ?? .paused, forgotten: $0.email == nil) },
                 options: options, defaults: defaults)
-            let lists = record.map { (categories: categories[$0.id] ?? [], interests: interests[$0.id] ?? ReaderInterests.none) }
+            func edit(_ change: SubscriberChange, of record: StoredRow) throws -> SubscriberEdit {
+                try SubscriberEdit(
+                    change, on: record.fields, categories: change.touchesCategories ? categories[record.id] ?? [] : nil,
+                    interests: change.interests.isEmpty ? nil : interests[record.id] ?? ReaderInterests.none, now: now)
+            }
             switch decision {
             case .add(let new):
                 adds.append((row, new))
             case .leave(let suppressed, let note):
                 if suppressed { report.suppressed.append(row.entry(note)) } else { report.existing.append(row.entry(note)) }
             case .resubscribe(let change, let note):
-                guard var changing = record else { break }
-                if changing.email == nil {
-                    try await database.run(
-                        "UPDATE subscriber SET email = \(row.email.value), email_key = \(row.email.key) WHERE id = \(changing.id)", on: connection)
-                    changing.email = row.email.value
-                }
-                try await apply(change, to: &changing, source: .import, lists: lists, database, connection)
+                guard let record else { break }
+                edits.append(ImportEdit(id: record.id, edit: try edit(change, of: record), address: record.email == nil ? row.email : nil))
                 report.resubscribed.append(row.entry(note))
             case .update(let change):
-                guard var changing = record else { break }
-                if try await apply(change, to: &changing, source: .import, lists: lists, database, connection) {
+                guard let record else { break }
+                let changed = try edit(change, of: record)
+                if changed.changed {
+                    edits.append(ImportEdit(id: record.id, edit: changed, address: nil))
                     report.updated.append(row.entry())
                 } else {
                     report.unchanged.append(row.entry())
@@ -101,6 +104,7 @@ extension PostgresSubscriberStore {
             }
             used += 1
         } while used < rows.count && ContinuousClock.now - started < ImportChunking.standard.duration
+        try await write(edits, source: .import, now: now, database, connection)
         let added = try await insert(adds.map(\.new), source: .import, kind: .imported, database, connection)
         for (row, new) in adds {
             if added.contains(new.email.key) {
@@ -110,6 +114,114 @@ extension PostgresSubscriberStore {
             }
         }
         return (report, used)
+    }
+
+    /// A known subscriber's change, worked out; `address` gives a forgotten one their address back.
+    private struct ImportEdit {
+        var id: Int64
+        var edit: SubscriberEdit
+        var address: EmailAddress?
+    }
+
+    /// Writes many subscribers' changes in one statement per table, as ``apply(_:to:source:_:_:)``
+    /// writes one.
+    private static func write(
+        _ edits: [ImportEdit], source: SubscriberEvent.Source, now: Date, _ database: PostgresDatabase, _ connection: PostgresConnection
+    ) async throws {
+        let changed = edits.filter { $0.edit.changed || $0.address != nil }
+        guard !changed.isEmpty else { return }
+        let given = changed.filter { $0.address != nil }
+        if !given.isEmpty {
+            try await database.run(
+                """
+                UPDATE subscriber s SET email = given.email, email_key = given.key
+                FROM unnest(\(given.map(\.id))::bigint[], \(given.map { $0.address?.value ?? "" })::text[], \(given.map { $0.address?.key ?? "" })::text[])
+                    AS given (id, email, key)
+                WHERE s.id = given.id
+                """,
+                on: connection)
+        }
+        let fields = changed.map(\.edit.fields)
+        let never = Date(timeIntervalSince1970: 0)
+        try await database.run(
+            """
+            UPDATE subscriber s SET name = CASE WHEN given.named THEN given.name END, language = given.language, status = given.status,
+                schedule = given.schedule, confirmed_at = CASE WHEN given.confirmed THEN given.confirmed_at END,
+                unsubscribed_at = CASE WHEN given.unsubscribed THEN given.unsubscribed_at END, updated_at = \(now)
+            FROM unnest(\(changed.map(\.id))::bigint[], \(fields.map { $0.name ?? "" })::text[], \(fields.map { $0.name != nil })::boolean[],
+                \(fields.map(\.language))::text[], \(fields.map(\.status))::text[], \(fields.map(\.schedule))::text[],
+                \(fields.map { $0.confirmedAt ?? never })::timestamptz[], \(fields.map { $0.confirmedAt != nil })::boolean[],
+                \(fields.map { $0.unsubscribedAt ?? never })::timestamptz[], \(fields.map { $0.unsubscribedAt != nil })::boolean[])
+                AS given (id, name, named, language, status, schedule, confirmed_at, confirmed, unsubscribed_at, unsubscribed)
+            WHERE s.id = given.id
+            """,
+            on: connection)
+
+        let recategorised = changed.filter { $0.edit.categories != nil }
+        if !recategorised.isEmpty {
+            try await database.run("DELETE FROM subscriber_category WHERE subscriber_id = ANY(\(recategorised.map(\.id)))", on: connection)
+            var rows: (ids: [Int64], codes: [String], positions: [Int64]) = ([], [], [])
+            for change in recategorised {
+                for (position, code) in (change.edit.categories ?? []).enumerated() {
+                    rows.ids.append(change.id)
+                    rows.codes.append(code)
+                    rows.positions.append(Int64(position))
+                }
+            }
+            try await database.run(
+                """
+                INSERT INTO subscriber_category (subscriber_id, category, position)
+                SELECT * FROM unnest(\(rows.ids)::bigint[], \(rows.codes)::text[], \(rows.positions)::bigint[])
+                """,
+                on: connection)
+        }
+
+        var lists: (ids: [Int64], kinds: [String]) = ([], [])
+        var phrases: (ids: [Int64], kinds: [String], phrases: [String], positions: [Int64]) = ([], [], [], [])
+        for change in changed {
+            for (kind, entries) in change.edit.interests {
+                lists.ids.append(change.id)
+                lists.kinds.append(kind.rawValue)
+                for (position, phrase) in entries.enumerated() {
+                    phrases.ids.append(change.id)
+                    phrases.kinds.append(kind.rawValue)
+                    phrases.phrases.append(phrase)
+                    phrases.positions.append(Int64(position))
+                }
+            }
+        }
+        if !lists.ids.isEmpty {
+            try await database.run(
+                """
+                DELETE FROM subscriber_interest i USING unnest(\(lists.ids)::bigint[], \(lists.kinds)::text[]) AS given (id, kind)
+                WHERE i.subscriber_id = given.id AND i.kind = given.kind
+                """,
+                on: connection)
+            try await database.run(
+                """
+                INSERT INTO subscriber_interest (subscriber_id, kind, phrase, position)
+                SELECT * FROM unnest(\(phrases.ids)::bigint[], \(phrases.kinds)::text[], \(phrases.phrases)::text[], \(phrases.positions)::bigint[])
+                """,
+                on: connection)
+        }
+
+        var events: (ids: [Int64], kinds: [String], details: [String], detailed: [Bool]) = ([], [], [], [])
+        for change in changed {
+            for event in change.edit.events {
+                events.ids.append(change.id)
+                events.kinds.append(event.kind.rawValue)
+                events.details.append(event.detail ?? "")
+                events.detailed.append(event.detail != nil)
+            }
+        }
+        try await database.run(
+            """
+            INSERT INTO subscriber_event (subscriber_id, kind, source, detail, created_at)
+            SELECT id, kind, \(source.rawValue), CASE WHEN detailed THEN detail END, \(now)
+            FROM unnest(\(events.ids)::bigint[], \(events.kinds)::text[], \(events.details)::text[], \(events.detailed)::boolean[])
+                AS given (id, kind, detail, detailed)
+            """,
+            on: connection)
     }
 
     /// Adds many subscribers, with their categories, interests and first events, in one

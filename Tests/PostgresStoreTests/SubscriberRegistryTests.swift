@@ -330,6 +330,16 @@ struct RegistryImportTests {
                     d@example.com,,cs.AI,zh,active,,,,daily\r
 
                     """)
+
+                let interested = try await importing(
+                    world, "email,interests,muted\na@example.com,agents;planning,\nb@example.com,,crypto\n", ImportOptions(updateExisting: true),
+                    in: directory)
+                #expect(counts(interested) == [0, 2, 0, 0, 0, 0, 0])
+                let a = try #require(try await store.find(try EmailAddress("a@example.com")))
+                let b = try #require(try await store.find(try EmailAddress("b@example.com")))
+                #expect(a.interests.interests == ["agents", "planning"] && a.interests.muted.isEmpty && a.categories == ["cs.AI", "cs.RO"])
+                #expect(b.interests.muted == ["crypto"] && b.interests.interests.isEmpty)
+                #expect(try await store.events(of: a).last?.detail == "interests: 2")
             }
         }
     }
