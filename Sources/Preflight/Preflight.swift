@@ -41,6 +41,7 @@ public enum Preflight {
                     "no PAPERPOST_POSTAL_ADDRESS: bulk mail is expected to say who sends it and from where (CAN-SPAM asks for a postal address); it goes in every footer")
                 : PreflightItem("postal_address", .ok, settings.mail.postalAddress!))
         items += dkim(settings)
+        if let store = postgres(settings) { items.append(store) }
         items += relays(settings.delivery)
         items += bounces(settings)
         if settings.mail.unsubscribeMailto == nil {
@@ -174,6 +175,30 @@ public enum Preflight {
                 return PreflightItem("smtp", .warn, "\(relay.name) without PAPERPOST_SMTP_USER: the relay must accept this host without AUTH (add --live to try)")
             }
             return PreflightItem("smtp", .ok, "\(relay.name), TLS \(delivery.tls.rawValue) (add --live to try EHLO, STARTTLS and AUTH)")
+        }
+    }
+
+    /// A PostgreSQL store on another host is reached over the network with the list and the
+    /// password: in clear with `sslmode=disable`, and with `prefer` (the default) in clear too
+    /// when the server offers no TLS, and with any certificate when it does.
+    static func postgres(_ settings: Settings) -> PreflightItem? {
+        guard settings.storesInPostgreSQL, let url = URLComponents(string: settings.databasePath) else { return nil }
+        let host = url.host?.lowercased() ?? "localhost"
+        let place = "PostgreSQL at \(host)\(url.path)"
+        let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        if isLocal(host) {
+            return PreflightItem("database", .ok, "\(place), on this host")
+        }
+        switch mode {
+        case "disable":
+            return PreflightItem(
+                "database", .fail, "\(place) with sslmode=disable: the password and every subscriber's address would cross the network in clear; use sslmode=require")
+        case "require":
+            return PreflightItem("database", .ok, "\(place), TLS required and its certificate checked")
+        default:
+            return PreflightItem(
+                "database", .warn,
+                "\(place) with sslmode=\(mode): falls back to clear text when the server offers no TLS and accepts any certificate; use sslmode=require")
         }
     }
 

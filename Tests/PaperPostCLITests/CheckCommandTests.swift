@@ -104,4 +104,24 @@ struct CheckCommandTests {
             #expect(live[1].level == "fail" && live[1].detail.contains("\(dead)") && live[1].detail.contains("cannot connect"), "\(live[1].detail)")
         }
     }
+
+    @Test("a PostgreSQL store on another host: sslmode=disable fails, prefer (the default) warns, require is ok, this host is ok; the password is never shown")
+    func postgresStore() async throws {
+        try await withTemporaryDirectory { directory in
+            for (url, level) in [
+                ("postgres://paperpost:hunter2@db.internal/paperpost?sslmode=disable", "fail"),
+                ("postgres://paperpost:hunter2@db.internal/paperpost", "warn"),
+                ("postgres://paperpost:hunter2@db.internal/paperpost?sslmode=require", "ok"),
+                ("postgres://paperpost:hunter2@127.0.0.1:5432/paperpost?sslmode=disable", "ok"),
+            ] {
+                let result = try await CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": url]).run("check", "--format", "json")
+                let item = try #require(try Self.items(result)["database"]?.first, "\(url): \(result.stdout) \(result.stderr)")
+                #expect(item.level == level, "\(url): \(item.detail)")
+                #expect(item.detail.contains("PostgreSQL at ") && item.detail.contains("/paperpost"))
+                #expect(!result.stdout.contains("hunter2") && !result.stderr.contains("hunter2"))
+            }
+            let sqlite = try await CommandLineRunner(directory: directory).run("check", "--format", "json")
+            #expect(try Self.items(sqlite)["database"] == nil, "a SQLite file needs no check")
+        }
+    }
 }
