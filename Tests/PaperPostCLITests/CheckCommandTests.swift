@@ -124,4 +124,25 @@ struct CheckCommandTests {
             #expect(try Self.items(sqlite)["database"] == nil, "a SQLite file needs no check")
         }
     }
+
+    @Test("--live connects to a PostgreSQL store without creating anything and says what it found; one that refuses fails, the password masked")
+    func postgresLive() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = try await TestPostgres.newDatabase()
+            let fresh = try await CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": url]).run("check", "--live", "--format", "json")
+            let found = try #require(try Self.items(fresh)["database_live"]?.first, "\(fresh.stdout) \(fresh.stderr)")
+            #expect(found.level == "ok" && found.detail.contains("connected: PostgreSQL ") && found.detail.contains("max_connections"), "\(found.detail)")
+            #expect(found.detail.contains("tables are not there yet"), "the check created nothing: \(found.detail)")
+            _ = try await CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": url]).run("subscribers", "stats")
+            let after = try await CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": url]).run("check", "--live", "--format", "json")
+            #expect(try Self.items(after)["database_live"]?.first?.detail.contains("tables are not there yet") == false)
+
+            let port = try refusingLocalPort()
+            let refused = try await CommandLineRunner(directory: directory, environment: ["PAPERPOST_DB": "postgres://paperpost:hunter2@127.0.0.1:\(port)/paperpost"])
+                .run("check", "--live", "--format", "json")
+            let failed = try #require(try Self.items(refused)["database_live"]?.first, "\(refused.stdout) \(refused.stderr)")
+            #expect(failed.level == "fail" && failed.detail.contains("cannot connect to postgres://paperpost:***@127.0.0.1:\(port)/paperpost"), "\(failed.detail)")
+            #expect(!refused.stdout.contains("hunter2"))
+        }
+    }
 }

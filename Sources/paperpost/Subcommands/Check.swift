@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PaperPostCore
+import PostgresStore
 import Preflight
 
 struct Check: AsyncParsableCommand {
@@ -24,13 +25,32 @@ struct Check: AsyncParsableCommand {
     func run() async throws {
         let settings = try await global.settings()
         var items = Preflight.check(settings)
-        if live { items += await Preflight.live(settings) }
+        if live {
+            items += await Preflight.live(settings)
+            if settings.storesInPostgreSQL { items.append(await Self.store(settings)) }
+        }
         var listing = Listing(columns: ["item", "level", "detail"])
         for item in items {
             listing.append([.text(item.item), .text(item.level.rawValue), .text(item.detail)])
         }
         Terminal.write(listing.rendered(as: format))
         if items.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.badInput.rawValue) }
+    }
+}
+
+extension Check {
+    /// Connects to a PostgreSQL store and says whether it has room for this host's pools.
+    static func store(_ settings: Settings) async -> PreflightItem {
+        do {
+            let facts = try await PostgresDatabase.probe(try PostgresLocation(url: settings.databasePath))
+            let send = settings.delivery.connections + 4
+            let detail =
+                "connected: PostgreSQL \(facts.version), max_connections \(facts.maxConnections); from this host a send opens \(send) "
+                + "(SMTP connections + 4) and a serve 8" + (facts.hasSchema ? "" : "; PaperPost's tables are not there yet (the first command creates them)")
+            return PreflightItem("database_live", facts.maxConnections < send + 8 ? .warn : .ok, detail)
+        } catch {
+            return PreflightItem("database_live", .fail, "\(error)")
+        }
     }
 }
 
