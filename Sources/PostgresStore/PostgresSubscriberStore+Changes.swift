@@ -305,34 +305,14 @@ extension PostgresSubscriberStore {
     ///
     /// - Returns: `nil` when another transaction added the address first.
     static func insert(
-        _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind = .added, _ database: PostgresDatabase,
-        _ connection: PostgresConnection
+        _ new: NewSubscriber, source: SubscriberEvent.Source, _ database: PostgresDatabase, _ connection: PostgresConnection
     ) async throws -> Subscriber? {
         let now = Date()
-        let confirmed = new.status == .active || new.status == .paused ? now : nil
-        let unsubscribed = new.status == .unsubscribed ? now : nil
-        guard
-            let inserted = try await database.run(
-                """
-                INSERT INTO subscriber (email, email_key, name, language, status, secret, bounce_count, bounce_score, created_at,
-                    confirmed_at, unsubscribed_at, updated_at, schedule)
-                VALUES (\(new.email.value), \(new.email.key), \(new.name), \(new.language.rawValue), \(new.status.rawValue),
-                    \(SubscriberKeys.newSecret()), 0, 0, \(now), \(confirmed), \(unsubscribed), \(now), \(new.schedule.description))
-                ON CONFLICT (email_key) DO NOTHING RETURNING id
-                """,
-                on: connection
-            ).first
-        else { return nil }
-        let id = try inserted.decode(Int64.self)
-        try await setCategories(of: id, to: new.categories, database, connection, replacing: false)
-        for kind in ReaderInterests.Kind.allCases where !new.interests[kind].isEmpty {
-            try await setInterests(of: id, kind, to: new.interests[kind], database, connection, replacing: false)
-        }
-        try await log(id, kind, source, detail: new.addedDetail, database, connection)
+        guard let id = try await insert([new], source: source, kind: .added, now: now, database, connection)[new.email.key] else { return nil }
         return Subscriber(
             id: id, email: new.email.value, name: new.name, language: new.language, status: new.status, categories: new.categories,
-            bounceCount: 0, createdAt: now, confirmedAt: confirmed, unsubscribedAt: unsubscribed, interests: new.interests,
-            schedule: new.schedule)
+            bounceCount: 0, createdAt: now, confirmedAt: new.status == .active || new.status == .paused ? now : nil,
+            unsubscribedAt: new.status == .unsubscribed ? now : nil, interests: new.interests, schedule: new.schedule)
     }
 
     /// Applies a change as ``SubscriberEdit`` works it out and logs its events. Returns whether
@@ -350,54 +330,9 @@ extension PostgresSubscriberStore {
             interests: change.interests.isEmpty ? nil : try await interests(of: [id], database, connection)[id] ?? ReaderInterests.none,
             now: now)
         guard edit.changed else { return false }
-        if let categories = edit.categories {
-            try await setCategories(of: id, to: categories, database, connection, replacing: true)
-        }
-        for (kind, entries) in edit.interests {
-            try await setInterests(of: id, kind, to: entries, database, connection, replacing: true)
-        }
-        for event in edit.events {
-            try await log(id, event.kind, source, detail: event.detail, database, connection)
-        }
-        let fields = edit.fields
-        try await database.run(
-            """
-            UPDATE subscriber SET name = \(fields.name), language = \(fields.language), status = \(fields.status), schedule = \(fields.schedule),
-                confirmed_at = \(fields.confirmedAt), unsubscribed_at = \(fields.unsubscribedAt), updated_at = \(now)
-            WHERE id = \(id)
-            """,
-            on: connection)
-        row.fields = fields
+        try await write([PendingEdit(id: id, edit: edit, address: nil)], source: source, now: now, database, connection)
+        row.fields = edit.fields
         return true
-    }
-
-    static func setCategories(
-        of id: Int64, to codes: [String], _ database: PostgresDatabase, _ connection: PostgresConnection, replacing: Bool
-    ) async throws {
-        if replacing {
-            try await database.run("DELETE FROM subscriber_category WHERE subscriber_id = \(id)", on: connection)
-        }
-        try await database.run(
-            """
-            INSERT INTO subscriber_category (subscriber_id, category, position)
-            SELECT \(id), code, position - 1 FROM unnest(\(codes)::text[]) WITH ORDINALITY AS given (code, position)
-            """,
-            on: connection)
-    }
-
-    static func setInterests(
-        of id: Int64, _ kind: ReaderInterests.Kind, to entries: [String], _ database: PostgresDatabase, _ connection: PostgresConnection,
-        replacing: Bool
-    ) async throws {
-        if replacing {
-            try await database.run("DELETE FROM subscriber_interest WHERE subscriber_id = \(id) AND kind = \(kind.rawValue)", on: connection)
-        }
-        try await database.run(
-            """
-            INSERT INTO subscriber_interest (subscriber_id, kind, phrase, position)
-            SELECT \(id), \(kind.rawValue), phrase, position - 1 FROM unnest(\(entries)::text[]) WITH ORDINALITY AS given (phrase, position)
-            """,
-            on: connection)
     }
 
     static func log(
