@@ -14,7 +14,7 @@ final class ImportStaging: @unchecked Sendable {
     private let queue: DatabaseQueue
     let path: String
     /// Rows written to the staging file in one transaction.
-    static let batch = 5_000
+    static let batch = 2_000
 
     init(besides databasePath: String) throws {
         path = databasePath + ".import-\(UUID().uuidString.prefix(8))"
@@ -41,29 +41,45 @@ final class ImportStaging: @unchecked Sendable {
     /// counted (and the first of them listed) in the order of their lines. An address named
     /// twice is a problem of its second line.
     ///
-    /// Reading a batch of rows and keeping the one before it go on at the same time, on two
-    /// cores.
+    /// Three batches are in hand at once, on two cores: one being read, the one before it
+    /// being checked, and the one before that being kept. Batches are kept in order, so the
+    /// first line of an address named twice is the one kept.
     func fill(from reader: inout SubscriberCSVReader, problems: inout ListedRows<ImportProblem>) async throws {
+        let check = reader.rowCheck
+        let file = reader.file
+        var checking: Task<(rows: [ImportRow], problems: [ImportProblem]), Never>?
         var keeping: Task<[ImportProblem], any Error>?
         var finished = false
-        while !finished {
-            var batch: [ImportRow] = []
-            var found: [ImportProblem] = []
-            batch.reserveCapacity(Self.batch)
-            while batch.count < Self.batch {
-                guard let next = try reader.next() else {
+        while !finished || checking != nil {
+            var records: [CSVRecord] = []
+            records.reserveCapacity(Self.batch)
+            while !finished && records.count < Self.batch {
+                guard let next = try reader.nextRecord() else {
                     finished = true
                     break
                 }
-                switch next {
-                case .row(let row): batch.append(row)
-                case .problem(let problem): found.append(problem)
-                }
+                records.append(next)
             }
+            let checked = await checking?.value
+            checking =
+                records.isEmpty
+                ? nil
+                : Task { [records] in
+                    var rows: [ImportRow] = []
+                    var found: [ImportProblem] = []
+                    rows.reserveCapacity(records.count)
+                    for record in records {
+                        switch check.row(record) {
+                        case .row(let row): rows.append(row)
+                        case .problem(let problem): found.append(problem)
+                        }
+                    }
+                    return (rows, found)
+                }
+            guard let checked else { continue }
             for problem in try await keeping?.value ?? [] { problems.append(problem) }
-            let file = reader.file
-            keeping = Task { [batch, found] in
-                (found + (try self.keep(batch, file: file))).sorted { $0.line < $1.line }
+            keeping = Task {
+                (checked.problems + (try self.keep(checked.rows, file: file))).sorted { $0.line < $1.line }
             }
         }
         for problem in try await keeping?.value ?? [] { problems.append(problem) }

@@ -137,6 +137,14 @@ struct SubscriberCSVReader {
     /// - Throws: ``ImportError/unusableFile(_:)`` when the file cannot be read on from here
     ///   (broken quoting, bytes that are not UTF-8).
     mutating func next() throws(ImportError) -> ReadRow? {
+        try nextRecord().map(rowCheck.row)
+    }
+
+    /// The next record that is not blank, as read and not yet checked (``SubscriberRowCheck``
+    /// checks it, on another core while the reader goes on); `nil` at the end of the file.
+    ///
+    /// - Throws: ``ImportError/unusableFile(_:)`` when the file cannot be read on from here.
+    mutating func nextRecord() throws(ImportError) -> CSVRecord? {
         while let fields = reader.next() {
             let recordLine = line
             line += fields.joined().lineBreakCount + 1
@@ -146,7 +154,7 @@ struct SubscriberCSVReader {
             if fields.allSatisfy({ $0.trimmingSpaces().isEmpty }) {
                 continue
             }
-            return row(fields, line: recordLine)
+            return CSVRecord(fields: fields, line: recordLine)
         }
         if let error = Self.failure(of: reader, stream) {
             throw .unusableFile(ImportProblem(file: file, line: line, message: Self.describe(error, file: file)))
@@ -154,7 +162,47 @@ struct SubscriberCSVReader {
         return nil
     }
 
-    private func row(_ fields: [String], line recordLine: Int) -> ReadRow {
+    /// How this file's records are checked: its name and header, and the address rules.
+    var rowCheck: SubscriberRowCheck {
+        SubscriberRowCheck(file: file, caseSensitiveLocalPart: caseSensitiveLocalPart, columns: columns, headerCount: headerCount)
+    }
+    /// The reader's error, if it is one. Reading a file stream to its end reports
+    /// `cannotReadFile` (on Linux a file stream says it has bytes until a read returns none),
+    /// which is the end of the file, not a failure.
+    private static func failure(of reader: CSVReader, _ stream: InputStream) -> (any Error)? {
+        guard let error = reader.error else { return nil }
+        if case .cannotReadFile? = error as? CSVError, stream.streamStatus == .atEnd { return nil }
+        return error
+    }
+
+    private static func describe(_ error: any Error, file: String) -> String {
+        switch error as? CSVError {
+        case .unicodeDecoding?: "the file is not UTF-8 text"
+        case .cannotOpenFile?, .cannotReadFile?: "cannot read the file"
+        case .streamErrorHasOccurred(let cause)?: "cannot read the file: \(cause)"
+        default: "the CSV is malformed here: \(error)"
+        }
+    }
+}
+
+/// A record of an import file as read, before it is checked.
+struct CSVRecord: Sendable {
+    var fields: [String]
+    /// The line the record starts on.
+    var line: Int
+}
+
+/// Checks the records of one import file: a value, so that checking a batch of records runs
+/// on another core while the reader reads the next.
+struct SubscriberRowCheck: Sendable {
+    let file: String
+    let caseSensitiveLocalPart: Bool
+    let columns: [SubscriberCSVColumn: Int]
+    let headerCount: Int
+
+    func row(_ record: CSVRecord) -> ReadRow {
+        let fields = record.fields
+        let recordLine = record.line
         func problem(_ message: String) -> ImportProblem {
             ImportProblem(file: file, line: recordLine, message: message)
         }
@@ -191,24 +239,6 @@ struct SubscriberCSVReader {
                     schedule: try field(.schedule).map(Schedule.init(parsing:))))
         } catch {
             return .problem(problem("\(error.quotingInputSafely)"))
-        }
-    }
-
-    /// The reader's error, if it is one. Reading a file stream to its end reports
-    /// `cannotReadFile` (on Linux a file stream says it has bytes until a read returns none),
-    /// which is the end of the file, not a failure.
-    private static func failure(of reader: CSVReader, _ stream: InputStream) -> (any Error)? {
-        guard let error = reader.error else { return nil }
-        if case .cannotReadFile? = error as? CSVError, stream.streamStatus == .atEnd { return nil }
-        return error
-    }
-
-    private static func describe(_ error: any Error, file: String) -> String {
-        switch error as? CSVError {
-        case .unicodeDecoding?: "the file is not UTF-8 text"
-        case .cannotOpenFile?, .cannotReadFile?: "cannot read the file"
-        case .streamErrorHasOccurred(let cause)?: "cannot read the file: \(cause)"
-        default: "the CSV is malformed here: \(error)"
         }
     }
 }

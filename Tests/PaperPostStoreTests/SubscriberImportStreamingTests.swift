@@ -64,6 +64,34 @@ struct SubscriberImportStreamingTests {
         }
     }
 
+    @Test("rows are checked on one core while the next are read: problems of many batches come out in the order of their lines")
+    func problemsInLineOrderAcrossBatches() async throws {
+        try await withTemporaryStore { store, _ in
+            var csv = "email,categories\n"
+            var expected: [String] = []
+            for index in 0..<9_000 {
+                let line = index + 2
+                if index % 997 == 0 {
+                    csv += "broken\(index),cs.AI\n"
+                    expected.append("big.csv:\(line): invalid email address 'broken\(index)': no '@'")
+                } else if index % 1_499 == 0 {
+                    csv += "reader\(index - 1_000)@example.com,cs.AI\n"
+                    expected.append("big.csv:\(line): 'reader\(index - 1_000)@example.com' is a duplicate of line \(line - 1_000)")
+                } else {
+                    csv += "reader\(index)@example.com,cs.AI\n"
+                }
+            }
+            await #expect {
+                try await store.importCSV(Data(csv.utf8), file: "big.csv", options: ImportOptions())
+            } throws: { error in
+                guard case ImportError.invalidRows(let problems) = error else { return false }
+                return problems.listed.map(\.description) == expected
+            }
+            let written = try await store.list()
+            #expect(written.isEmpty)
+        }
+    }
+
     @Test("the report counts every row but lists the first thousand of each kind; the error does too")
     func listedRows() async throws {
         try await withTemporaryStore { store, _ in
