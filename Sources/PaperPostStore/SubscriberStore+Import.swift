@@ -190,21 +190,29 @@ extension SubscriberStore {
 
     /// The keys of these rows' addresses that the list already has (as they are, or
     /// forgotten), in one query: most rows of a large import are new, and looking each one up
-    /// was a tenth of the import's time.
+    /// was a tenth of the import's time. A list nobody was forgotten from (one look at the
+    /// index) spares every row's SHA-256 of its forgotten key.
     private static func knownKeys(_ rows: [ImportRow], _ db: Database) throws -> Set<String> {
+        let anyForgotten = try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM subscriber WHERE email_key >= 'sha256:' AND email_key < 'sha256;')")) ?? true
         var known: Set<String> = []
         var start = rows.startIndex
         while start < rows.endIndex {
             let chunk = rows[start..<min(start + 5_000, rows.endIndex)]
+            var keys = chunk.map(\.email.key)
+            // A forgotten key found names the address it was made from.
             var addressOf: [String: String] = [:]
-            for row in chunk {
-                addressOf[row.email.key] = row.email.key
-                addressOf[SubscriberRecord.forgottenKey(for: row.email.key)] = row.email.key
+            if anyForgotten {
+                for row in chunk {
+                    let forgotten = SubscriberRecord.forgottenKey(for: row.email.key)
+                    keys.append(forgotten)
+                    addressOf[forgotten] = row.email.key
+                }
             }
             let found = try String.fetchAll(
-                db, sql: "SELECT email_key FROM subscriber WHERE email_key IN (\(databaseQuestionMarks(count: addressOf.count)))",
-                arguments: StatementArguments(Array(addressOf.keys)))
-            known.formUnion(found.compactMap { addressOf[$0] })
+                db, sql: "SELECT email_key FROM subscriber WHERE email_key IN (\(databaseQuestionMarks(count: keys.count)))",
+                arguments: StatementArguments(keys))
+            known.formUnion(found.map { addressOf[$0] ?? $0 })
             start = chunk.endIndex
         }
         return known
