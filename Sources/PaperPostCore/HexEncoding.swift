@@ -1,3 +1,5 @@
+import Foundation
+
 extension Sequence where Element == UInt8 {
     /// Lower-case hex, two digits a byte: digests and secrets as they are stored and shown.
     /// `String(format: "%02x")` per byte went through Foundation's formatter, which made
@@ -29,5 +31,19 @@ extension String {
             for shift in stride(from: 0, to: 64, by: 8) { random.append(UInt8(truncatingIfNeeded: draw >> UInt64(shift))) }
         }
         return random.prefix(bytes).hexEncoded
+    }
+
+    /// `count` values of `bytes` random bytes each, in hex, read from the kernel's generator
+    /// (`/dev/urandom`) in one read: an import makes a secret for every new subscriber, and the
+    /// system generator's call per eight bytes was a sixth of writing one. Where the device
+    /// cannot be read, each comes from ``randomHex(bytes:)``.
+    public static func randomHex(count: Int, bytes: Int) -> [String] {
+        guard count > 0 else { return [] }
+        let device = FileHandle(forReadingAtPath: "/dev/urandom")
+        defer { try? device?.close() }
+        guard let data = try? device?.read(upToCount: count * bytes), data.count == count * bytes else {
+            return (0..<count).map { _ in randomHex(bytes: bytes) }
+        }
+        return (0..<count).map { index in data[(data.startIndex + index * bytes)..<(data.startIndex + (index + 1) * bytes)].hexEncoded }
     }
 }

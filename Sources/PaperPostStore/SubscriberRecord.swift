@@ -53,8 +53,10 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
     /// 32 random bytes, hex-encoded: the subscriber's own link-signing secret.
     static func newSecret() -> String {
-        String.randomHex(bytes: 32)
+        String.randomHex(bytes: secretBytes)
     }
+
+    static let secretBytes = 32
 
     /// The columns a change may touch.
     var fields: SubscriberFields {

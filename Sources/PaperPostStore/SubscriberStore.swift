@@ -347,6 +347,14 @@ struct ChildRows {
     var categories: [DatabaseValue] = []
     /// (subscriber_id, kind, source, detail, created_at) after one another.
     var events: [DatabaseValue] = []
+    /// Link-signing secrets for the next new subscribers, read a batch at a time.
+    private var secrets: [String] = []
+
+    /// A new subscriber's own link-signing secret.
+    mutating func newSecret() -> String {
+        if secrets.isEmpty { secrets = SubscriberKeys.newSecrets(Self.flushAt) }
+        return secrets.removeLast()
+    }
 
     mutating func write(_ db: Database) throws {
         try Self.insert(db, "subscriber_category (subscriber_id, category, position)", columns: 3, categories)
@@ -395,7 +403,7 @@ extension SubscriberStore {
             confirmed_at, unsubscribed_at, updated_at, schedule) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
             """
         ).execute(arguments: [
-            new.email.value, new.email.key, new.name, new.language.rawValue, new.status.rawValue, SubscriberRecord.newSecret(), stamp,
+            new.email.value, new.email.key, new.name, new.language.rawValue, new.status.rawValue, rows.newSecret(), stamp,
             new.status == .active || new.status == .paused ? stamp : nil, new.status == .unsubscribed ? stamp : nil, stamp,
             new.schedule.description,
         ])

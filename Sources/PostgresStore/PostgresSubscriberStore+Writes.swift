@@ -132,7 +132,7 @@ extension PostgresSubscriberStore {
                 CASE WHEN status IN ('active', 'paused') THEN \(now) END, CASE WHEN status = 'unsubscribed' THEN \(now) END, \(now), schedule
             FROM unnest(\(news.map(\.email.value))::text[], \(news.map(\.email.key))::text[], \(news.map { $0.name ?? "" })::text[],
                 \(news.map { $0.name != nil })::boolean[], \(news.map(\.language.rawValue))::text[], \(news.map(\.status.rawValue))::text[],
-                \(news.map { _ in SubscriberKeys.newSecret() })::text[], \(news.map(\.schedule.description))::text[])
+                \(SubscriberKeys.newSecrets(news.count))::text[], \(news.map(\.schedule.description))::text[])
                 AS given (email, key, name, named, language, status, secret, schedule)
             ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key
             """,
