@@ -166,6 +166,7 @@ struct SubscriberCSVReader {
     var rowCheck: SubscriberRowCheck {
         SubscriberRowCheck(file: file, caseSensitiveLocalPart: caseSensitiveLocalPart, columns: columns, headerCount: headerCount)
     }
+
     /// The reader's error, if it is one. Reading a file stream to its end reports
     /// `cannotReadFile` (on Linux a file stream says it has bytes until a read returns none),
     /// which is the end of the file, not a failure.

@@ -115,8 +115,6 @@ extension NewSubscriber {
 package enum SubscriberKeys {
     /// The key a forgotten address is kept under.
     package static func forgotten(_ key: String) -> String { SubscriberRecord.forgottenKey(for: key) }
-    /// A new subscriber's own link-signing secret.
-    package static func newSecret() -> String { SubscriberRecord.newSecret() }
-    /// Secrets for `count` new subscribers at once (see `String.randomHex(count:bytes:)`).
+    /// Link-signing secrets for `count` new subscribers, read at once (see `String.randomHex(count:bytes:)`).
     package static func newSecrets(_ count: Int) -> [String] { String.randomHex(count: count, bytes: SubscriberRecord.secretBytes) }
 }

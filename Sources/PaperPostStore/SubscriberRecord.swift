@@ -51,11 +51,7 @@ struct SubscriberRecord: Codable, FetchableRecord, MutablePersistableRecord {
         return "sha256:" + digest.hexEncoded
     }
 
-    /// 32 random bytes, hex-encoded: the subscriber's own link-signing secret.
-    static func newSecret() -> String {
-        String.randomHex(bytes: secretBytes)
-    }
-
+    /// A subscriber's own link-signing secret is this many random bytes, hex-encoded.
     static let secretBytes = 32
 
     /// The columns a change may touch.
