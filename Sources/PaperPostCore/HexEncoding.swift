@@ -35,7 +35,7 @@ extension String {
 
     /// `count` values of `bytes` random bytes each, in hex, read from the kernel's generator
     /// (`/dev/urandom`) in one read: an import makes a secret for every new subscriber, and the
-    /// system generator's call per eight bytes was a sixth of writing one. Where the device
+    /// system generator's call per eight bytes was 6 % of writing one. Where the device
     /// cannot be read, each comes from ``randomHex(bytes:)``.
     public static func randomHex(count: Int, bytes: Int) -> [String] {
         guard count > 0 else { return [] }
