@@ -112,3 +112,38 @@ struct FastDateTextTests {
         }
     }
 }
+
+@Suite("The delivery log's blocking transactions")
+struct BlockingTransactionTests {
+    struct Refused: Error {}
+
+    @Test("a transaction that throws keeps nothing it wrote, and the next one commits on the same connection")
+    func rollsBackAndGoesOn() async throws {
+        try await withTemporaryStore { store, _ in
+            let database = store.database
+            try database.writeBlocking { db in
+                try db.execute(sql: "CREATE TABLE probe (value INTEGER)")
+            }
+            #expect(throws: Refused.self) {
+                try database.writeBlocking { db in
+                    try db.execute(sql: "INSERT INTO probe VALUES (1)")
+                    throw Refused()
+                }
+            }
+            // A statement SQLite itself refuses ends the transaction the same way.
+            #expect(throws: StoreError.self) {
+                try database.writeBlocking { db in
+                    try db.execute(sql: "INSERT INTO probe VALUES (2)")
+                    try db.execute(sql: "INSERT INTO no_such_table VALUES (3)")
+                }
+            }
+            let written = try database.writeBlocking { db in
+                try db.execute(sql: "INSERT INTO probe VALUES (4)")
+                return try Int.fetchAll(db, sql: "SELECT value FROM probe")
+            }
+            #expect(written == [4])
+            let read = try await database.read { db in try Int.fetchAll(db, sql: "SELECT value FROM probe") }
+            #expect(read == [4])
+        }
+    }
+}
