@@ -95,10 +95,12 @@ final class DeliveryLogWriter: Sendable {
     func run() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
+                // Named from inside: on Linux, Foundation gives the kernel (`top -H`, `perf`) only
+                // the name of the thread setting it, at most 15 bytes.
+                Thread.current.name = "delivery-log"
                 while flush() {}
                 done.resume()
             }
-            thread.name = "paperpost.delivery-log"
             thread.start()
         }
     }
@@ -116,6 +118,11 @@ final class DeliveryLogWriter: Sendable {
     /// commit) or for ``outcomeDelay``, whichever comes first.
     private func flush() -> Bool {
         _ = wake.wait(timeout: .now() + Self.outcomeDelay)
+        // Claims that came during the last commit each left a signal, but one pass takes them
+        // all: without this, every extra signal would make a pass of its own, committing alone
+        // whatever outcome came in just before its lane's next claim (a fifth more commits).
+        // A signal given after the entries are taken below is not lost: it wakes the next pass.
+        while wake.wait(timeout: .now()) == .success {}
         let (entries, handOvers, failure, finished) = state.withLock { state in
             defer {
                 state.entries.removeAll(keepingCapacity: true)
