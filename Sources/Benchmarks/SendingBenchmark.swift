@@ -62,6 +62,13 @@ enum SendingBenchmark {
                 try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: copy + suffix)
             }
         }
+        // A copy to profile `paperpost send` by hand with (perf, strace), outside the bench.
+        if let keep = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_KEEP_DATABASE"] {
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
+                try? FileManager.default.removeItem(atPath: keep + suffix)
+                try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: keep + suffix)
+            }
+        }
         let environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "PAPERPOST_DB": settings.databasePath,
             "PAPERPOST_SMTP_URL": "smtp://127.0.0.1:\(port)", "PAPERPOST_SMTP_TLS": "off", "PAPERPOST_SMTP_CONNECTIONS": "4",
