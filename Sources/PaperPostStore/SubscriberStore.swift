@@ -349,10 +349,16 @@ struct ChildRows {
     var events: [DatabaseValue] = []
     /// Link-signing secrets for the next new subscribers, read a batch at a time.
     private var secrets: [String] = []
+    /// How many secrets one read makes: an import's hundred, a single sign-up's one.
+    private let secretBatch: Int
+
+    init(secretBatch: Int = Self.flushAt) {
+        self.secretBatch = max(1, secretBatch)
+    }
 
     /// A new subscriber's own link-signing secret.
     mutating func newSecret() -> String {
-        if secrets.isEmpty { secrets = SubscriberKeys.newSecrets(Self.flushAt) }
+        if secrets.isEmpty { secrets = SubscriberKeys.newSecrets(secretBatch) }
         return secrets.removeLast()
     }
 
@@ -382,7 +388,7 @@ extension SubscriberStore {
     /// Adds a subscriber with cached statements: an import of a million rows runs this a
     /// million times, and encoding a record through `Codable` was most of its cost.
     static func insert(_ db: Database, _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind) throws -> Subscriber {
-        var rows = ChildRows()
+        var rows = ChildRows(secretBatch: 1)
         let now = Date()
         let id = try insert(db, new, source: source, kind: kind, now: now, into: &rows)
         try rows.write(db)
