@@ -9,7 +9,7 @@ import TestSupport
 /// 100,000 personal emails of a 50/9 digest sent over 4 SMTP connections to Postfix's
 /// `smtp-sink` on 127.0.0.1 with the delivery log on, against what Postfix's own
 /// `smtp-source -d -s 4` reaches on the same sink with the same message size.
-/// Targets (issue 6): at least half of smtp-source's rate, under 200 MB peak memory.
+/// Targets: at least 0.6 of smtp-source's rate (issue 16; half in issue 6), under 200 MB peak memory.
 enum SendingBenchmark {
     static func run(templates: String, messages: Int) async throws {
         guard SMTPSink.isInstalled else {
@@ -46,22 +46,28 @@ enum SendingBenchmark {
         // The send runs as the real `paperpost send`, in its own process, so that its peak memory
         // is its own (not the import's) and the figure is the command operators run.
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paperpost")
-        // This machine's speed drifts by up to 30 % between runs a few seconds apart, so
-        // smtp-source runs both before and after PaperPost and the baseline is their mean.
-        let sample = try await SubscriberStore(database: database, settings: settings).recipients(limit: 1)
+        // smtp-source sends messages of the size PaperPost's average, measured on the first
+        // thousand readers' messages as they are composed.
+        let sample = try await SubscriberStore(database: database, settings: settings).recipients(limit: 1_000)
+        let sampleComposer = try EmailComposer(digest: digest, recipients: sample, settings: settings, serverSecret: try ServerSecret.load(settings))
         var sampleBytes: [UInt8] = []
-        _ = try EmailComposer(digest: digest, recipients: sample, settings: settings, serverSecret: try ServerSecret.load(settings))
-            .compose(for: sample[0], date: MessageDate(), into: &sampleBytes)
-        let before = try smtpSource(port: port, messages: messages, size: sampleBytes.count)
-        // The signed and pooled runs work on copies of the database as it is now, before anything is sent.
-        let signedPath = directory.appendingPathComponent("signed.sqlite").path
-        let pooledPath = directory.appendingPathComponent("pooled.sqlite").path
-        let postgresSource = directory.appendingPathComponent("postgres.sqlite").path
-        for copy in [signedPath, pooledPath, postgresSource] {
-            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
-                try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: copy + suffix)
-            }
+        var sampleSizes: [Int] = []
+        for recipient in sample where sampleComposer.compose(for: recipient, date: MessageDate(), into: &sampleBytes) != nil {
+            sampleSizes.append(sampleBytes.count)
         }
+        let averageSize = sampleSizes.reduce(0, +) / max(1, sampleSizes.count)
+        // Every send works on a copy of the database as it is now, before anything is sent.
+        func copy(as name: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+                try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: path + suffix)
+            }
+            return path
+        }
+        let signedPath = try copy(as: "signed.sqlite")
+        let pooledPath = try copy(as: "pooled.sqlite")
+        let postgresSource = try copy(as: "postgres.sqlite")
         // A copy to profile `paperpost send` by hand with (perf, strace), outside the bench.
         if let keep = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_KEEP_DATABASE"] {
             for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
@@ -74,21 +80,38 @@ enum SendingBenchmark {
             "PAPERPOST_SMTP_URL": "smtp://127.0.0.1:\(port)", "PAPERPOST_SMTP_TLS": "off", "PAPERPOST_SMTP_CONNECTIONS": "4",
             "PAPERPOST_TEMPLATES": templates, "PAPERPOST_SECRET": "bench-secret-of-at-least-32-bytes", "PAPERPOST_BASE_URL": settings.baseURL,
         ]
-        let (elapsed, childPeakMB) = try runSend(executable, day: digest.day, environment: environment, directory: directory)
-        let log = try await DeliveryStore(database: database).stats(day: digest.day)
-        let sent = log.first { $0.0 == .sent }?.1 ?? 0
-        let rate = Double(sent) / elapsed.seconds
-        let averageSize = try await DeliveryStore(database: database).deliveries(day: digest.day, state: .sent).prefix(1000)
-            .compactMap(\.bytes).reduce(0, +) / max(1, min(sent, 1000))
 
-        let after = try smtpSource(port: port, messages: messages, size: averageSize)
-        let baseline = (before + after) / 2
-        print("sending: `paperpost send`, \(sent) of \(messages) messages over 4 connections to smtp-sink, delivery log on (import of \(messages) subscribers took \(imported.ms))")
-        print("  PaperPost \(String(format: "%.0f", rate)) msg/s (\(elapsed.ms)); smtp-source -d -s 4 -l \(averageSize): "
-            + "\(String(format: "%.0f", before)) msg/s before, \(String(format: "%.0f", after)) after; "
-            + "ratio \(String(format: "%.2f", rate / baseline)) to their mean, \(String(format: "%.2f", rate / max(before, after))) to the faster  [target ≥ 0.50]")
-        print("  log: " + log.filter { $0.1 > 0 }.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-            + "; peak memory of the send process \(childPeakMB) MB  [target < 200 MB]")
+        // This machine's speed drifts by a third within minutes (another tenant's load shows as
+        // CPU steal), so one smtp-source run against one send says more about the minute than
+        // about the code. The two alternate: smtp-source, send, smtp-source, send, …,
+        // smtp-source; each send is compared with the mean of the smtp-source runs on either
+        // side of it, and the median of those ratios is the figure.
+        let rounds = max(1, ProcessInfo.processInfo.environment["PAPERPOST_BENCH_ROUNDS"].flatMap(Int.init) ?? 3)
+        var sources = [try smtpSource(port: port, messages: messages, size: averageSize)]
+        var sends: [(rate: Double, elapsed: Duration, peakMB: Int, sent: Int, steal: Double)] = []
+        for round in 1...rounds {
+            var roundEnvironment = environment
+            roundEnvironment["PAPERPOST_DB"] = try copy(as: "round-\(round).sqlite")
+            let stolenBefore = CPUSteal.now()
+            let (elapsed, peakMB) = try runSend(executable, day: digest.day, environment: roundEnvironment, directory: directory)
+            let steal = CPUSteal.now().share(since: stolenBefore)
+            let roundDatabase = try PaperPostDatabase.open(path: roundEnvironment["PAPERPOST_DB"]!)
+            let sent = try await DeliveryStore(database: roundDatabase).stats(day: digest.day).first { $0.0 == .sent }?.1 ?? 0
+            sends.append((Double(sent) / elapsed.seconds, elapsed, peakMB, sent, steal))
+            sources.append(try smtpSource(port: port, messages: messages, size: averageSize))
+        }
+        let ratios = sends.indices.map { sends[$0].rate / ((sources[$0] + sources[$0 + 1]) / 2) }
+        let medianIndex = ratios.indices.sorted { ratios[$0] < ratios[$1] }[ratios.count / 2]
+        let rate = sends[medianIndex].rate
+        print("sending: `paperpost send`, \(sends[medianIndex].sent) of \(messages) messages of \(averageSize) bytes on average over 4 connections to smtp-sink, "
+            + "delivery log on (import of \(messages) subscribers took \(imported.ms)); \(rounds) rounds, smtp-source -d -s 4 -l \(averageSize) before and after each")
+        for (index, send) in sends.enumerated() {
+            print("  round \(index + 1): PaperPost \(String(format: "%.0f", send.rate)) msg/s (\(send.elapsed.ms), \(send.peakMB) MB, "
+                + "\(String(format: "%.0f", send.steal * 100)) % of the CPU stolen), smtp-source \(String(format: "%.0f", sources[index])) before "
+                + "and \(String(format: "%.0f", sources[index + 1])) after: ratio \(String(format: "%.2f", ratios[index])) to their mean")
+        }
+        print("  median ratio \(String(format: "%.2f", ratios[medianIndex])) (lowest \(String(format: "%.2f", ratios.min() ?? 0)))  [target ≥ 0.60, issue 16]; "
+            + "peak memory of the send process \(sends.map(\.peakMB).max() ?? 0) MB  [target < 200 MB]")
 
         // The same send with DKIM (RSA-2048) on, against the same sink.
         let keys = try DKIMKeyGenerator.generate(selector: "bench", directory: directory.appendingPathComponent("dkim").path, ed25519: false)
@@ -211,4 +234,24 @@ struct SendFailed: Error, CustomStringConvertible {
     let output: String
 
     var description: String { "paperpost send exited \(status):\n\(output)" }
+}
+
+/// The machine's CPU time stolen by the hypervisor so far (`/proc/stat`), to say how much of
+/// a run's time another tenant took: on a shared VM that, more than the code, moves a rate.
+struct CPUSteal {
+    var stolen: Double
+    var total: Double
+
+    static func now() -> CPUSteal {
+        let stat = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? ""
+        // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+        let fields = stat.split(separator: "\n").first { $0.hasPrefix("cpu ") }?.split(separator: " ").dropFirst().compactMap { Double($0) } ?? []
+        guard fields.count >= 8 else { return CPUSteal(stolen: 0, total: 0) }
+        return CPUSteal(stolen: fields[7], total: fields.prefix(8).reduce(0, +))
+    }
+
+    /// The share of all CPU time since `earlier` that was stolen.
+    func share(since earlier: CPUSteal) -> Double {
+        total > earlier.total ? (stolen - earlier.stolen) / (total - earlier.total) : 0
+    }
 }
