@@ -57,23 +57,22 @@ enum SendingBenchmark {
         }
         let averageSize = sampleSizes.reduce(0, +) / max(1, sampleSizes.count)
         // Every send works on a copy of the database as it is now, before anything is sent.
-        func copy(as name: String) throws -> String {
-            let path = directory.appendingPathComponent(name).path
+        func copy(to path: String) throws -> String {
             for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
                 try? FileManager.default.removeItem(atPath: path + suffix)
                 try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: path + suffix)
             }
             return path
         }
+        func copy(as name: String) throws -> String {
+            try copy(to: directory.appendingPathComponent(name).path)
+        }
         let signedPath = try copy(as: "signed.sqlite")
         let pooledPath = try copy(as: "pooled.sqlite")
         let postgresSource = try copy(as: "postgres.sqlite")
         // A copy to profile `paperpost send` by hand with (perf, strace), outside the bench.
         if let keep = ProcessInfo.processInfo.environment["PAPERPOST_BENCH_KEEP_DATABASE"] {
-            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: settings.databasePath + suffix) {
-                try? FileManager.default.removeItem(atPath: keep + suffix)
-                try FileManager.default.copyItem(atPath: settings.databasePath + suffix, toPath: keep + suffix)
-            }
+            _ = try copy(to: keep)
         }
         let environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "PAPERPOST_DB": settings.databasePath,
@@ -96,12 +95,17 @@ enum SendingBenchmark {
             let (elapsed, peakMB) = try runSend(executable, day: digest.day, environment: roundEnvironment, directory: directory)
             let steal = CPUSteal.now().share(since: stolenBefore)
             let roundDatabase = try PaperPostDatabase.open(path: roundEnvironment["PAPERPOST_DB"]!)
-            let sent = try await DeliveryStore(database: roundDatabase).stats(day: digest.day).first { $0.0 == .sent }?.1 ?? 0
+            let log = try await DeliveryStore(database: roundDatabase).stats(day: digest.day)
+            let sent = log.first { $0.0 == .sent }?.1 ?? 0
+            if sent < messages {
+                print("  round \(round): " + log.filter { $0.1 > 0 }.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", "))
+            }
             sends.append((Double(sent) / elapsed.seconds, elapsed, peakMB, sent, steal))
             sources.append(try smtpSource(port: port, messages: messages, size: averageSize))
         }
         let ratios = sends.indices.map { sends[$0].rate / ((sources[$0] + sources[$0 + 1]) / 2) }
-        let medianIndex = ratios.indices.sorted { ratios[$0] < ratios[$1] }[ratios.count / 2]
+        // With an even number of rounds, the lower of the two middle ones.
+        let medianIndex = ratios.indices.sorted { ratios[$0] < ratios[$1] }[(ratios.count - 1) / 2]
         let rate = sends[medianIndex].rate
         print("sending: `paperpost send`, \(sends[medianIndex].sent) of \(messages) messages of \(averageSize) bytes on average over 4 connections to smtp-sink, "
             + "delivery log on (import of \(messages) subscribers took \(imported.ms)); \(rounds) rounds, smtp-source -d -s 4 -l \(averageSize) before and after each")
