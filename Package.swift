@@ -243,7 +243,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MailTests",
-            dependencies: ["Mail", "Curation", "PaperPostCore", "PaperPostStore", "TestSupport"],
+            dependencies: [
+                "Mail", "Curation", "PaperPostCore", "PaperPostStore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(

