@@ -247,7 +247,7 @@ public struct DKIMSigner: Sendable {
         }
         while index < body.endIndex {
             let byte = body[index]
-            if byte == 13, index + 1 < body.endIndex, body[index + 1] == 10 {
+            if byte == 13, endsLine(index) {
                 output += body[copyFrom..<index]
                 let hadText = output.count > lineStart
                 output += crlf
