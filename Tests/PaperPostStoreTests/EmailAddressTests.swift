@@ -7,6 +7,8 @@ struct EmailAddressTests {
         ("Ada.Lovelace@Example.COM", "ada.lovelace@example.com"),
         ("  li.wei+papers@mail.example.cn ", "li.wei+papers@mail.example.cn"),
         ("o'brien@example.ie", "o'brien@example.ie"),
+        ("Z_9@X-1.Example.IO", "z_9@x-1.example.io"),
+        ("\tq@example.org\r\n", "q@example.org"),
     ])
     func accepted(input: String, key: String) throws {
         let address = try EmailAddress(input)
@@ -33,6 +35,13 @@ struct EmailAddressTests {
         ("a@-example.com", "starts or ends with '-'"),
         (".a@example.com", "misplaced '.'"),
         ("李@example.com", "non-ASCII"),
+        ("a..b@example.com", "misplaced '.'"),
+        ("a.@example.com", "misplaced '.'"),
+        ("@example.com", "nothing before the '@'"),
+        ("a@", "no domain"),
+        ("a@example-.com", "starts or ends with '-'"),
+        ("a@example.123", "does not end in a name"),
+        ("a@exa_mple.com", "'_' is not allowed in the domain"),
         (String(repeating: "a", count: 65) + "@example.com", "longer than 64"),
     ])
     func refused(input: String, reason: String) {

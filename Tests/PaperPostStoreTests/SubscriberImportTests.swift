@@ -122,6 +122,23 @@ struct SubscriberImportTests {
         }
     }
 
+    @Test("line numbers count a line break inside a quoted field as a text editor does: LF, CRLF and a lone CR once, a Unicode line separator not at all")
+    func lineNumbersAcrossQuotedBreaks() async throws {
+        try await withTemporaryStore { store, _ in
+            let csv = "email,name\n"
+                + "a@example.com,\"A\nB\"\n"
+                + "b@example.com,\"C\r\nD\"\n"
+                + "c@example.com,\"E\rF\"\n"
+                + "d@example.com,\"G\u{2028}H\"\n"
+                + "broken,X\n"
+            await #expect {
+                try await importing(csv, into: store)
+            } throws: { error in
+                "\(error)".hasPrefix("people.csv:9: invalid email address 'broken'")
+            }
+        }
+    }
+
     @Test("a line break in a name never reaches a header: it is folded to a space")
     func nameWithLineBreak() async throws {
         try await withTemporaryStore { store, _ in
