@@ -39,7 +39,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         }
         // The address is ASCII by now: it is split, checked and lower-cased byte by byte,
         // without the Unicode tables that a million imported addresses would spend seconds in.
-        let parts = address.asciiSplit(UInt8(ascii: "@"))
+        let parts = address[...].asciiSplit(UInt8(ascii: "@"))
         guard parts.count == 2 else {
             throw fail(parts.count == 1 ? "no '@'" : "more than one '@'")
         }
@@ -107,12 +107,6 @@ extension Substring {
     /// `lowercased()` for ASCII text, without Unicode's case tables.
     fileprivate var asciiLowercased: String {
         String(decoding: utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
-    }
-}
-
-extension String {
-    fileprivate func asciiSplit(_ separator: UInt8) -> [Substring] {
-        self[...].asciiSplit(separator)
     }
 }
 
