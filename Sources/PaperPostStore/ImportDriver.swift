@@ -88,6 +88,31 @@ package struct ImportDriver: Sendable {
         _ stream: InputStream, caseSensitiveLocalPart: Bool, stagingBeside: String,
         write: @escaping @Sendable ([ImportRow]) async throws -> (report: ImportReport, used: Int)
     ) async throws -> ImportReport {
+        try await staged(stream, caseSensitiveLocalPart: caseSensitiveLocalPart, stagingBeside: stagingBeside) { staging, total in
+            var pending: [ImportRow] = []
+            // The next rows are read from the staging file while the current ones are written.
+            let chunkRows = chunking.rows
+            var next = Task { try staging.rows(after: 0, limit: chunkRows) }
+            defer { next.cancel() }
+            return try await applyInTransactions(total: total) {
+                if pending.isEmpty {
+                    pending = try await next.value
+                    guard let last = pending.last else { return (ImportReport(), 0) }
+                    next = Task { try staging.rows(after: last.line, limit: chunkRows) }
+                }
+                let chunk = try await write(pending)
+                pending.removeFirst(chunk.used)
+                return chunk
+            }
+        }
+    }
+
+    /// Reads and checks the whole file into a staging file, then has `apply` write its `total`
+    /// valid rows (with ``applyInTransactions(total:_:)``).
+    func staged(
+        _ stream: InputStream, caseSensitiveLocalPart: Bool, stagingBeside: String,
+        apply: (_ staging: ImportStaging, _ total: Int) async throws -> ImportReport
+    ) async throws -> ImportReport {
         var reader = try SubscriberCSVReader(stream: stream, file: file, caseSensitiveLocalPart: caseSensitiveLocalPart)
         let staging = try ImportStaging(besides: stagingBeside)
         var problems = ListedRows<ImportProblem>()
@@ -95,37 +120,37 @@ package struct ImportDriver: Sendable {
         if !problems.isEmpty && !options.skipInvalid {
             throw ImportError.invalidRows(problems)
         }
-        let total = try staging.count()
+        var report = try await apply(staging, try staging.count())
+        report.invalid = problems
+        report.dryRun = options.dryRun
+        return report
+    }
 
+    /// Calls `transaction` until `total` rows are written, pausing between two transactions
+    /// and reporting progress after each. `transaction` writes the next rows in one
+    /// transaction and returns what it did and how many rows it took (none: there are no more).
+    ///
+    /// - Throws: ``ImportInterrupted`` when a transaction fails.
+    func applyInTransactions(
+        total: Int, _ transaction: () async throws -> (report: ImportReport, used: Int)
+    ) async throws -> ImportReport {
         var report = ImportReport()
         var applied = 0
-        var pending: [ImportRow] = []
-        // The next rows are read from the staging file while the current ones are written.
-        let chunkRows = chunking.rows
-        var next = Task { try staging.rows(after: 0, limit: chunkRows) }
-        defer { next.cancel() }
         while applied < total {
-            if pending.isEmpty {
-                pending = try await next.value
-                guard let last = pending.last else { break }
-                next = Task { try staging.rows(after: last.line, limit: chunkRows) }
-            }
             let chunk: (report: ImportReport, used: Int)
             do {
                 if applied > 0 {
                     try await Task.sleep(for: chunking.pause)
                 }
-                chunk = try await write(pending)
+                chunk = try await transaction()
             } catch {
                 throw ImportInterrupted(file: file, applied: options.dryRun ? 0 : applied, total: total, reason: "\(error)")
             }
+            guard chunk.used > 0 else { break }
             report.append(chunk.report)
-            pending.removeFirst(chunk.used)
             applied += chunk.used
             await progress?(ImportProgress(applied: applied, total: total))
         }
-        report.invalid = problems
-        report.dryRun = options.dryRun
         return report
     }
 }

@@ -7,7 +7,9 @@ import PaperPostCore
 ///
 /// A throwaway SQLite file beside the database (never `/tmp`, which may be memory), with no
 /// journal: losing it in a crash loses nothing, since the import starts from the file again.
-/// Its unique key on the address is what finds an address the file names twice.
+/// Its unique key on the address is what finds an address the file names twice. Each row also
+/// carries a new subscriber's link secret, made here on both cores, so that SQLite can add the
+/// new addresses from it in bulk.
 ///
 /// Sendable by hand: its one connection is a `DatabaseQueue`, which serialises its use.
 final class ImportStaging: @unchecked Sendable {
@@ -27,7 +29,7 @@ final class ImportStaging: @unchecked Sendable {
             try db.execute(sql: """
                 CREATE TABLE row (
                     line INTEGER PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE, name TEXT, has_name INTEGER NOT NULL,
-                    categories TEXT, language TEXT, status TEXT, interests TEXT, muted TEXT, authors TEXT, schedule TEXT)
+                    categories TEXT, language TEXT, status TEXT, interests TEXT, muted TEXT, authors TEXT, schedule TEXT, secret TEXT NOT NULL)
                 """)
         }
     }
@@ -89,15 +91,18 @@ final class ImportStaging: @unchecked Sendable {
     private func keep(_ rows: [ImportRow], file: String) throws -> [ImportProblem] {
         try queue.write { db in
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO row (line, email, email_key, name, has_name, categories, language, status, interests, muted, authors, schedule)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING
+                INSERT INTO row (
+                    line, email, email_key, name, has_name, categories, language, status, interests, muted, authors, schedule, secret)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING
                 """)
             var duplicates: [ImportProblem] = []
-            for row in rows {
+            let secrets = SubscriberKeys.newSecrets(rows.count)
+            for (row, secret) in zip(rows, secrets) {
                 let interests = ReaderInterests.Kind.allCases.map { kind -> String? in row.interests[kind].map { $0.joined(separator: "\n") } }
                 try insert.execute(arguments: [
                     row.line, row.email.value, row.email.key, row.name, row.hasName, row.categories?.joined(separator: " "),
                     row.language?.rawValue, row.status?.rawValue, interests[0], interests[1], interests[2], row.schedule?.description,
+                    secret,
                 ])
                 if db.changesCount == 0 {
                     let first = try Int.fetchOne(db, sql: "SELECT line FROM row WHERE email_key = ?", arguments: [row.email.key]) ?? 0
@@ -117,21 +122,34 @@ final class ImportStaging: @unchecked Sendable {
     /// The next rows in file order after `line`.
     func rows(after line: Int, limit: Int) throws -> [ImportRow] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM row WHERE line > ? ORDER BY line LIMIT ?", arguments: [line, limit]).map { row in
-                var interests: [ReaderInterests.Kind: [String]] = [:]
-                for (kind, column) in zip(ReaderInterests.Kind.allCases, ["interests", "muted", "authors"]) {
-                    if let text: String = row[column] {
-                        interests[kind] = text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
-                    }
-                }
-                let categories: String? = row["categories"]
-                return ImportRow(
-                    line: row["line"], email: EmailAddress(alreadyValidated: row["email"], key: row["email_key"]), name: row["name"],
-                    categories: categories.map { $0.split(separator: " ").map(String.init) },
-                    language: (row["language"] as String?).flatMap(Language.init(rawValue:)),
-                    status: (row["status"] as String?).flatMap(SubscriberStatus.init(rawValue:)), hasName: row["has_name"],
-                    interests: interests, schedule: try (row["schedule"] as String?).map(Schedule.init(parsing:)))
+            try Row.fetchAll(db, sql: "SELECT * FROM row WHERE line > ? ORDER BY line LIMIT ?", arguments: [line, limit]).map(Self.importRow)
+        }
+    }
+
+    /// A row of the staging table as the import reads it, also through another connection
+    /// that has the file attached.
+    static func importRow(_ row: Row) throws -> ImportRow {
+        var interests: [ReaderInterests.Kind: [String]] = [:]
+        for kind in ReaderInterests.Kind.allCases {
+            if let text: String = row[column(kind)] {
+                interests[kind] = text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
             }
+        }
+        let categories: String? = row["categories"]
+        return ImportRow(
+            line: row["line"], email: EmailAddress(alreadyValidated: row["email"], key: row["email_key"]), name: row["name"],
+            categories: categories.map { $0.split(separator: " ").map(String.init) },
+            language: (row["language"] as String?).flatMap(Language.init(rawValue:)),
+            status: (row["status"] as String?).flatMap(SubscriberStatus.init(rawValue:)), hasName: row["has_name"],
+            interests: interests, schedule: try (row["schedule"] as String?).map(Schedule.init(parsing:)))
+    }
+
+    /// The column a list of interests is staged in, one entry a line.
+    static func column(_ kind: ReaderInterests.Kind) -> String {
+        switch kind {
+        case .interest: "interests"
+        case .muted: "muted"
+        case .author: "authors"
         }
     }
 }

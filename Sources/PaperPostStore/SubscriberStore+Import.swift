@@ -39,6 +39,12 @@ public struct ListedRows<Element: Sendable>: Sendable {
         if listed.count < Self.limit { listed.append(element) }
     }
 
+    /// Counts `count` rows and lists those of `listing` there is room for (the first of them).
+    mutating func append(listing: [Element], of count: Int) {
+        self.count += count
+        listed += listing.prefix(Self.limit - listed.count)
+    }
+
     mutating func append(_ other: ListedRows) {
         count += other.count
         listed += other.listed.prefix(Self.limit - listed.count)
@@ -104,8 +110,9 @@ public struct ImportInterrupted: Error, Sendable, CustomStringConvertible {
 package struct ImportChunking: Sendable {
     /// At most this many rows in one transaction…
     var rows: Int
-    /// …and no more rows once a transaction has taken this long, so that nobody else waits
-    /// behind one for much longer, however slow the machine.
+    /// …and no longer than about this, so that nobody else waits behind one for much longer,
+    /// however slow the machine: a transaction that adds rows one by one stops taking more
+    /// once it has taken this long; one that adds them in bulk sizes the next by how long it took.
     package var duration: Duration
     /// Time left between two transactions for whoever is waiting to write (they try again
     /// every ``PaperPostDatabase/busyRetryInterval``).
@@ -164,89 +171,31 @@ extension SubscriberStore {
         _ stream: InputStream, file: String, options: ImportOptions, chunking: ImportChunking,
         progress: (@Sendable (ImportProgress) async -> Void)?
     ) async throws -> ImportReport {
-        try await ImportDriver(file: file, options: options, chunking: chunking, progress: progress).run(
-            stream, caseSensitiveLocalPart: settings.caseSensitiveLocalPart, stagingBeside: database.writer.path
-        ) { [settings] rows in
-            try await database.writer.writeWithoutTransaction { db in
-                var report = ImportReport()
-                var used = 0
-                try db.inTransaction(.immediate) {
-                    let started = ContinuousClock.now
-                    let known = try Self.knownKeys(rows, db)
-                    let now = Date()
-                    var children = ChildRows()
-                    repeat {
-                        try Self.importRow(
-                            rows[used], db, known: known, now: now, children: &children, options: options, defaults: settings, into: &report)
-                        used += 1
-                    } while used < rows.count && ContinuousClock.now - started < chunking.duration
-                    try children.write(db)
-                    return options.dryRun ? .rollback : .commit
+        let driver = ImportDriver(file: file, options: options, chunking: chunking, progress: progress)
+        let writer = StagedImport(options: options, defaults: settings)
+        return try await driver.staged(stream, caseSensitiveLocalPart: settings.caseSensitiveLocalPart, stagingBeside: database.writer.path) {
+            staging, total in
+            var after = 0
+            var listed = 0
+            // A transaction is one statement per table, which cannot stop when it has taken
+            // long enough: the next one takes as many rows as fit in half that time.
+            var limit = chunking.rows
+            return try await driver.applyInTransactions(total: total) {
+                let started = ContinuousClock.now
+                let chunk = try await database.writer.writeWithoutTransaction { [after, limit, listed] db in
+                    try db.execute(sql: "ATTACH DATABASE ? AS \(StagedImport.schema)", arguments: [staging.path])
+                    db.add(function: StagedImport.forgottenKey)
+                    defer {
+                        db.remove(function: StagedImport.forgottenKey)
+                        try? db.execute(sql: "DETACH DATABASE \(StagedImport.schema)")
+                    }
+                    return try writer.apply(db, after: after, limit: limit, listing: ListedRows<ImportReport.Entry>.limit - listed)
                 }
-                return (report, used)
-            }
-        }
-    }
-
-    /// The keys of these rows' addresses that the list already has (as they are, or
-    /// forgotten), in one query: most rows of a large import are new, and looking each one up
-    /// was a tenth of the import's time. A list nobody was forgotten from (one look at the
-    /// index) spares every row's SHA-256 of its forgotten key.
-    private static func knownKeys(_ rows: [ImportRow], _ db: Database) throws -> Set<String> {
-        let anyForgotten = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM subscriber WHERE email_key >= 'sha256:' AND email_key < 'sha256;')")) ?? true
-        var known: Set<String> = []
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let chunk = rows[start..<min(start + 5_000, rows.endIndex)]
-            var keys = chunk.map(\.email.key)
-            // A forgotten key found names the address it was made from.
-            var addressOf: [String: String] = [:]
-            if anyForgotten {
-                for row in chunk {
-                    let forgotten = SubscriberRecord.forgottenKey(for: row.email.key)
-                    keys.append(forgotten)
-                    addressOf[forgotten] = row.email.key
-                }
-            }
-            let found = try String.fetchAll(
-                db, sql: "SELECT email_key FROM subscriber WHERE email_key IN (\(databaseQuestionMarks(count: keys.count)))",
-                arguments: StatementArguments(keys))
-            known.formUnion(found.map { addressOf[$0] ?? $0 })
-            start = chunk.endIndex
-        }
-        return known
-    }
-
-    private static func importRow(
-        _ row: ImportRow, _ db: Database, known: Set<String>, now: Date, children: inout ChildRows, options: ImportOptions, defaults: Settings,
-        into report: inout ImportReport
-    ) throws {
-        let stored = known.contains(row.email.key) ? try record(db, for: row.email) : nil
-        let decision = try row.decision(
-            current: stored.map { (status: SubscriberStatus(rawValue: $0.status) ?? .paused, forgotten: $0.email == nil) }, options: options,
-            defaults: defaults)
-        switch decision {
-        case .add(let new):
-            _ = try insert(db, new, source: .import, kind: .imported, now: now, into: &children)
-            report.added.append(row.entry())
-        case .leave(let suppressed, let note):
-            if suppressed { report.suppressed.append(row.entry(note)) } else { report.existing.append(row.entry(note)) }
-        case .resubscribe(let change, let note):
-            guard var record = stored else { return }
-            if record.email == nil {
-                record.email = row.email.value
-                record.emailKey = row.email.key
-                try record.update(db)
-            }
-            try apply(change, to: &record, db, source: .import)
-            report.resubscribed.append(row.entry(note))
-        case .update(let change):
-            guard var record = stored else { return }
-            if try apply(change, to: &record, db, source: .import) {
-                report.updated.append(row.entry())
-            } else {
-                report.unchanged.append(row.entry())
+                let took = ContinuousClock.now - started
+                after = chunk.last
+                listed += chunk.report.added.listed.count
+                limit = max(1, min(chunking.rows, Int(Double(chunk.used) * ((chunking.duration / 2) / took))))
+                return (chunk.report, chunk.used)
             }
         }
     }

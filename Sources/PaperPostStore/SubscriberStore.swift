@@ -337,95 +337,39 @@ public struct SubscriberStore: Sendable {
     }
 }
 
-// MARK: - Operations inside a transaction, shared by the single-subscriber calls and the import
-
-/// New subscribers' category rows and events, not yet written: written together, they take
-/// one statement per table instead of one per row.
-struct ChildRows {
-    static let flushAt = 100
-    /// (subscriber_id, category, position) after one another.
-    var categories: [DatabaseValue] = []
-    /// (subscriber_id, kind, source, detail, created_at) after one another.
-    var events: [DatabaseValue] = []
-    /// Link-signing secrets for the next new subscribers, read a batch at a time.
-    private var secrets: [String] = []
-    /// How many secrets one read makes: an import's hundred, a single sign-up's one.
-    private let secretBatch: Int
-
-    init(secretBatch: Int = Self.flushAt) {
-        self.secretBatch = max(1, secretBatch)
-    }
-
-    /// A new subscriber's own link-signing secret.
-    mutating func newSecret() -> String {
-        if secrets.isEmpty { secrets = SubscriberKeys.newSecrets(secretBatch) }
-        return secrets.removeLast()
-    }
-
-    mutating func write(_ db: Database) throws {
-        try Self.insert(db, "subscriber_category (subscriber_id, category, position)", columns: 3, categories)
-        try Self.insert(db, "subscriber_event (subscriber_id, kind, source, detail, created_at)", columns: 5, events)
-        categories.removeAll(keepingCapacity: true)
-        events.removeAll(keepingCapacity: true)
-    }
-
-    private static func insert(_ db: Database, _ table: String, columns: Int, _ values: [DatabaseValue]) throws {
-        guard !values.isEmpty else { return }
-        let row = "(" + databaseQuestionMarks(count: columns) + ")"
-        let sql = "INSERT INTO \(table) VALUES " + Array(repeating: row, count: values.count / columns).joined(separator: ", ")
-        try db.makeStatement(sql: sql).execute(arguments: StatementArguments(values))
-    }
-}
+// MARK: - Operations inside a transaction, shared by the single-subscriber calls and the import's known addresses
 
 extension SubscriberStore {
     static func record(_ db: Database, for address: EmailAddress) throws -> SubscriberRecord? {
-        // A cached statement: an import looks up every row's address.
         try SubscriberRecord.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM subscriber WHERE email_key IN (?, ?)"),
             arguments: [address.key, SubscriberRecord.forgottenKey(for: address.key)])
     }
 
-    /// Adds a subscriber with cached statements: an import of a million rows runs this a
-    /// million times, and encoding a record through `Codable` was most of its cost.
+    /// Adds a subscriber with its categories, interests and the event that says how. (An
+    /// import adds its new addresses in bulk instead: see `StagedImport`.)
     static func insert(_ db: Database, _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind) throws -> Subscriber {
-        var rows = ChildRows(secretBatch: 1)
         let now = Date()
-        let id = try insert(db, new, source: source, kind: kind, now: now, into: &rows)
-        try rows.write(db)
-        return Subscriber(
-            id: id, email: new.email.value, name: new.name, language: new.language, status: new.status, categories: new.categories,
-            bounceCount: 0, createdAt: now, confirmedAt: new.status == .active || new.status == .paused ? now : nil,
-            unsubscribedAt: new.status == .unsubscribed ? now : nil, interests: new.interests, schedule: new.schedule)
-    }
-
-    /// Adds the subscriber row and leaves its categories and event in `rows`, which the import
-    /// writes a hundred subscribers' worth at a time (one statement each instead of one per row).
-    static func insert(
-        _ db: Database, _ new: NewSubscriber, source: SubscriberEvent.Source, kind: SubscriberEvent.Kind, now: Date, into rows: inout ChildRows
-    ) throws -> Int64 {
         let stamp = now.fastDatabaseValue
         try db.cachedStatement(sql: """
             INSERT INTO subscriber (email, email_key, name, language, status, secret, bounce_count, bounce_score, created_at,
             confirmed_at, unsubscribed_at, updated_at, schedule) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
             """
         ).execute(arguments: [
-            new.email.value, new.email.key, new.name, new.language.rawValue, new.status.rawValue, rows.newSecret(), stamp,
+            new.email.value, new.email.key, new.name, new.language.rawValue, new.status.rawValue, SubscriberKeys.newSecrets(1)[0], stamp,
             new.status == .active || new.status == .paused ? stamp : nil, new.status == .unsubscribed ? stamp : nil, stamp,
             new.schedule.description,
         ])
         let id = db.lastInsertedRowID
-        for (position, code) in new.categories.enumerated() {
-            rows.categories += [id.databaseValue, code.databaseValue, position.databaseValue]
-        }
+        try addCategories(db, of: id, new.categories)
         for kind in ReaderInterests.Kind.allCases {
             try addInterests(db, of: id, kind, new.interests[kind])
         }
-        rows.events += [
-            id.databaseValue, kind.rawValue.databaseValue, source.rawValue.databaseValue,
-            new.addedDetail.databaseValue, stamp,
-        ]
-        if rows.events.count >= ChildRows.flushAt * 5 { try rows.write(db) }
-        return id
+        try log(db, id, kind, source, detail: new.addedDetail, at: now)
+        return Subscriber(
+            id: id, email: new.email.value, name: new.name, language: new.language, status: new.status, categories: new.categories,
+            bounceCount: 0, createdAt: now, confirmedAt: new.status == .active || new.status == .paused ? now : nil,
+            unsubscribedAt: new.status == .unsubscribed ? now : nil, interests: new.interests, schedule: new.schedule)
     }
 
     /// Applies a change and logs one event per kind of change. Returns whether anything changed.
@@ -496,8 +440,10 @@ extension SubscriberStore {
         }
     }
 
-    static func log(_ db: Database, _ id: Int64, _ kind: SubscriberEvent.Kind, _ source: SubscriberEvent.Source, detail: String?) throws {
+    static func log(
+        _ db: Database, _ id: Int64, _ kind: SubscriberEvent.Kind, _ source: SubscriberEvent.Source, detail: String?, at date: Date = Date()
+    ) throws {
         try db.cachedStatement(sql: "INSERT INTO subscriber_event (subscriber_id, kind, source, detail, created_at) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [id, kind.rawValue, source.rawValue, detail, Date().fastDatabaseValue])
+            .execute(arguments: [id, kind.rawValue, source.rawValue, detail, date.fastDatabaseValue])
     }
 }

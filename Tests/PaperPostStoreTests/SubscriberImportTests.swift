@@ -276,9 +276,10 @@ struct SubscriberImportTests {
         try await withTemporaryStore { store, _ in
             _ = try await importing("email\nforget.me@example.com\n", into: store)
             try await store.forget(try EmailAddress("forget.me@example.com"), source: .cli)
-            let report = try await importing("email\nForget.Me@example.com\n", into: store)
+            let report = try await importing("email\nForget.Me@example.com\nnew.one@example.com\n", into: store)
             #expect(report.suppressed.listed.map(\.email) == ["Forget.Me@example.com"])
-            #expect(try await store.list().count == 1)
+            #expect(report.added.listed.map(\.email) == ["new.one@example.com"])
+            #expect(try await store.list().count == 2)
         }
     }
 
@@ -359,6 +360,54 @@ struct SubscriberImportTests {
             }
             let remaining = try await store.list()
             #expect(remaining.isEmpty)
+        }
+    }
+
+    @Test("new addresses, added in bulk, get what adding each alone gives them: defaults, dates, interests, events, ids in file order")
+    func bulkAddsMatchSingleAdds() async throws {
+        let readers = [
+            NewSubscriber(
+                email: try EmailAddress("first@example.com"), name: "First", categories: ["cs.CL", "cs.AI"], language: .en, status: .active,
+                interests: try ReaderInterests(interests: ["retrieval", "RAG agents"], muted: ["diffusion"], authors: ["Yoshua Bengio"]),
+                schedule: .weekly(weekday: 2)),
+            NewSubscriber(email: try EmailAddress("second@example.com"), name: nil, categories: ["cs.AI", "cs.CL", "cs.LG"], language: .zh, status: .pending),
+            NewSubscriber(email: try EmailAddress("third@example.com"), name: "Third", categories: ["stat.ML"], language: .en, status: .unsubscribed),
+            NewSubscriber(email: try EmailAddress("fourth@example.com"), name: "Fourth", categories: ["cs.RO"], language: .zh, status: .paused),
+        ]
+        func described(_ store: SubscriberStore) async throws -> [String] {
+            var lines: [String] = []
+            for subscriber in try await store.list() {
+                let events = try await store.events(of: subscriber).map { "\($0.source.rawValue) \($0.detail ?? "")" }
+                lines.append(
+                    "\(subscriber.id) \(subscriber.email ?? "") \(subscriber.name ?? "-") \(subscriber.categories) \(subscriber.language) "
+                        + "\(subscriber.status) \(subscriber.schedule) \(subscriber.interests) confirmed: \(subscriber.confirmedAt != nil) "
+                        + "unsubscribed: \(subscriber.unsubscribedAt != nil) \(events)")
+            }
+            return lines
+        }
+        try await withTemporaryStore { one, _ in
+            try await withTemporaryStore { bulk, _ in
+                let known = NewSubscriber(email: try EmailAddress("known@example.com"), name: nil, categories: ["cs.AI"], language: .en, status: .active)
+                for new in [known] + readers {
+                    _ = try await one.add(new, source: .import)
+                }
+                _ = try await bulk.add(known, source: .import)
+                let report = try await importing(
+                    """
+                    email,name,categories,language,status,interests,muted,authors,schedule
+                    first@example.com,First,cs.CL;cs.AI,en,active,retrieval;RAG agents,diffusion,Yoshua Bengio,weekly:mon
+                    second@example.com,,,,pending,,,,
+                    known@example.com,Known,cs.LG,zh,,,,,
+                    third@example.com,Third,stat.ML,en,unsubscribed,,,,
+                    fourth@example.com,Fourth,cs.RO,zh,paused,,,,daily
+                    """, into: bulk)
+                #expect(report.added.listed.map(\.line) == [2, 3, 5, 6])
+                #expect(report.existing.listed.map(\.email) == ["known@example.com"])
+                let imported = try await described(bulk)
+                let added = try await described(one)
+                #expect(imported == added)
+                #expect(imported.count == 5)
+            }
         }
     }
 }
