@@ -105,7 +105,7 @@ extension SubscriberChange {
 }
 
 extension NewSubscriber {
-    /// The first event of a new subscriber's trail.
+    /// The first event of a new subscriber's trail. `StagedImport` writes the same text in SQL.
     package var addedDetail: String {
         "status \(status.rawValue); categories \(categories.joined(separator: " "))"
     }
